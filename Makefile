@@ -1,0 +1,61 @@
+# Expense Tracker: `make run` opens the app, `make test` runs every check. Both set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_PACKAGES := xvfb xauth chromium fonts-dejavu-core poppler-utils \
+	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxkbcommon-x11-0 \
+	libxcb-xinerama0 libxcb-shape0 libxcb-randr0 libegl1 libgl1 libnss3 libasound2 libxkbfile1 \
+	libxcomposite1 libxdamage1 libxtst6 x11-utils
+# Commands the suite needs from Debian, one per package group above.
+SYSTEM_COMMANDS := xvfb-run chromium pdftoppm
+
+.PHONY: run test lint typecheck unit deps system-deps dist bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[desktop,test,build]"
+	touch $(STAMP)
+
+deps: $(STAMP)
+
+# Debian packages: installed with apt as root, otherwise the exact command is printed.
+system-deps:
+	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	for p in libxcb-cursor0 libxkbcommon-x11-0 libnss3 libegl1; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages (missing:$$missing)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	  else \
+	    echo "Missing system packages:$$missing. Run as root:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y $(APT_PACKAGES)"; exit 1; \
+	  fi; \
+	fi
+
+run: deps
+	@if [ "$$(uname)" = Linux ] && [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "No display found: serving the app in browser mode instead of a window."; \
+	  $(VENV)/bin/expense-tracker serve; \
+	else $(MAKE) --no-print-directory system-deps && $(VENV)/bin/expense-tracker; fi
+
+lint: deps
+	$(VENV)/bin/ruff check tracker desktop benchmarks tests
+	$(VENV)/bin/ruff format --check tracker desktop benchmarks tests
+
+typecheck: deps
+	$(VENV)/bin/mypy
+
+test: deps system-deps lint typecheck
+	QTWEBENGINE_DISABLE_SANDBOX=1 xvfb-run -a -s "-screen 0 1400x1000x24" $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: deps
+	$(PY) -m benchmarks --n 100000
+
+dist: deps
+	$(VENV)/bin/pyinstaller --noconfirm --clean --workpath .pyinstaller-work --distpath dist build/expense-tracker.spec
+
+clean:
+	rm -rf $(VENV) dist .pyinstaller-work .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,73 @@
+"""``expense-tracker``: the window with no subcommand, and subcommands for scripting and tests.
+
+Each module in :data:`COMMAND_MODULES` has ``register(subparsers)`` that adds its subcommands;
+each subcommand's parser sets ``func(args) -> int``. User errors are raised as
+:class:`tracker.errors.TrackerError` and become exit status 2 with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from tracker import __version__
+from tracker.errors import TrackerError
+
+COMMAND_MODULES = [
+    "tracker.cli.core",
+    "tracker.cli.serve",
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one line, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: global options, then one subparser per subcommand."""
+    parser = _Parser(prog="expense-tracker", description="Track income and expenses, exactly and offline.")
+    parser.add_argument("--version", action="version", version=f"expense-tracker {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR", help="where the data files live (default: the OS user-data folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script. Returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.data_dir:
+        os.environ["EXPENSE_TRACKER_DATA_DIR"] = os.path.abspath(args.data_dir)
+    if args.command is None:
+        from desktop.launcher import main as launch  # the native window
+
+        return launch()
+    try:
+        return int(args.func(args) or 0)
+    except TrackerError as exc:
+        print(f"expense-tracker: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        from tracker.logs import log_path, setup_logging
+
+        setup_logging()
+        logging.getLogger("tracker.cli").exception("unexpected error in %s", args.command)
+        print(f"expense-tracker: unexpected error ({type(exc).__name__}); details are in {log_path()}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Helpers shared by the subcommands: the ledger, the filter options, and output formats."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from tracker.filters import Filter
+
+if TYPE_CHECKING:
+    from tracker.ledger import Ledger
+
+
+def open_ledger(args: argparse.Namespace) -> Ledger:
+    """The ledger of ``--data-dir`` (already exported as ``EXPENSE_TRACKER_DATA_DIR``) or the default."""
+    from tracker.ledger import Ledger
+
+    return Ledger(getattr(args, "data_dir", None))
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """The filter options shared by ``list``, ``summary``, ``report`` and ``export``."""
+    g = parser.add_argument_group("filters")
+    g.add_argument("--from", dest="start", metavar="DATE", help="first date, YYYY-MM-DD (inclusive)")
+    g.add_argument("--to", dest="end", metavar="DATE", help="last date, YYYY-MM-DD (inclusive)")
+    g.add_argument("--category", dest="categories", action="append", metavar="C", help="keep this category (repeatable)")
+    g.add_argument("--tag", dest="tags", action="append", metavar="T", help="keep this tag (repeatable)")
+    g.add_argument("--tag-mode", choices=("any", "all"), default="any", help="rows with any (default) or all of the tags")
+    g.add_argument("--type", choices=("income", "expense"), help="only income or only expenses")
+    g.add_argument("--search", metavar="TEXT", help="text in the note or category")
+    g.add_argument("--min", dest="min_amount", metavar="AMOUNT", help="smallest amount (inclusive)")
+    g.add_argument("--max", dest="max_amount", metavar="AMOUNT", help="largest amount (inclusive)")
+
+
+def filter_from_args(args: argparse.Namespace) -> Filter:
+    """The validated :class:`Filter` of the filter options."""
+    return Filter.build(
+        start=args.start,
+        end=args.end,
+        categories=args.categories,
+        tags=args.tags,
+        tag_mode=args.tag_mode,
+        type=args.type,
+        text=args.search,
+        min_amount=args.min_amount,
+        max_amount=args.max_amount,
+    )
+
+
+def add_format_argument(parser: argparse.ArgumentParser, choices: Sequence[str] = ("table", "json")) -> None:
+    """``--format`` with ``table`` as the default."""
+    parser.add_argument("--format", choices=tuple(choices), default="table", help="output format (default: table)")
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, UTF-8, with a trailing newline."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], right: Sequence[int] = ()) -> None:
+    """A plain aligned text table (columns in ``right`` are right-aligned)."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    out = io.StringIO()
+    for n, row in enumerate(cells):
+        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        out.write("  ".join(parts).rstrip() + "\n")
+        if n == 0:
+            out.write("  ".join("-" * w for w in widths) + "\n")
+    sys.stdout.write(out.getvalue())
+
+
+def print_csv(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
+    """CSV on stdout (cells neutralised against spreadsheet formulas)."""
+    from tracker.safety import safe_cell
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([safe_cell(c) for c in row])

@@ -1,0 +1,237 @@
+"""The everyday subcommands: add, list, summary, edit, delete, undo, backups."""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+
+from tracker.cli.common import (
+    add_filter_arguments,
+    add_format_argument,
+    filter_from_args,
+    open_ledger,
+    print_csv,
+    print_json,
+    print_table,
+)
+from tracker.filters import apply_filter
+from tracker.money import format_plain
+
+LIST_FIELDS = ["id", "date", "type", "amount", "currency", "category", "tags", "note"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the core subcommands."""
+    p = sub.add_parser("add", help="record income or an expense; prints the new id")
+    p.add_argument("type", choices=("income", "expense"))
+    p.add_argument("amount", help="amount as written, e.g. 12.50 (always positive)")
+    p.add_argument("--category", required=True)
+    p.add_argument("--date", help="YYYY-MM-DD (default: today)")
+    p.add_argument("--tag", dest="tags", action="append", default=[], metavar="T", help="a tag (repeatable)")
+    p.add_argument("--note", default="")
+    p.add_argument("--currency", help="ISO 4217 code (default: from settings)")
+    p.set_defaults(func=run_add)
+
+    p = sub.add_parser("list", help="list transactions")
+    add_filter_arguments(p)
+    add_format_argument(p, ("table", "csv", "json"))
+    p.set_defaults(func=run_list)
+
+    p = sub.add_parser("summary", help="totals of income, expenses and net, by category")
+    add_filter_arguments(p)
+    add_format_argument(p)
+    p.set_defaults(func=run_summary)
+
+    p = sub.add_parser("edit", help="change fields of a transaction")
+    p.add_argument("id")
+    p.add_argument("--type", choices=("income", "expense"))
+    p.add_argument("--amount")
+    p.add_argument("--currency")
+    p.add_argument("--category")
+    p.add_argument("--date")
+    p.add_argument("--tag", dest="tags", action="append", metavar="T", help="replaces the tags (repeatable)")
+    p.add_argument("--no-tags", action="store_true", help="remove every tag")
+    p.add_argument("--note")
+    p.set_defaults(func=run_edit)
+
+    p = sub.add_parser("delete", help="delete a transaction")
+    p.add_argument("id")
+    p.set_defaults(func=run_delete)
+
+    p = sub.add_parser("undo", help="undo the last change")
+    p.set_defaults(func=run_undo)
+
+    p = sub.add_parser("backups", help="list, create or restore backups")
+    bsub = p.add_subparsers(dest="backup_command", metavar="ACTION", required=True)
+    b = bsub.add_parser("list", help="backups, newest first")
+    add_format_argument(b)
+    b.set_defaults(func=run_backups_list)
+    b = bsub.add_parser("create", help="make a backup now")
+    b.set_defaults(func=run_backups_create)
+    b = bsub.add_parser("restore", help="replace the ledger with a backup (the current state is backed up first)")
+    b.add_argument("name")
+    b.set_defaults(func=run_backups_restore)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    ledger = open_ledger(args)
+    tx = ledger.add(
+        args.type, args.amount, category=args.category, date=args.date, tags=args.tags, note=args.note, currency=args.currency
+    )
+    print(tx.id)
+    return 0
+
+
+def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a transactions frame in the public JSON form (amounts as decimal strings, ISO dates)."""
+    rows = []
+    for r in frame.itertuples(index=False):
+        rows.append(
+            {
+                "id": r.id,
+                "type": r.type,
+                "amount": format_plain(int(r.amount_minor), r.currency),
+                "currency": r.currency,
+                "date": r.date.date().isoformat(),
+                "category": r.category,
+                "tags": list(r.tags),
+                "note": r.note,
+                "external_id": r.external_id,
+                "created_at": r.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "updated_at": r.updated_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            }
+        )
+    return rows
+
+
+def run_list(args: argparse.Namespace) -> int:
+    flt = filter_from_args(args)
+    rows = frame_rows(apply_filter(open_ledger(args).frame(), flt))
+    if args.format == "json":
+        print_json(rows)
+    elif args.format == "csv":
+        print_csv([[r[f] if f != "tags" else " ".join(r[f]) for f in LIST_FIELDS] for r in rows], LIST_FIELDS)
+    else:
+        table = [[r["id"], r["date"], r["type"], r["amount"], r["currency"], r["category"], " ".join(r["tags"]), r["note"]] for r in rows]
+        print_table(table, LIST_FIELDS, right=(3,))
+        print(f"{len(rows)} transaction{'s' if len(rows) != 1 else ''}")
+    return 0
+
+
+def summarize(frame: pd.DataFrame, currency: str) -> dict[str, Any]:
+    """Totals per currency in exact minor units; the top level is for ``currency``, others under ``by_currency``."""
+    per: dict[str, dict[str, Any]] = {}
+    for code, group in frame.groupby("currency", sort=True):
+        income = int(group.loc[group["type"] == "income", "amount_minor"].sum())
+        spent = group[group["type"] == "expense"]
+        expense = int(spent["amount_minor"].sum())
+        by_cat: dict[str, int] = defaultdict(int)
+        for cat, minor in spent.groupby("category")["amount_minor"].sum().items():
+            by_cat[str(cat)] += int(minor)
+        ordered = sorted(by_cat.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
+        per[str(code)] = {
+            "currency": str(code),
+            "income": format_plain(income, str(code)),
+            "expense": format_plain(expense, str(code)),
+            "net": format_plain(income - expense, str(code)),
+            "count": len(group),
+            "by_category": {cat: format_plain(m, str(code)) for cat, m in ordered},
+        }
+    main = per.get(currency) or {
+        "currency": currency,
+        "income": format_plain(0, currency),
+        "expense": format_plain(0, currency),
+        "net": format_plain(0, currency),
+        "count": 0,
+        "by_category": {},
+    }
+    return {**main, "count": len(frame), "by_currency": per}
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    ledger = open_ledger(args)
+    frame = apply_filter(ledger.frame(), filter_from_args(args))
+    result = summarize(frame, ledger.default_currency)
+    if args.format == "json":
+        print_json(result)
+        return 0
+    for block in result["by_currency"].values() or [result]:
+        code = block["currency"]
+        print_table(
+            [["Income", block["income"]], ["Expenses", block["expense"]], ["Net", block["net"]], ["Transactions", block["count"]]],
+            ["Total", code],
+            right=(1,),
+        )
+        if block["by_category"]:
+            print()
+            print_table([[c, m] for c, m in block["by_category"].items()], ["Category", f"Spent ({code})"], right=(1,))
+        print()
+    if not result["by_currency"]:
+        print("No transactions match.")
+    return 0
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {
+        k: getattr(args, k) for k in ("type", "amount", "currency", "category", "date", "note") if getattr(args, k) is not None
+    }
+    if args.no_tags:
+        changes["tags"] = []
+    elif args.tags is not None:
+        changes["tags"] = args.tags
+    if not changes:
+        from tracker.errors import ValidationError
+
+        raise ValidationError("edit", args.id, "needs at least one field to change (for example --amount 12.50)")
+    tx = open_ledger(args).update(args.id, **changes)
+    print(tx.id)
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    tx = open_ledger(args).delete(args.id)
+    print(f"deleted {tx.id} ({tx.date.isoformat()} {tx.category} {format_plain(tx.amount_minor, tx.currency)} {tx.currency})")
+    return 0
+
+
+def run_undo(args: argparse.Namespace) -> int:
+    label = open_ledger(args).undo()
+    print(f"undone: {label}" if label else "nothing to undo")
+    return 0
+
+
+def run_backups_list(args: argparse.Namespace) -> int:
+    backend = open_ledger_for_backups(args)
+    found = backend.list_backups()
+    if args.format == "json":
+        print_json([{"name": b.name, "created_at": b.created_at.isoformat(), "size": b.size, "reason": b.reason} for b in found])
+    elif found:
+        rows = [[b.name, b.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"), f"{b.size:,}", b.reason] for b in found]
+        print_table(rows, ["name", "created", "bytes", "reason"], right=(2,))
+    else:
+        print(f"no backups yet in {backend.describe()}/backups")
+    return 0
+
+
+def run_backups_create(args: argparse.Namespace) -> int:
+    info = open_ledger(args).create_backup()
+    print(info.name)
+    return 0
+
+
+def run_backups_restore(args: argparse.Namespace) -> int:
+    from tracker.ledger import restore_backup
+
+    restore_backup(args.data_dir, args.name)
+    print(f"restored {args.name}")
+    return 0
+
+
+def open_ledger_for_backups(args: argparse.Namespace) -> Any:
+    """The storage backend alone: listing backups must work even when the ledger itself is unreadable."""
+    from tracker.ledger import open_backend
+
+    return open_backend(args.data_dir)

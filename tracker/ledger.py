@@ -1,0 +1,529 @@
+"""The one stateful object: a storage backend, the plugin manager, and the ledger's state.
+
+Every change is one *commit*: an entry of operations appended durably to the backend's journal
+under an inter-process lock, after picking up what other processes committed. Now and then the
+journal is folded into a fresh snapshot (and a backup is written), so a load reads one columnar
+snapshot plus a short journal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pluggy
+
+from tracker.errors import CorruptDataError, NotFoundError, StorageError, ValidationError
+from tracker.model import (
+    RECORD_FIELDS,
+    Transaction,
+    apply_changes,
+    empty_frame,
+    frame_from_columns,
+    from_record,
+    iso_utc,
+    make_transaction,
+    new_id,
+    records_to_columns,
+    utcnow,
+)
+from tracker.money import NUMBER_FORMATS, normalize_currency
+from tracker.plugins import make_backend, make_plugin_manager
+from tracker.storage.base import BackupInfo, JsonDict, StorageBackend
+from tracker.storage.codec import SCHEMA_VERSION, check_entry, check_snapshot, empty_snapshot, upgrade_snapshot
+from tracker.storage.paths import resolve_data_dir
+
+log = logging.getLogger(__name__)
+
+COMPACT_AFTER_ENTRIES = 1000
+COMPACT_AFTER_OPS = 20000
+UNDO_DEPTH = 50
+KEEP_BACKUPS = 10
+BACKUP_EVERY = dt.timedelta(hours=24)
+DEFAULT_SETTINGS: dict[str, str] = {"currency": "USD", "number_format": "1,234.56", "theme": "light"}
+THEMES = ("light", "dark")
+ENV_BACKEND = "EXPENSE_TRACKER_BACKEND"
+
+
+class Ledger:
+    """Transactions plus settings, stored durably. Safe to use from several processes at once.
+
+    Args:
+        data_dir: the folder of the data files (default: ``$EXPENSE_TRACKER_DATA_DIR`` or the OS
+            user-data folder).
+        backend: a backend name registered through the ``register_storage_backends`` hook
+            (default ``json``), or a ready :class:`StorageBackend`.
+        plugin_manager: a manager from :func:`tracker.plugins.make_plugin_manager` (default: a fresh one).
+        load: read the data now (``False`` lets backups be listed and restored when the data is unreadable).
+    """
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        backend: str | StorageBackend | None = None,
+        plugin_manager: pluggy.PluginManager | None = None,
+        load: bool = True,
+    ) -> None:
+        self.location: Path = resolve_data_dir(data_dir)
+        self.plugins = plugin_manager or make_plugin_manager()
+        if backend is None or isinstance(backend, str):
+            backend = make_backend(self.plugins, backend or os.environ.get(ENV_BACKEND, "json"), self.location)
+        self.backend: StorageBackend = backend
+        self._mutex = threading.RLock()
+        self._cursor: object | None = None
+        self._cols: dict[str, list[Any]] = empty_snapshot()["transactions"]
+        self._pos: dict[str, int] | None = None
+        self._overlay: dict[str, JsonDict | None] = {}
+        self._meta: dict[str, Any] = {}
+        self._undo: list[JsonDict] = []
+        self._seq = 0
+        self._entries_since_snapshot = 0
+        self._ops_since_snapshot = 0
+        self._pre_migration: JsonDict | None = None
+        self._base_frame: pd.DataFrame | None = None
+        self._frame: tuple[int, pd.DataFrame] | None = None
+        self._last_backup: dt.datetime | None = None
+        self._cleaned = False
+        if load:
+            self.refresh()
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        """The sequence number of the last change this object has seen; grows with every commit."""
+        return self._seq
+
+    @property
+    def _source(self) -> str:
+        return str(getattr(self.backend, "snapshot_path", self.backend.describe()))
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the inter-process lock (re-entrant). Inside it, refresh then read-compute-commit is race-free."""
+        with self._mutex, self.backend.lock():
+            if not self._cleaned:
+                self.backend.cleanup()
+                self._cleaned = True
+            yield
+
+    @contextlib.contextmanager
+    def _read_lock(self) -> Iterator[None]:
+        """The lock for reading; an existing folder where no lock can be taken (read-only) is read without it."""
+        with self._mutex, contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(self.locked())
+            except StorageError:
+                if not self.location.is_dir():
+                    raise
+                log.warning("reading %s without the lock (the folder is not writable)", self.location)
+            yield
+
+    def refresh(self) -> bool:
+        """Pick up changes committed by other processes; returns whether anything changed."""
+        with self._read_lock():
+            return self._refresh_locked()
+
+    def _refresh_locked(self) -> bool:
+        result = self.backend.read(self._cursor)
+        changed = False
+        if result.snapshot is not None:
+            self._load_snapshot(result.snapshot)
+            changed = True
+        for entry in result.entries:
+            seq = entry.get("seq")
+            if isinstance(seq, int) and seq <= self._seq:
+                continue  # already in the snapshot (a fold interrupted before the journal was emptied) or ours
+            check_entry(entry, self._journal_source)
+            if seq != self._seq + 1:
+                raise CorruptDataError(f"{self._journal_source} is missing changes (expected seq {self._seq + 1}, found {seq})")
+            self._apply_entry(entry)
+            changed = True
+        self._cursor = result.cursor
+        return changed
+
+    @property
+    def _journal_source(self) -> str:
+        return str(getattr(self.backend, "journal_path", self.backend.describe()))
+
+    def _load_snapshot(self, raw: JsonDict) -> None:
+        if not raw:
+            snap, migrated = empty_snapshot(), False
+        else:
+            snap, migrated = upgrade_snapshot(raw, self._source)
+            check_snapshot(snap, self._source)
+        self._pre_migration = raw if migrated else None
+        self._cols = snap["transactions"]
+        self._pos = None
+        self._overlay = {}
+        self._meta = dict(snap.get("meta", {}))
+        self._undo = list(snap.get("undo", []))
+        self._seq = snap["seq"]
+        self._entries_since_snapshot = 0
+        self._ops_since_snapshot = 0
+        self._base_frame = None
+        self._frame = None
+
+    def _apply_entry(self, entry: JsonDict) -> None:
+        for op in entry["ops"]:
+            kind = op["op"]
+            if kind == "put":
+                self._overlay[op["tx"]["id"]] = op["tx"]
+            elif kind == "del":
+                self._overlay[op["id"]] = None
+            elif op["value"] is None:
+                self._meta.pop(op["key"], None)
+            else:
+                self._meta[op["key"]] = op["value"]
+        undo_of = entry.get("undo_of")
+        if undo_of is None:
+            self._undo.append(entry)
+            del self._undo[:-UNDO_DEPTH]
+        else:
+            self._undo = [e for e in self._undo if e["seq"] != undo_of]
+        self._seq = entry["seq"]
+        self._entries_since_snapshot += 1
+        self._ops_since_snapshot += len(entry["ops"])
+
+    def _record(self, tx_id: str) -> JsonDict | None:
+        if tx_id in self._overlay:
+            return self._overlay[tx_id]
+        if self._pos is None:
+            self._pos = {v: i for i, v in enumerate(self._cols["id"])}
+        i = self._pos.get(tx_id)
+        if i is None:
+            return None
+        return {name: self._cols[name][i] for name in RECORD_FIELDS}
+
+    def _records(self) -> Iterator[JsonDict]:
+        ids = self._cols["id"]
+        for i, tx_id in enumerate(ids):
+            if tx_id not in self._overlay:
+                yield {name: self._cols[name][i] for name in RECORD_FIELDS}
+        for rec in self._overlay.values():
+            if rec is not None:
+                yield rec
+
+    def frame(self) -> pd.DataFrame:
+        """The whole ledger as a DataFrame (schema: :data:`tracker.model.COLUMNS`), by date then creation.
+
+        Cached per revision: do not modify it in place.
+        """
+        with self._mutex:
+            if self._frame is not None and self._frame[0] == self._seq:
+                return self._frame[1]
+            if self._base_frame is None:
+                base = frame_from_columns(self._cols)
+                self._base_frame = base.sort_values(["date", "created_at"], kind="stable").reset_index(drop=True)
+            frame = self._base_frame
+            if self._overlay:
+                keep = ~frame["id"].isin(list(self._overlay)).to_numpy(dtype=bool)
+                live = [r for r in self._overlay.values() if r is not None]
+                parts = [frame[keep]]
+                if live:
+                    parts.append(frame_from_columns(records_to_columns(live)))
+                frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+                frame = frame.sort_values(["date", "created_at"], kind="stable").reset_index(drop=True)
+                if frame.empty:
+                    frame = empty_frame()
+            self._frame = (self._seq, frame)
+            return frame
+
+    def transactions(self) -> list[Transaction]:
+        """Every transaction, by date then creation time."""
+        with self._mutex:
+            txs = [from_record(r) for r in self._records()]
+        return sorted(txs, key=lambda t: (t.date, t.created_at))
+
+    def get(self, tx_id: str) -> Transaction:
+        """One transaction by id; ``NotFoundError`` if there is none."""
+        with self._mutex:
+            rec = self._record(tx_id) if isinstance(tx_id, str) else None
+        if rec is None:
+            raise NotFoundError("id", tx_id, "is not a transaction in this ledger")
+        return from_record(rec)
+
+    def __len__(self) -> int:
+        return len(self.frame())
+
+    def categories(self) -> list[str]:
+        """Every category in use, sorted case-insensitively."""
+        return sorted(set(self.frame()["category"].dropna()), key=str.casefold)
+
+    def tags(self) -> list[str]:
+        """Every tag in use, sorted case-insensitively."""
+        return sorted({t for tags in self.frame()["tags"] for t in tags}, key=str.casefold)
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        """A JSON value stored with the ledger (settings, budgets, recurring, rules, ...)."""
+        with self._mutex:
+            value = self._meta.get(key, default)
+        return json.loads(json.dumps(value)) if isinstance(value, dict | list) else value
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """Default currency, number format and theme, with defaults filled in."""
+        return {**DEFAULT_SETTINGS, **(self.meta("settings") or {})}
+
+    @property
+    def default_currency(self) -> str:
+        """The currency new transactions get when none is given."""
+        return self.settings["currency"]
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def commit(
+        self,
+        puts: Sequence[Transaction] = (),
+        deletes: Sequence[str] = (),
+        meta: Mapping[str, Any] | None = None,
+        label: str = "change",
+    ) -> int:
+        """Store transactions (new or replaced), deletions and meta values as one atomic, undoable change.
+
+        Returns the new revision (unchanged if there was nothing to do).
+        """
+        with self.locked():
+            self._refresh_locked()
+            ops: list[JsonDict] = []
+            seen: set[str] = set()
+            for tx in puts:
+                if not isinstance(tx, Transaction):
+                    raise ValidationError("transaction", tx, "is not a Transaction")
+                if tx.id in seen:
+                    raise ValidationError("id", tx.id, "appears twice in one change")
+                seen.add(tx.id)
+                ops.append({"op": "put", "tx": tx.to_record(), "before": self._record(tx.id)})
+            for tx_id in deletes:
+                before = self._record(tx_id)
+                if before is None or tx_id in seen:
+                    raise NotFoundError("id", tx_id, "is not a transaction in this ledger")
+                seen.add(tx_id)
+                ops.append({"op": "del", "id": tx_id, "before": before})
+            for key, value in (meta or {}).items():
+                try:
+                    value = json.loads(json.dumps(value, allow_nan=False))
+                except (TypeError, ValueError):
+                    raise ValidationError(key, value, "cannot be stored (not plain JSON data)") from None
+                ops.append({"op": "meta", "key": key, "value": value, "before": self._meta.get(key)})
+            if not ops:
+                return self._seq
+            return self._write({"ops": ops, "label": label, "undo_of": None})
+
+    def _write(self, body: JsonDict) -> int:
+        entry = {"schema_version": SCHEMA_VERSION, "seq": self._seq + 1, "at": iso_utc(utcnow()), **body}
+        if self._pre_migration is not None:
+            self._fold(reason="before-migration", backup_of=self._pre_migration)
+            entry["seq"] = self._seq + 1
+        self.backend.append(entry)
+        self._apply_entry(entry)
+        self._maintain()
+        for result in self._after_save(entry):
+            del result
+        return self._seq
+
+    def _after_save(self, entry: JsonDict) -> list[object]:
+        try:
+            return list(self.plugins.hook.after_save(ledger=self, revision=entry["seq"], label=entry["label"]))
+        except Exception:
+            log.exception("an after_save plugin failed (the change itself is saved)")
+            return []
+
+    def _snapshot(self) -> JsonDict:
+        records = sorted(self._records(), key=lambda r: (r["date"], r["created_at"], r["id"]))
+        snap = empty_snapshot()
+        snap.update(seq=self._seq, transactions=records_to_columns(records), meta=self._meta, undo=self._undo)
+        return snap
+
+    def _fold(self, reason: str | None = None, backup_of: JsonDict | None = None) -> None:
+        """Write the state as a fresh snapshot and empty the journal (under the lock)."""
+        snap = self._snapshot()
+        if reason is not None:
+            self._last_backup = self.backend.write_backup(backup_of or snap, reason, KEEP_BACKUPS).created_at
+        self.backend.compact(snap)
+        self._pre_migration = None
+        self._cursor = None
+        self._refresh_locked()
+
+    def _maintain(self) -> None:
+        if self._entries_since_snapshot >= COMPACT_AFTER_ENTRIES or self._ops_since_snapshot >= COMPACT_AFTER_OPS:
+            self._fold(reason="fold" if self._backup_due() else None)
+        elif self._backup_due():
+            self.backend.write_backup(self._snapshot(), "daily", KEEP_BACKUPS)
+            self._last_backup = utcnow()
+
+    def _backup_due(self) -> bool:
+        if self._last_backup is None:
+            found = self.backend.list_backups()
+            self._last_backup = found[0].created_at if found else dt.datetime.min.replace(tzinfo=dt.UTC)
+        return utcnow() - self._last_backup >= BACKUP_EVERY
+
+    def add(
+        self,
+        type: str,
+        amount: object,
+        *,
+        category: object,
+        date: object = None,
+        tags: object = None,
+        note: object = None,
+        currency: object = None,
+        external_id: object = None,
+    ) -> Transaction:
+        """Validate and store one transaction; returns it (with its new id)."""
+        tx = make_transaction(
+            type=type,
+            amount=amount,
+            category=category,
+            currency=currency if currency is not None else self.default_currency,
+            date=date,
+            tags=tags,
+            note=note,
+            external_id=external_id,
+        )
+        with self.locked():
+            self._refresh_locked()
+            while self._record(tx.id) is not None:
+                tx = dataclasses.replace(tx, id=new_id())
+            self.commit(puts=[tx], label=f"add {tx.type}")
+        return tx
+
+    def add_income(self, amount: object, **fields: Any) -> Transaction:
+        """:meth:`add` with type income."""
+        return self.add("income", amount, **fields)
+
+    def add_expense(self, amount: object, **fields: Any) -> Transaction:
+        """:meth:`add` with type expense."""
+        return self.add("expense", amount, **fields)
+
+    def add_many(self, drafts: Iterable[Transaction], label: str = "import") -> list[Transaction]:
+        """Store many new transactions as one change (all or nothing, one undo step)."""
+        txs = list(drafts)
+        with self.locked():
+            self._refresh_locked()
+            clash = next((t.id for t in txs if self._record(t.id) is not None), None)
+            if clash is not None:
+                raise ValidationError("id", clash, "is already used by a transaction in this ledger")
+            self.commit(puts=txs, label=label)
+        return txs
+
+    def update(self, tx_id: str, **changes: Any) -> Transaction:
+        """Change fields of one transaction (type, amount, currency, date, category, tags, note)."""
+        with self.locked():
+            self._refresh_locked()
+            updated = apply_changes(self.get(tx_id), changes)
+            self.commit(puts=[updated], label="edit")
+        return updated
+
+    def delete(self, tx_id: str) -> Transaction:
+        """Remove one transaction; returns what was removed."""
+        with self.locked():
+            self._refresh_locked()
+            gone = self.get(tx_id)
+            self.commit(deletes=[tx_id], label="delete")
+        return gone
+
+    def set_meta(self, key: str, value: Any, label: str | None = None) -> None:
+        """Store a JSON value with the ledger as one undoable change (``None`` removes the key)."""
+        self.commit(meta={key: value}, label=label or f"change {key}")
+
+    def update_settings(self, **changes: str) -> dict[str, str]:
+        """Change the default currency, number format or theme."""
+        current = self.settings
+        for key, value in changes.items():
+            if key == "currency":
+                current[key] = normalize_currency(value)
+            elif key == "number_format":
+                if value not in NUMBER_FORMATS:
+                    raise ValidationError("number_format", value, f"must be one of {', '.join(NUMBER_FORMATS)}")
+                current[key] = value
+            elif key == "theme":
+                if value not in THEMES:
+                    raise ValidationError("theme", value, "must be 'light' or 'dark'")
+                current[key] = value
+            else:
+                raise ValidationError(key, value, "is not a setting")
+        self.set_meta("settings", current, label="change settings")
+        return current
+
+    def undo(self) -> str | None:
+        """Reverse the last change that can still be undone; returns its label (``None``: nothing to undo)."""
+        with self.locked():
+            self._refresh_locked()
+            if not self._undo:
+                return None
+            last = self._undo[-1]
+            ops: list[JsonDict] = []
+            for op in reversed(last["ops"]):
+                if op["op"] == "meta":
+                    ops.append({"op": "meta", "key": op["key"], "value": op["before"], "before": self._meta.get(op["key"])})
+                    continue
+                tx_id = op["tx"]["id"] if op["op"] == "put" else op["id"]
+                current = self._record(tx_id)
+                if op["before"] is None:
+                    if current is not None:
+                        ops.append({"op": "del", "id": tx_id, "before": current})
+                else:
+                    ops.append({"op": "put", "tx": op["before"], "before": current})
+            self._write({"ops": ops, "label": f"undo {last['label']}", "undo_of": last["seq"]})
+            return str(last["label"])
+
+    # -- backups -----------------------------------------------------------------------------------
+
+    def backups(self) -> list[BackupInfo]:
+        """Backups, newest first."""
+        return self.backend.list_backups()
+
+    def create_backup(self, reason: str = "manual") -> BackupInfo:
+        """Write a backup of the current state now."""
+        with self.locked():
+            self._refresh_locked()
+            info = self.backend.write_backup(self._snapshot(), reason, KEEP_BACKUPS)
+            self._last_backup = info.created_at
+            return info
+
+    def restore_backup(self, name: str) -> None:
+        """Replace the ledger with a backup. The current state is backed up first; if it cannot be
+        read, its files are moved aside (renamed, never deleted)."""
+        with self._mutex, self.backend.lock():
+            data = self.backend.read_backup(name)
+            source = f"backup {name}"
+            snap, _ = upgrade_snapshot(data, source)
+            check_snapshot(snap, source)
+            try:
+                self._cursor = None
+                self._refresh_locked()
+                self.backend.write_backup(self._snapshot(), "before-restore", KEEP_BACKUPS)
+                seq = self._seq
+            except CorruptDataError:
+                self.backend.set_aside()
+                seq = 0
+            snap = {**snap, "seq": max(seq, int(snap["seq"])) + 1, "undo": [], "saved_at": iso_utc(utcnow())}
+            self.backend.compact(snap)
+            self._cursor = None
+            self._refresh_locked()
+
+
+def open_backend(data_dir: str | os.PathLike[str] | None) -> StorageBackend:
+    """The storage of a folder without reading the ledger (works when the ledger is unreadable)."""
+    return Ledger(data_dir, load=False).backend
+
+
+def restore_backup(data_dir: str | os.PathLike[str] | None, name: str) -> Ledger:
+    """Restore backup ``name`` in a folder whose ledger may be unreadable; returns the restored ledger."""
+    ledger = Ledger(data_dir, load=False)
+    ledger.restore_backup(name)
+    return ledger
+
+
+__all__ = ["DEFAULT_SETTINGS", "Ledger", "open_backend", "restore_backup"]

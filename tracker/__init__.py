@@ -76,7 +76,9 @@ def add_income(
     data_dir: str | os.PathLike[str] | None = None,
 ) -> Transaction:
     """Record income (amount as text or ``Decimal``, never a float); returns the stored transaction."""
-    return get_ledger(data_dir).add("income", amount, category=category, date=date, tags=tags, note=note, currency=currency)
+    return get_ledger(data_dir).add(
+        "income", amount, category=category, date=date, tags=tags, note=note, currency=currency
+    )
 
 
 def add_expense(
@@ -90,7 +92,9 @@ def add_expense(
     data_dir: str | os.PathLike[str] | None = None,
 ) -> Transaction:
     """Record an expense (amount as text or ``Decimal``, never a float); returns the stored transaction."""
-    return get_ledger(data_dir).add("expense", amount, category=category, date=date, tags=tags, note=note, currency=currency)
+    return get_ledger(data_dir).add(
+        "expense", amount, category=category, date=date, tags=tags, note=note, currency=currency
+    )
 
 
 def load_data(data_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:

@@ -87,7 +87,10 @@ def _amount_bound(frame: pd.DataFrame, bound: str) -> pd.Series:
     from tracker.money import CURRENCY_EXPONENTS
 
     value = Decimal(bound)
-    per_currency = {c: int((value.scaleb(CURRENCY_EXPONENTS.get(c, 2))).to_integral_value(rounding="ROUND_CEILING")) for c in frame["currency"].unique()}
+    per_currency = {
+        c: int((value.scaleb(CURRENCY_EXPONENTS.get(c, 2))).to_integral_value(rounding="ROUND_CEILING"))
+        for c in frame["currency"].unique()
+    }
     return frame["currency"].map(per_currency).astype("int64")
 
 
@@ -108,9 +111,13 @@ def apply_filter(frame: pd.DataFrame, flt: Filter) -> pd.DataFrame:
     if flt.tags is not None:
         wanted_tags = {t.casefold().lstrip("#") for t in flt.tags}
         if flt.tag_mode == "all":
-            keep &= np.fromiter((wanted_tags <= {t.casefold() for t in tags} for tags in frame["tags"]), dtype=bool, count=len(frame))
+            keep &= np.fromiter(
+                (wanted_tags <= {t.casefold() for t in tags} for tags in frame["tags"]), dtype=bool, count=len(frame)
+            )
         else:
-            keep &= np.fromiter((any(t.casefold() in wanted_tags for t in tags) for tags in frame["tags"]), dtype=bool, count=len(frame))
+            keep &= np.fromiter(
+                (any(t.casefold() in wanted_tags for t in tags) for tags in frame["tags"]), dtype=bool, count=len(frame)
+            )
     if flt.text is not None:
         needle = flt.text.casefold()
         in_note = frame["note"].str.casefold().str.contains(needle, regex=False)

@@ -146,7 +146,9 @@ class Ledger:
                 continue  # already in the snapshot (a fold interrupted before the journal was emptied) or ours
             check_entry(entry, self._journal_source)
             if seq != self._seq + 1:
-                raise CorruptDataError(f"{self._journal_source} is missing changes (expected seq {self._seq + 1}, found {seq})")
+                raise CorruptDataError(
+                    f"{self._journal_source} is missing changes (expected seq {self._seq + 1}, found {seq})"
+                )
             self._apply_entry(entry)
             changed = True
         self._cursor = result.cursor
@@ -466,7 +468,9 @@ class Ledger:
             ops: list[JsonDict] = []
             for op in reversed(last["ops"]):
                 if op["op"] == "meta":
-                    ops.append({"op": "meta", "key": op["key"], "value": op["before"], "before": self._meta.get(op["key"])})
+                    ops.append(
+                        {"op": "meta", "key": op["key"], "value": op["before"], "before": self._meta.get(op["key"])}
+                    )
                     continue
                 tx_id = op["tx"]["id"] if op["op"] == "put" else op["id"]
                 current = self._record(tx_id)

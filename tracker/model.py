@@ -176,7 +176,7 @@ def clean_tags(values: object) -> tuple[Tag, ...]:
     if values is None:
         return ()
     if isinstance(values, str):
-        values = [part for part in values.replace(";", ",").split(",")]
+        values = values.replace(";", ",").split(",")
     if not isinstance(values, Iterable):
         raise ValidationError("tags", values, "must be a list of text")
     seen: dict[str, str] = {}
@@ -188,7 +188,9 @@ def clean_tags(values: object) -> tuple[Tag, ...]:
             raise ValidationError("tag", raw, "must be one word (no spaces)")
         seen.setdefault(tag.casefold(), tag)
     if len(seen) > MAX_TAGS:
-        raise ValidationError("tags", list(values) if not isinstance(values, list) else values, f"has more than {MAX_TAGS} tags")
+        raise ValidationError(
+            "tags", list(values) if not isinstance(values, list) else values, f"has more than {MAX_TAGS} tags"
+        )
     return tuple(sorted(seen.values(), key=str.casefold))
 
 
@@ -345,14 +347,30 @@ def frame_from_columns(cols: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
             "tags": pd.Series([tuple(t) for t in cols["tags"]], dtype="object"),
             "note": pd.Series(cols["note"], dtype="string"),
             "external_id": pd.Series(cols["external_id"], dtype="string"),
-            "created_at": pd.to_datetime(pd.Series(cols["created_at"]), format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True).astype("datetime64[ns, UTC]"),
-            "updated_at": pd.to_datetime(pd.Series(cols["updated_at"]), format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True).astype("datetime64[ns, UTC]"),
+            "created_at": pd.to_datetime(
+                pd.Series(cols["created_at"]), format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True
+            ).astype("datetime64[ns, UTC]"),
+            "updated_at": pd.to_datetime(
+                pd.Series(cols["updated_at"]), format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True
+            ).astype("datetime64[ns, UTC]"),
         }
     )
     return frame
 
 
-RECORD_FIELDS = ("id", "type", "amount_minor", "currency", "date", "category", "tags", "note", "external_id", "created_at", "updated_at")
+RECORD_FIELDS = (
+    "id",
+    "type",
+    "amount_minor",
+    "currency",
+    "date",
+    "category",
+    "tags",
+    "note",
+    "external_id",
+    "created_at",
+    "updated_at",
+)
 
 
 def records_to_columns(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:

@@ -26,10 +26,10 @@ _TWO = (
     "TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG"
 )
 CURRENCY_EXPONENTS: dict[str, int] = {
-    **{code: 0 for code in _ZERO.split()},
-    **{code: 2 for code in _TWO.split()},
-    **{code: 3 for code in _THREE.split()},
-    **{code: 4 for code in _FOUR.split()},
+    **dict.fromkeys(_ZERO.split(), 0),
+    **dict.fromkeys(_TWO.split(), 2),
+    **dict.fromkeys(_THREE.split(), 3),
+    **dict.fromkeys(_FOUR.split(), 4),
 }
 CURRENCY_SYMBOLS: dict[str, str] = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "CHF": "CHF "}
 
@@ -56,7 +56,7 @@ def to_decimal(value: object, field: str = "amount") -> Decimal:
 
     Floats and booleans are refused: they cannot carry an exact amount.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValidationError(field, value, "must be given as text or Decimal, not a float")
     if isinstance(value, int):
         return Decimal(value)

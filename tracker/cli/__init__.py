@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line: global options, then one subparser per subcommand."""
     parser = _Parser(prog="expense-tracker", description="Track income and expenses, exactly and offline.")
     parser.add_argument("--version", action="version", version=f"expense-tracker {__version__}")
-    parser.add_argument("--data-dir", metavar="DIR", help="where the data files live (default: the OS user-data folder)")
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="where the data files live (default: the OS user-data folder)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

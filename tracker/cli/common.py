@@ -28,9 +28,13 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("filters")
     g.add_argument("--from", dest="start", metavar="DATE", help="first date, YYYY-MM-DD (inclusive)")
     g.add_argument("--to", dest="end", metavar="DATE", help="last date, YYYY-MM-DD (inclusive)")
-    g.add_argument("--category", dest="categories", action="append", metavar="C", help="keep this category (repeatable)")
+    g.add_argument(
+        "--category", dest="categories", action="append", metavar="C", help="keep this category (repeatable)"
+    )
     g.add_argument("--tag", dest="tags", action="append", metavar="T", help="keep this tag (repeatable)")
-    g.add_argument("--tag-mode", choices=("any", "all"), default="any", help="rows with any (default) or all of the tags")
+    g.add_argument(
+        "--tag-mode", choices=("any", "all"), default="any", help="rows with any (default) or all of the tags"
+    )
     g.add_argument("--type", choices=("income", "expense"), help="only income or only expenses")
     g.add_argument("--search", metavar="TEXT", help="text in the note or category")
     g.add_argument("--min", dest="min_amount", metavar="AMOUNT", help="smallest amount (inclusive)")

@@ -79,7 +79,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_add(args: argparse.Namespace) -> int:
     ledger = open_ledger(args)
     tx = ledger.add(
-        args.type, args.amount, category=args.category, date=args.date, tags=args.tags, note=args.note, currency=args.currency
+        args.type,
+        args.amount,
+        category=args.category,
+        date=args.date,
+        tags=args.tags,
+        note=args.note,
+        currency=args.currency,
     )
     print(tx.id)
     return 0
@@ -115,7 +121,10 @@ def run_list(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         print_csv([[r[f] if f != "tags" else " ".join(r[f]) for f in LIST_FIELDS] for r in rows], LIST_FIELDS)
     else:
-        table = [[r["id"], r["date"], r["type"], r["amount"], r["currency"], r["category"], " ".join(r["tags"]), r["note"]] for r in rows]
+        table = [
+            [r["id"], r["date"], r["type"], r["amount"], r["currency"], r["category"], " ".join(r["tags"]), r["note"]]
+            for r in rows
+        ]
         print_table(table, LIST_FIELDS, right=(3,))
         print(f"{len(rows)} transaction{'s' if len(rows) != 1 else ''}")
     return 0
@@ -161,7 +170,12 @@ def run_summary(args: argparse.Namespace) -> int:
     for block in result["by_currency"].values() or [result]:
         code = block["currency"]
         print_table(
-            [["Income", block["income"]], ["Expenses", block["expense"]], ["Net", block["net"]], ["Transactions", block["count"]]],
+            [
+                ["Income", block["income"]],
+                ["Expenses", block["expense"]],
+                ["Net", block["net"]],
+                ["Transactions", block["count"]],
+            ],
             ["Total", code],
             right=(1,),
         )
@@ -176,7 +190,9 @@ def run_summary(args: argparse.Namespace) -> int:
 
 def run_edit(args: argparse.Namespace) -> int:
     changes: dict[str, Any] = {
-        k: getattr(args, k) for k in ("type", "amount", "currency", "category", "date", "note") if getattr(args, k) is not None
+        k: getattr(args, k)
+        for k in ("type", "amount", "currency", "category", "date", "note")
+        if getattr(args, k) is not None
     }
     if args.no_tags:
         changes["tags"] = []
@@ -193,7 +209,9 @@ def run_edit(args: argparse.Namespace) -> int:
 
 def run_delete(args: argparse.Namespace) -> int:
     tx = open_ledger(args).delete(args.id)
-    print(f"deleted {tx.id} ({tx.date.isoformat()} {tx.category} {format_plain(tx.amount_minor, tx.currency)} {tx.currency})")
+    print(
+        f"deleted {tx.id} ({tx.date.isoformat()} {tx.category} {format_plain(tx.amount_minor, tx.currency)} {tx.currency})"
+    )
     return 0
 
 
@@ -207,7 +225,12 @@ def run_backups_list(args: argparse.Namespace) -> int:
     backend = open_ledger_for_backups(args)
     found = backend.list_backups()
     if args.format == "json":
-        print_json([{"name": b.name, "created_at": b.created_at.isoformat(), "size": b.size, "reason": b.reason} for b in found])
+        print_json(
+            [
+                {"name": b.name, "created_at": b.created_at.isoformat(), "size": b.size, "reason": b.reason}
+                for b in found
+            ]
+        )
     elif found:
         rows = [[b.name, b.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"), f"{b.size:,}", b.reason] for b in found]
         print_table(rows, ["name", "created", "bytes", "reason"], right=(2,))

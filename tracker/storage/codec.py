@@ -108,7 +108,9 @@ def check_snapshot(data: JsonDict, source: str) -> JsonDict:
     """Validate a current-version snapshot column by column; raise ``CorruptDataError`` naming ``source``."""
 
     def bad(what: str) -> CorruptDataError:
-        return CorruptDataError(f"{source} is damaged: {what}. It was left untouched; restore a backup with `expense-tracker backups restore NAME`")
+        return CorruptDataError(
+            f"{source} is damaged: {what}. It was left untouched; restore a backup with `expense-tracker backups restore NAME`"
+        )
 
     if data.get("format") != FORMAT:
         raise bad("it is not an Expense Tracker ledger (format field)")
@@ -123,7 +125,7 @@ def check_snapshot(data: JsonDict, source: str) -> JsonDict:
         raise bad("the transactions table has columns of different lengths")
     if len(set(cols["id"])) != n or not all(type(i) is str and i for i in cols["id"]):
         raise bad("transaction ids are missing or repeated")
-    if not all(type(m) is int and 0 < m for m in cols["amount_minor"]):
+    if not all(type(m) is int and m > 0 for m in cols["amount_minor"]):
         raise bad("an amount is not a positive whole number of minor units")
     if not set(cols["type"]) <= {"income", "expense"}:
         raise bad("a transaction type is neither income nor expense")
@@ -150,7 +152,9 @@ def check_entry(entry: JsonDict, source: str) -> JsonDict:
     version = entry.get("schema_version")
     if version != SCHEMA_VERSION:
         if isinstance(version, int) and version > SCHEMA_VERSION:
-            raise CorruptDataError(f"{source} was written by a newer version of Expense Tracker (schema {version}); it was left untouched")
+            raise CorruptDataError(
+                f"{source} was written by a newer version of Expense Tracker (schema {version}); it was left untouched"
+            )
         raise bad("unknown schema_version")
     if isinstance(entry.get("seq"), bool) or not isinstance(entry.get("seq"), int):
         raise bad("'seq' is not a whole number")

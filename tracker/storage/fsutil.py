@@ -113,7 +113,7 @@ def durable_append(path: Path, data: bytes, expected_size: int) -> int:
 
 def remove_stray_temporaries(folder: Path) -> list[Path]:
     """Delete temporary files a crashed writer left in ``folder``; call only while holding the lock."""
-    removed = []
+    removed: list[Path] = []
     if not folder.is_dir():
         return removed
     for entry in folder.iterdir():

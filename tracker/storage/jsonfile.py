@@ -115,7 +115,9 @@ class JsonBackend:
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                raise CorruptDataError(self._problem(path, f"is {size:,} bytes, larger than any ledger this app writes"))
+                raise CorruptDataError(
+                    self._problem(path, f"is {size:,} bytes, larger than any ledger this app writes")
+                )
             return path.read_bytes()
         except FileNotFoundError:
             return b""
@@ -140,7 +142,11 @@ class JsonBackend:
         except UnicodeDecodeError:
             raise CorruptDataError(self._problem(path, "is not text (binary data)")) from None
         except json.JSONDecodeError as exc:
-            what = "is truncated" if exc.pos >= len(raw.rstrip()) - 1 else f"is not valid JSON (line {exc.lineno}, column {exc.colno})"
+            what = (
+                "is truncated"
+                if exc.pos >= len(raw.rstrip()) - 1
+                else f"is not valid JSON (line {exc.lineno}, column {exc.colno})"
+            )
             raise CorruptDataError(self._problem(path, what)) from None
         except RecursionError:
             raise CorruptDataError(self._problem(path, "is nested too deeply to be a ledger")) from None
@@ -166,9 +172,13 @@ class JsonBackend:
             try:
                 entry = json.loads(line.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-                raise CorruptDataError(self._problem(self.journal_path, f"has a damaged entry (entry {number} after byte {offset})")) from None
+                raise CorruptDataError(
+                    self._problem(self.journal_path, f"has a damaged entry (entry {number} after byte {offset})")
+                ) from None
             if not isinstance(entry, dict):
-                raise CorruptDataError(self._problem(self.journal_path, f"has an entry that is not an object (entry {number})"))
+                raise CorruptDataError(
+                    self._problem(self.journal_path, f"has an entry that is not an object (entry {number})")
+                )
             entries.append(entry)
         self._journal_size = offset + end
         return entries, offset + end

@@ -1,0 +1,285 @@
+"""Category and tag management: rename and merge across the whole ledger, and a colour per category.
+
+Every operation is ONE ledger commit (transactions and the meta values that name the category, i.e.
+budgets, recurring templates and colours, together), so one ``ledger.undo()`` reverts it entirely.
+Names match case-insensitively: renaming ``food`` renames ``Food`` and ``FOOD`` too.
+
+Rename vs merge: ``rename`` gives a category (or tag) a new name that is not in use yet (changing only
+the capitalisation is a rename too); ``merge`` folds one or more names into a target that may already
+exist. Colours live in ledger meta ``"category_colors"`` as ``{category: "#rrggbb"}`` (the spelling used
+by the transactions); the charts read that mapping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tracker.errors import NotFoundError, ValidationError
+from tracker.model import Transaction, apply_changes, clean_category, clean_tags
+
+if TYPE_CHECKING:
+    from tracker.ledger import Ledger
+
+COLORS_KEY = "category_colors"
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """What a rename or merge did."""
+
+    transactions: int
+    budgets: int = 0
+    templates: int = 0
+    colors: int = 0
+    revision: int = 0
+    label: str = ""
+
+
+# --- pure helpers ---------------------------------------------------------------------------------------------
+
+
+def clean_color(value: object) -> str:
+    """``"#1f77b4"`` (also ``1F77B4``, ``#abc``) -> lower-case ``#rrggbb``; ``ValidationError`` otherwise."""
+    if not isinstance(value, str) or not _HEX.match(value.strip()):
+        raise ValidationError("color", value, "is not a colour; write it as #rrggbb, for example #1f77b4")
+    digits = _HEX.match(value.strip()).group(1).lower()  # type: ignore[union-attr]
+    if len(digits) == 3:
+        digits = "".join(ch * 2 for ch in digits)
+    return "#" + digits
+
+
+def color_for(colors: Mapping[str, str], category: str) -> str | None:
+    """The colour of ``category`` in a ``category_colors`` mapping, matched case-insensitively."""
+    if category in colors:
+        return colors[category]
+    folded = category.casefold()
+    return next((c for name, c in colors.items() if name.casefold() == folded), None)
+
+
+def _keys(names: Iterable[str]) -> set[str]:
+    return {n.casefold() for n in names}
+
+
+def recategorize(transactions: Iterable[Transaction], sources: Iterable[str], target: str) -> list[Transaction]:
+    """Copies of the transactions whose category is one of ``sources`` (case-insensitive), now in ``target``."""
+    keys = _keys(sources)
+    return [apply_changes(t, {"category": target}) for t in transactions if t.category.casefold() in keys and t.category != target]
+
+
+def retag(transactions: Iterable[Transaction], sources: Iterable[str], target: str) -> list[Transaction]:
+    """Copies of the transactions carrying one of the ``sources`` tags, with them replaced by ``target``."""
+    keys = _keys(sources)
+    out = []
+    for tx in transactions:
+        if not any(t.casefold() in keys for t in tx.tags):
+            continue
+        tags = [target if t.casefold() in keys else t for t in tx.tags]
+        changed = apply_changes(tx, {"tags": tags})
+        if changed != tx:
+            out.append(changed)
+    return out
+
+
+def _retag_list(tags: Sequence[str], keys: set[str], target: str) -> list[str]:
+    return list(clean_tags([target if t.casefold() in keys else t for t in tags]))
+
+
+# --- on a ledger ----------------------------------------------------------------------------------------------
+
+
+def _category_names(ledger: Ledger) -> dict[str, str]:
+    """casefold -> spelling, of every category named anywhere (transactions, budgets, templates, colours)."""
+    names: dict[str, str] = {}
+    for source in (
+        [b.get("category", "") for b in ledger.meta("budgets") or []],
+        [r.get("category", "") for r in ledger.meta("recurring") or []],
+        list(ledger.meta(COLORS_KEY) or {}),
+        ledger.categories(),
+    ):
+        for name in source:
+            if isinstance(name, str) and name:
+                names[name.casefold()] = name
+    return names
+
+
+def _carry_meta(ledger: Ledger, sources: Sequence[str], target: str, *, keep_target_budgets: bool) -> tuple[dict[str, Any], Change]:
+    """The meta values (budgets, recurring, colours) with ``sources`` renamed to ``target``."""
+    keys = _keys(sources)
+    tkey = target.casefold()
+    meta: dict[str, Any] = {}
+    budgets = ledger.meta("budgets") or []
+    moved_budgets = 0
+    if budgets:
+        target_has = any(b.get("category", "").casefold() == tkey and tkey not in keys for b in budgets)
+        new_budgets = []
+        for b in budgets:
+            if b.get("category", "").casefold() in keys:
+                if keep_target_budgets and target_has:
+                    moved_budgets += 1
+                    continue  # the target's own budgets win in a merge
+                b = {**b, "category": target}
+                moved_budgets += 1
+            new_budgets.append(b)
+        if moved_budgets:
+            meta["budgets"] = new_budgets or None
+    templates = ledger.meta("recurring") or []
+    moved_templates = 0
+    if templates:
+        new_templates = []
+        for r in templates:
+            if r.get("category", "").casefold() in keys:
+                r = {**r, "category": target}
+                moved_templates += 1
+            new_templates.append(r)
+        if moved_templates:
+            meta["recurring"] = new_templates
+    colors: dict[str, str] = dict(ledger.meta(COLORS_KEY) or {})
+    moved_colors = 0
+    if colors:
+        own = next((c for name, c in colors.items() if name.casefold() == tkey and tkey not in keys), None)
+        inherited = next((colors[name] for name in colors if name.casefold() in keys), None)
+        new_colors = {name: c for name, c in colors.items() if name.casefold() not in keys and name.casefold() != tkey}
+        chosen = own or inherited
+        if chosen:
+            new_colors[target] = chosen
+        if new_colors != colors:
+            moved_colors = 1
+            meta[COLORS_KEY] = new_colors or None
+    return meta, Change(0, moved_budgets, moved_templates, moved_colors)
+
+
+def rename_category(ledger: Ledger, old: str, new: str) -> Change:
+    """Rename a category everywhere (one undoable commit). ``new`` must not be another existing category."""
+    old_name = clean_category(old)
+    new_name = clean_category(new)
+    with ledger.locked():
+        ledger.refresh()
+        names = _category_names(ledger)
+        if old_name.casefold() not in names:
+            raise NotFoundError("category", old_name, "is not used by any transaction, budget or recurring template")
+        if new_name.casefold() in names and new_name.casefold() != old_name.casefold():
+            raise ValidationError(
+                "category", new_name, f"already exists; use 'category merge {old_name} --into {new_name}' to combine them"
+            )
+        return _move_category(ledger, [old_name], new_name, f"rename category {names[old_name.casefold()]} to {new_name}")
+
+
+def merge_categories(ledger: Ledger, sources: Sequence[str], target: str) -> Change:
+    """Fold the ``sources`` categories into ``target`` (new or existing), everywhere; one undoable commit.
+
+    Budgets: if the target has budgets of its own they are kept and the sources' budgets are dropped;
+    otherwise the sources' budgets move to the target. The target keeps its colour, else inherits one.
+    """
+    target_name = clean_category(target)
+    source_names = [clean_category(s) for s in sources]
+    if not source_names:
+        raise ValidationError("sources", "", "must name at least one category to merge")
+    with ledger.locked():
+        ledger.refresh()
+        names = _category_names(ledger)
+        missing = [s for s in source_names if s.casefold() not in names]
+        if missing:
+            raise NotFoundError("category", missing[0], "is not used by any transaction, budget or recurring template")
+        existing = names.get(target_name.casefold())
+        # Merging into an existing category keeps its spelling unless only the case differs from a source.
+        final = existing if existing and target_name.casefold() not in _keys(source_names) else target_name
+        shown = ", ".join(names[s.casefold()] for s in source_names)
+        return _move_category(ledger, source_names, final, f"merge categories {shown} into {final}", merge=True)
+
+
+def _move_category(ledger: Ledger, sources: Sequence[str], target: str, label: str, merge: bool = False) -> Change:
+    changed = recategorize(ledger.transactions(), sources, target)
+    if merge:
+        # every spelling of the target itself is normalised too
+        changed += recategorize(
+            (t for t in ledger.transactions() if t.category.casefold() not in _keys(sources)), [target], target
+        )
+    meta, counts = _carry_meta(ledger, sources, target, keep_target_budgets=merge)
+    if not changed and not meta:
+        return Change(0, label=label, revision=ledger.revision)
+    revision = ledger.commit(puts=changed, meta=meta, label=label)
+    return dataclasses.replace(counts, transactions=len(changed), revision=revision, label=label)
+
+
+def rename_tag(ledger: Ledger, old: str, new: str) -> Change:
+    """Rename a tag on every transaction and template (one undoable commit); ``new`` must not be in use."""
+    (old_tag,) = clean_tags([old]) or ("",)
+    (new_tag,) = clean_tags([new]) or ("",)
+    if not old_tag or not new_tag:
+        raise ValidationError("tag", old if not old_tag else new, "must not be empty")
+    with ledger.locked():
+        ledger.refresh()
+        used = {t.casefold(): t for t in ledger.tags()}
+        if old_tag.casefold() not in used:
+            raise NotFoundError("tag", old_tag, "is not used by any transaction")
+        if new_tag.casefold() in used and new_tag.casefold() != old_tag.casefold():
+            raise ValidationError("tag", new_tag, f"already exists; use 'tag merge {old_tag} --into {new_tag}' to combine them")
+        return _move_tags(ledger, [old_tag], new_tag, f"rename tag {used[old_tag.casefold()]} to {new_tag}")
+
+
+def merge_tags(ledger: Ledger, sources: Sequence[str], target: str) -> Change:
+    """Replace the ``sources`` tags by ``target`` on every transaction and template (one undoable commit)."""
+    source_tags = list(clean_tags(sources))
+    (target_tag,) = clean_tags([target]) or ("",)
+    if not source_tags or not target_tag:
+        raise ValidationError("tag", target if not target_tag else ", ".join(sources), "must not be empty")
+    with ledger.locked():
+        ledger.refresh()
+        used = {t.casefold(): t for t in ledger.tags()}
+        missing = [s for s in source_tags if s.casefold() not in used]
+        if missing:
+            raise NotFoundError("tag", missing[0], "is not used by any transaction")
+        final = used.get(target_tag.casefold(), target_tag) if target_tag.casefold() not in _keys(source_tags) else target_tag
+        shown = ", ".join(used[s.casefold()] for s in source_tags)
+        return _move_tags(ledger, source_tags, final, f"merge tags {shown} into {final}")
+
+
+def _move_tags(ledger: Ledger, sources: Sequence[str], target: str, label: str) -> Change:
+    keys = _keys(sources) | {target.casefold()}
+    changed = retag(ledger.transactions(), keys, target)
+    templates = ledger.meta("recurring") or []
+    moved = 0
+    new_templates = []
+    for r in templates:
+        tags = r.get("tags", [])
+        if any(t.casefold() in keys for t in tags):
+            new_tags = _retag_list(tags, keys, target)
+            if new_tags != tags:
+                r = {**r, "tags": new_tags}
+                moved += 1
+        new_templates.append(r)
+    meta = {"recurring": new_templates} if moved else {}
+    if not changed and not meta:
+        return Change(0, label=label, revision=ledger.revision)
+    revision = ledger.commit(puts=changed, meta=meta, label=label)
+    return Change(len(changed), templates=moved, revision=revision, label=label)
+
+
+def category_colors(ledger: Ledger) -> dict[str, str]:
+    """The ``{category: "#rrggbb"}`` mapping stored in the ledger."""
+    raw = ledger.meta(COLORS_KEY) or {}
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def set_category_color(ledger: Ledger, category: str, color: str | None) -> str | None:
+    """Set (or with ``None`` remove) the colour of a category; one undoable commit. Returns the stored colour."""
+    name = clean_category(category)
+    value = clean_color(color) if color is not None else None
+    with ledger.locked():
+        ledger.refresh()
+        names = _category_names(ledger)
+        spelling = names.get(name.casefold(), name)
+        colors = {k: v for k, v in category_colors(ledger).items() if k.casefold() != name.casefold()}
+        if value is None:
+            if len(colors) == len(category_colors(ledger)):
+                raise NotFoundError("category", name, "has no colour")
+            label = f"remove the colour of {spelling}"
+        else:
+            colors[spelling] = value
+            label = f"colour {spelling} {value}"
+        ledger.set_meta(COLORS_KEY, colors or None, label)
+    return value

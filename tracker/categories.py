@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from tracker.errors import NotFoundError, ValidationError
 from tracker.model import Transaction, apply_changes, clean_category, clean_tags
 
@@ -67,7 +69,11 @@ def _keys(names: Iterable[str]) -> set[str]:
 def recategorize(transactions: Iterable[Transaction], sources: Iterable[str], target: str) -> list[Transaction]:
     """Copies of the transactions whose category is one of ``sources`` (case-insensitive), now in ``target``."""
     keys = _keys(sources)
-    return [apply_changes(t, {"category": target}) for t in transactions if t.category.casefold() in keys and t.category != target]
+    return [
+        apply_changes(t, {"category": target})
+        for t in transactions
+        if t.category.casefold() in keys and t.category != target
+    ]
 
 
 def retag(transactions: Iterable[Transaction], sources: Iterable[str], target: str) -> list[Transaction]:
@@ -91,36 +97,56 @@ def _retag_list(tags: Sequence[str], keys: set[str], target: str) -> list[str]:
 # --- on a ledger ----------------------------------------------------------------------------------------------
 
 
+def preferred_spellings(frame: pd.DataFrame) -> dict[str, str]:
+    """casefold -> the spelling of each category the transactions use most (on a tie, the most recent)."""
+    usage: dict[str, tuple[int, int]] = {}
+    for position, name in enumerate(frame["category"].astype(str)):
+        count, _ = usage.get(name, (0, 0))
+        usage[name] = (count + 1, position)
+    best: dict[str, tuple[tuple[int, int], str]] = {}
+    for name, rank in usage.items():
+        key = name.casefold()
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, name)
+    return {key: name for key, (_, name) in best.items()}
+
+
 def _category_names(ledger: Ledger) -> dict[str, str]:
-    """casefold -> spelling, of every category named anywhere (transactions, budgets, templates, colours)."""
+    """casefold -> spelling of every category named anywhere (transactions, budgets, templates, colours).
+
+    For a category the transactions spell in several ways, the most used spelling wins (on a tie, the most recent).
+    """
     names: dict[str, str] = {}
     for source in (
         [b.get("category", "") for b in ledger.meta("budgets") or []],
         [r.get("category", "") for r in ledger.meta("recurring") or []],
         list(ledger.meta(COLORS_KEY) or {}),
-        ledger.categories(),
     ):
         for name in source:
             if isinstance(name, str) and name:
                 names[name.casefold()] = name
+    names.update(preferred_spellings(ledger.frame()))
     return names
 
 
-def _carry_meta(ledger: Ledger, sources: Sequence[str], target: str, *, keep_target_budgets: bool) -> tuple[dict[str, Any], Change]:
+def _carry_meta(
+    ledger: Ledger, sources: Sequence[str], target: str, *, keep_target_budgets: bool
+) -> tuple[dict[str, Any], Change]:
     """The meta values (budgets, recurring, colours) with ``sources`` renamed to ``target``."""
-    keys = _keys(sources)
     tkey = target.casefold()
+    keys = _keys(sources) | {tkey}  # other spellings of the target are normalised too
     meta: dict[str, Any] = {}
     budgets = ledger.meta("budgets") or []
     moved_budgets = 0
     if budgets:
-        target_has = any(b.get("category", "").casefold() == tkey and tkey not in keys for b in budgets)
+        target_has = any(b.get("category", "").casefold() == tkey for b in budgets)
         new_budgets = []
         for b in budgets:
-            if b.get("category", "").casefold() in keys:
-                if keep_target_budgets and target_has:
-                    moved_budgets += 1
-                    continue  # the target's own budgets win in a merge
+            key = b.get("category", "").casefold()
+            if key in keys and key != tkey and keep_target_budgets and target_has:
+                moved_budgets += 1
+                continue  # in a merge, the target's own budgets win
+            if key in keys and b.get("category") != target:
                 b = {**b, "category": target}
                 moved_budgets += 1
             new_budgets.append(b)
@@ -131,7 +157,7 @@ def _carry_meta(ledger: Ledger, sources: Sequence[str], target: str, *, keep_tar
     if templates:
         new_templates = []
         for r in templates:
-            if r.get("category", "").casefold() in keys:
+            if r.get("category", "").casefold() in keys and r.get("category") != target:
                 r = {**r, "category": target}
                 moved_templates += 1
             new_templates.append(r)
@@ -140,9 +166,9 @@ def _carry_meta(ledger: Ledger, sources: Sequence[str], target: str, *, keep_tar
     colors: dict[str, str] = dict(ledger.meta(COLORS_KEY) or {})
     moved_colors = 0
     if colors:
-        own = next((c for name, c in colors.items() if name.casefold() == tkey and tkey not in keys), None)
+        own = next((c for name, c in colors.items() if name.casefold() == tkey), None)
         inherited = next((colors[name] for name in colors if name.casefold() in keys), None)
-        new_colors = {name: c for name, c in colors.items() if name.casefold() not in keys and name.casefold() != tkey}
+        new_colors = {name: c for name, c in colors.items() if name.casefold() not in keys}
         chosen = own or inherited
         if chosen:
             new_colors[target] = chosen
@@ -163,9 +189,13 @@ def rename_category(ledger: Ledger, old: str, new: str) -> Change:
             raise NotFoundError("category", old_name, "is not used by any transaction, budget or recurring template")
         if new_name.casefold() in names and new_name.casefold() != old_name.casefold():
             raise ValidationError(
-                "category", new_name, f"already exists; use 'category merge {old_name} --into {new_name}' to combine them"
+                "category",
+                new_name,
+                f"already exists; use 'category merge {old_name} --into {new_name}' to combine them",
             )
-        return _move_category(ledger, [old_name], new_name, f"rename category {names[old_name.casefold()]} to {new_name}")
+        return _move_category(
+            ledger, [old_name], new_name, f"rename category {names[old_name.casefold()]} to {new_name}"
+        )
 
 
 def merge_categories(ledger: Ledger, sources: Sequence[str], target: str) -> Change:
@@ -217,7 +247,9 @@ def rename_tag(ledger: Ledger, old: str, new: str) -> Change:
         if old_tag.casefold() not in used:
             raise NotFoundError("tag", old_tag, "is not used by any transaction")
         if new_tag.casefold() in used and new_tag.casefold() != old_tag.casefold():
-            raise ValidationError("tag", new_tag, f"already exists; use 'tag merge {old_tag} --into {new_tag}' to combine them")
+            raise ValidationError(
+                "tag", new_tag, f"already exists; use 'tag merge {old_tag} --into {new_tag}' to combine them"
+            )
         return _move_tags(ledger, [old_tag], new_tag, f"rename tag {used[old_tag.casefold()]} to {new_tag}")
 
 
@@ -233,7 +265,11 @@ def merge_tags(ledger: Ledger, sources: Sequence[str], target: str) -> Change:
         missing = [s for s in source_tags if s.casefold() not in used]
         if missing:
             raise NotFoundError("tag", missing[0], "is not used by any transaction")
-        final = used.get(target_tag.casefold(), target_tag) if target_tag.casefold() not in _keys(source_tags) else target_tag
+        final = (
+            used.get(target_tag.casefold(), target_tag)
+            if target_tag.casefold() not in _keys(source_tags)
+            else target_tag
+        )
         shown = ", ".join(used[s.casefold()] for s in source_tags)
         return _move_tags(ledger, source_tags, final, f"merge tags {shown} into {final}")
 

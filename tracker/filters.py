@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -80,18 +80,29 @@ def _as_tuple(values: Iterable[str] | str | None) -> tuple[str, ...] | None:
     return tuple(values)
 
 
-def _amount_bound(frame: pd.DataFrame, bound: str) -> pd.Series:
-    """The bound in minor units of each row's currency (exact: Decimal scaled per currency)."""
-    from decimal import Decimal
+def _amount_bound(frame: pd.DataFrame, bound: str, rounding: str) -> pd.Series:
+    """The bound in minor units of each row's currency (exact: Decimal scaled per currency).
+
+    A bound between two minor units is rounded inwards: up for a minimum, down for a maximum.
+    """
+    from decimal import Context, Decimal
 
     from tracker.money import CURRENCY_EXPONENTS
 
     value = Decimal(bound)
-    per_currency = {
-        c: int((value.scaleb(CURRENCY_EXPONENTS.get(c, 2))).to_integral_value(rounding="ROUND_CEILING"))
-        for c in frame["currency"].unique()
-    }
-    return frame["currency"].map(per_currency).astype("int64")
+    exact = Context(prec=max(28, len(value.as_tuple().digits)))  # never round the bound onto a neighbour
+    codes, currencies = pd.factorize(frame["currency"], use_na_sentinel=False)
+    per_currency = [
+        int((value.scaleb(CURRENCY_EXPONENTS.get(c, 2), context=exact)).to_integral_value(rounding=rounding))
+        for c in currencies
+    ]
+    return pd.Series(np.asarray(per_currency, dtype="int64")[codes], index=frame.index, dtype="int64")
+
+
+def _per_value(column: pd.Series, test: Callable[[Any], bool]) -> np.ndarray:
+    """``test`` of every row as a bool array, evaluated once per distinct value (categories, tag sets repeat)."""
+    codes, values = pd.factorize(column, use_na_sentinel=False)
+    return np.fromiter((test(v) for v in values), dtype=bool, count=len(values))[codes]
 
 
 def apply_filter(frame: pd.DataFrame, flt: Filter) -> pd.DataFrame:
@@ -105,28 +116,23 @@ def apply_filter(frame: pd.DataFrame, flt: Filter) -> pd.DataFrame:
         keep &= (frame["date"] <= pd.Timestamp(flt.end)).to_numpy()
     if flt.categories is not None:
         wanted = {c.casefold() for c in flt.categories}
-        keep &= frame["category"].str.casefold().isin(wanted).to_numpy(dtype=bool, na_value=False)
+        keep &= _per_value(frame["category"], lambda c: c is not pd.NA and c.casefold() in wanted)
     if flt.type is not None:
         keep &= (frame["type"] == flt.type).to_numpy(dtype=bool, na_value=False)
     if flt.tags is not None:
         wanted_tags = {t.casefold().lstrip("#") for t in flt.tags}
         if flt.tag_mode == "all":
-            keep &= np.fromiter(
-                (wanted_tags <= {t.casefold() for t in tags} for tags in frame["tags"]), dtype=bool, count=len(frame)
-            )
+            keep &= _per_value(frame["tags"], lambda tags: wanted_tags <= {t.casefold() for t in tags})
         else:
-            keep &= np.fromiter(
-                (any(t.casefold() in wanted_tags for t in tags) for tags in frame["tags"]), dtype=bool, count=len(frame)
-            )
+            keep &= _per_value(frame["tags"], lambda tags: any(t.casefold() in wanted_tags for t in tags))
     if flt.text is not None:
         needle = flt.text.casefold()
-        in_note = frame["note"].str.casefold().str.contains(needle, regex=False)
-        in_cat = frame["category"].str.casefold().str.contains(needle, regex=False)
-        keep &= (in_note | in_cat).to_numpy(dtype=bool, na_value=False)
+        in_note = frame["note"].str.casefold().str.contains(needle, regex=False).to_numpy(dtype=bool, na_value=False)
+        keep &= in_note | _per_value(frame["category"], lambda c: c is not pd.NA and needle in c.casefold())
     if flt.min_amount is not None:
-        keep &= (frame["amount_minor"] >= _amount_bound(frame, flt.min_amount)).to_numpy()
+        keep &= (frame["amount_minor"] >= _amount_bound(frame, flt.min_amount, "ROUND_CEILING")).to_numpy()
     if flt.max_amount is not None:
-        keep &= (frame["amount_minor"] <= _amount_bound(frame, flt.max_amount)).to_numpy()
+        keep &= (frame["amount_minor"] <= _amount_bound(frame, flt.max_amount, "ROUND_FLOOR")).to_numpy()
     return frame[keep]
 
 

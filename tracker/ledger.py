@@ -144,9 +144,12 @@ class Ledger:
             seq = entry.get("seq")
             if isinstance(seq, int) and seq <= self._seq:
                 continue  # already in the snapshot (a fold interrupted before the journal was emptied) or ours
-            check_entry(entry, self._journal_source)
+            try:
+                check_entry(entry, self._journal_source)
+            except CorruptDataError as exc:
+                raise self._damaged(str(exc)) from None
             if seq != self._seq + 1:
-                raise CorruptDataError(
+                raise self._damaged(
                     f"{self._journal_source} is missing changes (expected seq {self._seq + 1}, found {seq})"
                 )
             self._apply_entry(entry)
@@ -158,12 +161,23 @@ class Ledger:
     def _journal_source(self) -> str:
         return str(getattr(self.backend, "journal_path", self.backend.describe()))
 
+    def _damaged(self, message: str) -> CorruptDataError:
+        """A ``CorruptDataError`` that also says where the backups are and how to restore one."""
+        backups = getattr(self.backend, "backup_dir", None) or f"the backups of {self.backend.describe()}"
+        return CorruptDataError(
+            f"{message.rstrip('.')}. Backups are in {backups}: list them with `expense-tracker backups list` "
+            "and restore one with `expense-tracker backups restore NAME`"
+        )
+
     def _load_snapshot(self, raw: JsonDict) -> None:
         if not raw:
             snap, migrated = empty_snapshot(), False
         else:
-            snap, migrated = upgrade_snapshot(raw, self._source)
-            check_snapshot(snap, self._source)
+            try:
+                snap, migrated = upgrade_snapshot(raw, self._source)
+                check_snapshot(snap, self._source)
+            except CorruptDataError as exc:
+                raise self._damaged(str(exc)) from None
         self._pre_migration = raw if migrated else None
         self._cols = snap["transactions"]
         self._pos = None
@@ -225,7 +239,10 @@ class Ledger:
             if self._frame is not None and self._frame[0] == self._seq:
                 return self._frame[1]
             if self._base_frame is None:
-                base = frame_from_columns(self._cols)
+                try:
+                    base = frame_from_columns(self._cols)
+                except (ValueError, TypeError, OverflowError) as exc:
+                    raise self._damaged(f"{self._source} is damaged: {exc}. It was left untouched") from None
                 self._base_frame = base.sort_values(["date", "created_at"], kind="stable").reset_index(drop=True)
             frame = self._base_frame
             if self._overlay:
@@ -516,6 +533,7 @@ class Ledger:
             self.backend.compact(snap)
             self._cursor = None
             self._refresh_locked()
+            self._after_save({"seq": self._seq, "label": f"restore {name}"})  # a restore is a save too (for sync)
 
 
 def open_backend(data_dir: str | os.PathLike[str] | None) -> StorageBackend:

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from tracker.errors import ValidationError
@@ -326,36 +328,124 @@ def empty_frame() -> pd.DataFrame:
 def frame_from_columns(cols: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
     """Build the frame from storage columns (``amount_minor``, ISO date and time strings).
 
-    This is the hot path of a cold load, so it works column by column, never row by row.
+    This is the hot path of a cold load, so it works column by column, never row by row: dates and
+    amounts are converted once per distinct value, timestamps by numpy's ISO parser (see
+    :func:`_utc_column`).
     """
     if not cols.get("id"):
         return empty_frame()
     minor = pd.Series(cols["amount_minor"], dtype="int64")
-    types = pd.Series(cols["type"], dtype="string")
-    currency = pd.Series(cols["currency"], dtype="string")
-    decimals = [to_decimal_amount(m, c) for m, c in zip(cols["amount_minor"], cols["currency"], strict=True)]
+    types = _string_column(cols["type"])
+    currency = _string_column(cols["currency"])
+    created = _utc_column(cols["created_at"])
     frame = pd.DataFrame(
         {
-            "id": pd.Series(cols["id"], dtype="string"),
+            "id": _string_column(cols["id"]),
             "type": types,
             "amount_minor": minor,
-            "amount": pd.Series(decimals, dtype="object"),
+            "amount": pd.Series(_decimal_column(minor.to_numpy(), cols["currency"]), dtype="object"),
             "signed_minor": minor.where(types == "income", -minor).astype("int64"),
             "currency": currency,
-            "date": pd.to_datetime(pd.Series(cols["date"]), format="%Y-%m-%d").astype("datetime64[ns]"),
-            "category": pd.Series(cols["category"], dtype="string"),
+            "date": _date_column(cols["date"]),
+            "category": _string_column(cols["category"]),
             "tags": pd.Series([tuple(t) for t in cols["tags"]], dtype="object"),
-            "note": pd.Series(cols["note"], dtype="string"),
-            "external_id": pd.Series(cols["external_id"], dtype="string"),
-            "created_at": pd.to_datetime(
-                pd.Series(cols["created_at"]), format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True
-            ).astype("datetime64[ns, UTC]"),
-            "updated_at": pd.to_datetime(
-                pd.Series(cols["updated_at"]), format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True
-            ).astype("datetime64[ns, UTC]"),
+            "note": _string_column(cols["note"]),
+            "external_id": _string_column(cols["external_id"]),
+            "created_at": created,
+            "updated_at": _updated_column(cols["updated_at"], cols["created_at"], created),
         }
     )
     return frame
+
+
+def _string_column(values: Sequence[Any]) -> pd.Series:
+    """``pd.Series(values, dtype="string")``, built straight from a pyarrow array when that is the storage.
+
+    Only lists of ``str``/``None`` take the direct route (pyarrow refuses anything else); the result
+    is the same array pandas would build, without its per-value pass in Python.
+    """
+    dtype = pd.StringDtype()
+    if dtype.storage == "pyarrow":
+        try:
+            import pyarrow as pa
+
+            array = pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
+        except (ImportError, TypeError, ValueError):  # pyarrow's ArrowTypeError/ArrowInvalid are TypeError/ValueError
+            pass
+        else:
+            if array.dtype == dtype:
+                return pd.Series(array)
+    return pd.Series(values, dtype="string")
+
+
+def _decimal_column(minor: np.ndarray, currencies: Sequence[Any]) -> np.ndarray:
+    """``to_decimal_amount`` of every row, computed once per distinct (amount, currency)."""
+    out = np.empty(len(minor), dtype=object)
+    cur_codes, cur_names = pd.factorize(pd.Series(currencies, dtype=object), use_na_sentinel=False)
+    for i, code in enumerate(cur_names):
+        rows = np.flatnonzero(cur_codes == i) if len(cur_names) > 1 else slice(None)
+        codes, amounts = pd.factorize(minor[rows])
+        values = np.empty(len(amounts), dtype=object)
+        values[:] = [to_decimal_amount(int(m), code) for m in amounts]
+        out[rows] = values[codes]
+    return out
+
+
+def _date_column(dates: Sequence[Any]) -> pd.Series:
+    """``YYYY-MM-DD`` text to ``datetime64[ns]``, parsed strictly once per distinct day."""
+    codes, days = pd.factorize(pd.Series(dates, dtype=object), use_na_sentinel=False)
+    parsed = pd.to_datetime(pd.Series(days, dtype=object), format="%Y-%m-%d").astype("datetime64[ns]")
+    return pd.Series(parsed.to_numpy()[codes], dtype="datetime64[ns]")
+
+
+_ISO_UTC = "%Y-%m-%dT%H:%M:%S.%fZ"
+_ISO_UTC_SEPARATORS = {4: "-", 7: "-", 10: "T", 13: ":", 16: ":", 19: ".", 26: "Z"}
+_ISO_UTC_DIGITS = [i for i in range(27) if i not in _ISO_UTC_SEPARATORS]
+_NS_RANGE = (
+    np.datetime64(pd.Timestamp.min.ceil("us").to_datetime64(), "us"),
+    np.datetime64(pd.Timestamp.max.floor("us").to_datetime64(), "us"),
+)
+
+
+def _utc_column(stamps: Sequence[Any]) -> pd.Series:
+    """:func:`iso_utc` text to ``datetime64[ns, UTC]``.
+
+    Fast path: when every value has exactly the shape ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (what
+    :func:`iso_utc` writes), numpy parses them in C. Anything else (another shape, a leap second, a
+    date numpy reads but pandas cannot hold) goes through pandas' strict ``strptime``, so the result
+    and the errors are those of the format ``%Y-%m-%dT%H:%M:%S.%fZ``.
+    """
+    text = np.array(stamps)
+    if text.dtype == np.dtype("U27") and text.ndim == 1:
+        chars = text.view(np.uint32).reshape(len(text), 27)
+        digits = chars[:, _ISO_UTC_DIGITS]
+        shaped = bool(((digits >= ord("0")) & (digits <= ord("9"))).all()) and all(
+            bool((chars[:, i] == ord(sep)).all()) for i, sep in _ISO_UTC_SEPARATORS.items()
+        )
+        if shaped:
+            try:
+                parsed = text.astype("U26").astype("datetime64[us]")
+            except ValueError:
+                parsed = None
+            if parsed is not None and _NS_RANGE[0] <= parsed.min() and parsed.max() <= _NS_RANGE[1]:
+                return pd.Series(parsed.astype("datetime64[ns]")).dt.tz_localize("UTC")
+    return pd.to_datetime(pd.Series(stamps), format=_ISO_UTC, utc=True).astype("datetime64[ns, UTC]")
+
+
+def _updated_column(updated: Sequence[Any], created: Sequence[Any], created_utc: pd.Series) -> pd.Series:
+    """:func:`_utc_column` of ``updated``, parsing only the rows that differ from ``created``.
+
+    Most transactions are never edited, so their ``updated_at`` is the same text as their ``created_at``.
+    """
+    if len(updated) != len(created):
+        return _utc_column(updated)
+    changed = np.flatnonzero(np.fromiter(map(operator.ne, updated, created), dtype=bool, count=len(updated)))
+    if len(changed) > len(updated) // 2:
+        return _utc_column(updated)
+    values = created_utc.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]", copy=True)
+    if len(changed):
+        values[changed] = _utc_column([updated[int(i)] for i in changed]).dt.tz_convert(None).to_numpy()
+    return pd.Series(values, dtype="datetime64[ns]").dt.tz_localize("UTC")
 
 
 RECORD_FIELDS = (

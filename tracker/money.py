@@ -6,7 +6,7 @@ Floats are refused everywhere: ``0.1 + 0.2`` is not a price.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 from tracker.errors import ValidationError
 
@@ -87,7 +87,8 @@ def to_minor(value: object, currency: str, field: str = "amount") -> Minor:
         raise ValidationError(field, value, "must be greater than zero (use the type income or expense for the sign)")
     if amount >= MAX_MAJOR:
         raise ValidationError(field, value, f"is too large (the limit is {MAX_MAJOR:,} {currency})")
-    scaled = amount.scaleb(exp)
+    # scaleb with enough precision for every digit: the default 28 digits would silently round the amount
+    scaled = amount.scaleb(exp, context=Context(prec=max(28, len(amount.as_tuple().digits))))
     if scaled != scaled.to_integral_value():
         raise ValidationError(field, value, f"has more decimal places than {currency} allows ({exp})")
     return int(scaled)

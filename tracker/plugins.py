@@ -23,10 +23,16 @@ def make_plugin_manager(*, load_entrypoints: bool = True) -> pluggy.PluginManage
     pm.add_hookspecs(hookspecs)
     pm.register(BuiltinStorage(), name="builtin-storage")
     if load_entrypoints:
-        try:
-            pm.load_setuptools_entrypoints(hookspecs.PROJECT)
-        except Exception:  # a broken third-party plugin must not stop the app
-            log.exception("could not load an expense_tracker plugin")
+        from importlib.metadata import entry_points
+
+        # One at a time: a broken third-party plugin must neither stop the app nor keep the others from loading.
+        for ep in entry_points(group=hookspecs.PROJECT):
+            if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+                continue
+            try:
+                pm.register(ep.load(), name=ep.name)
+            except Exception:
+                log.exception("could not load the expense_tracker plugin %r (%s)", ep.name, ep.value)
     return pm
 
 

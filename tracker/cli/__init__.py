@@ -20,6 +20,9 @@ from tracker.errors import TrackerError
 COMMAND_MODULES = [
     "tracker.cli.core",
     "tracker.cli.serve",
+    "tracker.cli.planning",
+    "tracker.cli.report",
+    "tracker.cli.io",
 ]
 
 
@@ -54,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return launch()
     try:
+        from tracker.cli.planning import auto_post
+
+        auto_post(args)  # recurring transactions that fell due are posted when the CLI starts
         return int(args.func(args) or 0)
     except TrackerError as exc:
         print(f"expense-tracker: {exc}", file=sys.stderr)

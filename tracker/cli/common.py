@@ -17,10 +17,14 @@ if TYPE_CHECKING:
 
 
 def open_ledger(args: argparse.Namespace) -> Ledger:
-    """The ledger of ``--data-dir`` (already exported as ``EXPENSE_TRACKER_DATA_DIR``) or the default."""
+    """The ledger of ``--data-dir`` (already exported as ``EXPENSE_TRACKER_DATA_DIR``) or the default, opened once."""
     from tracker.ledger import Ledger
 
-    return Ledger(getattr(args, "data_dir", None))
+    ledger = getattr(args, "_ledger", None)
+    if ledger is None:
+        ledger = Ledger(getattr(args, "data_dir", None))
+        args._ledger = ledger  # one load per command, shared by auto-posting and the command itself
+    return ledger
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:

@@ -41,18 +41,22 @@ BACKUPS = "backups"
 MAX_FILE_BYTES = 1 << 30
 _BACKUP_NAME = re.compile(r"^ledger-(\d{8}T\d{6}\d{6}Z)-([a-z0-9-]+)\.json$")
 
-_locks: dict[Path, filelock.FileLock] = {}
+_locks: dict[Path, tuple[threading.RLock, filelock.FileLock]] = {}
 _locks_guard = threading.Lock()
 
 
-def _shared_lock(path: Path) -> filelock.FileLock:
-    """One lock object per lock file in this process, so nested use re-enters instead of deadlocking."""
+def _shared_lock(path: Path) -> tuple[threading.RLock, filelock.FileLock]:
+    """One lock pair per lock file in this process, so nested use re-enters instead of deadlocking.
+
+    The file lock is shared by the whole process (it re-enters from any thread), so a re-entrant
+    thread lock in front of it makes two backends on the same folder in two threads exclude each other.
+    """
     with _locks_guard:
-        lock = _locks.get(path)
-        if lock is None:
-            lock = filelock.FileLock(str(path), mode=0o600, thread_local=False)
-            _locks[path] = lock
-        return lock
+        pair = _locks.get(path)
+        if pair is None:
+            pair = (threading.RLock(), filelock.FileLock(str(path), mode=0o600, thread_local=False))
+            _locks[path] = pair
+        return pair
 
 
 def encode(obj: Any) -> bytes:
@@ -80,15 +84,16 @@ class JsonBackend:
     def lock(self) -> Iterator[None]:
         with self._thread_lock:
             ensure_private_dir(self.folder)
-            try:
-                flock = _shared_lock(self.folder / LOCKFILE)
-                flock.acquire()
-            except OSError as exc:
-                raise StorageError(f"cannot lock {self.folder / LOCKFILE}: {describe_oserror(exc)}") from None
-            try:
-                yield
-            finally:
-                flock.release()
+            gate, flock = _shared_lock(self.folder / LOCKFILE)
+            with gate:
+                try:
+                    flock.acquire()
+                except OSError as exc:
+                    raise StorageError(f"cannot lock {self.folder / LOCKFILE}: {describe_oserror(exc)}") from None
+                try:
+                    yield
+                finally:
+                    flock.release()
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -152,6 +157,8 @@ class JsonBackend:
             raise CorruptDataError(self._problem(path, "is nested too deeply to be a ledger")) from None
         if not isinstance(data, dict):
             raise CorruptDataError(self._problem(path, "does not hold a ledger (not a JSON object)"))
+        if not data:  # an empty dict is what read() returns for a ledger never saved: never accept it from a file
+            raise CorruptDataError(self._problem(path, "does not hold a ledger (an empty JSON object)"))
         return data
 
     def _read_journal(self, offset: int) -> tuple[list[JsonDict], int]:

@@ -1,0 +1,269 @@
+"""A deterministic, realistic ledger for the benchmarks: ten years of a household's money.
+
+What :func:`generate` produces for ``n`` transactions and a ``seed`` (same arguments, same bytes):
+
+* **Dates**: ten years ending on the fixed day :data:`END` (2026-11-30), so results do not drift
+  with the calendar; expenses are spread evenly over the decade (a few more on weekends).
+* **Income**: a salary on the 25th of every month (120 rows; ``n // 10`` when ``n`` is below 1,200: the
+  most recent months), raised 3 % every January and sized so that the decade's income is about 12 %
+  above its expected spending (a savings rate near 10 %, whatever ``n``); plus occasional other income
+  (freelance, interest, refunds, gifts), about 2 % of the rows.
+* **Expenses**: the rest, over 30 categories with a Zipf-like skew (weight ``1 / rank**1.1``: Groceries
+  about 29 % of the expenses, the rarest category about 0.7 %). Each category has its own typical
+  amount; amounts are log-normal around it (sigma 0.6), in whole cents.
+* **Currencies**: USD (the ledger's default currency) for about 98.5 % of the rows; travel spending in
+  EUR (about 1.2 %) and GBP (about 0.3 %).
+* **Tags**: about 55 % of expenses have none, 33 % one, 12 % two, from a pool of 16 tags
+  (``work``, ``kids``, ``vacation`` ...), themselves skewed.
+* **Notes**: about 65 % of rows have one (a merchant, sometimes with a detail); the rest are empty.
+* **Imports**: about 30 % of expenses carry an ``external_id`` as if imported from a bank file.
+* **Times**: ``created_at`` is the evening of the transaction's day (UTC); about 5 % were edited
+  later (``updated_at`` up to 30 days after).
+
+:func:`write_ledger` stores it the fast way the brief allows: one columnar snapshot written through
+the JSON backend's ``compact`` (atomic, fsynced), exactly what the ledger itself writes when it folds
+its journal; no journal, no undo history, no backups. The measured operations then go through the
+public code paths only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import random
+from pathlib import Path
+
+from tracker.model import Transaction, make_transaction, records_to_columns
+from tracker.storage.codec import empty_snapshot
+from tracker.storage.jsonfile import JsonBackend
+
+END = dt.date(2026, 11, 30)
+"""The last day of the generated decade (fixed, so the same seed gives the same ledger every day)."""
+START = dt.date(END.year - 10, END.month, END.day) + dt.timedelta(days=1)
+CURRENCY = "USD"
+DEFAULT_SEED = 20261130
+
+# (category, typical amount in dollars); listed by rank: the Zipf weight falls with the position.
+EXPENSE_CATEGORIES: tuple[tuple[str, float], ...] = (
+    ("Groceries", 45.0),
+    ("Restaurants", 28.0),
+    ("Coffee", 4.5),
+    ("Transport", 12.0),
+    ("Fuel", 48.0),
+    ("Shopping", 40.0),
+    ("Household", 25.0),
+    ("Entertainment", 22.0),
+    ("Health", 35.0),
+    ("Utilities", 90.0),
+    ("Phone & Internet", 60.0),
+    ("Clothing", 55.0),
+    ("Subscriptions", 12.0),
+    ("Gifts", 40.0),
+    ("Pets", 30.0),
+    ("Kids", 35.0),
+    ("Books", 18.0),
+    ("Personal care", 25.0),
+    ("Sports", 30.0),
+    ("Travel", 180.0),
+    ("Home improvement", 120.0),
+    ("Car maintenance", 220.0),
+    ("Insurance", 140.0),
+    ("Education", 150.0),
+    ("Charity", 50.0),
+    ("Electronics", 250.0),
+    ("Taxes & fees", 80.0),
+    ("Furniture", 400.0),
+    ("Medical", 160.0),
+    ("Rent", 1400.0),
+)
+OTHER_INCOME: tuple[tuple[str, float], ...] = (
+    ("Freelance", 600.0),
+    ("Interest", 15.0),
+    ("Refunds", 40.0),
+    ("Gifts received", 100.0),
+)
+TAGS = (
+    "work",
+    "family",
+    "kids",
+    "weekend",
+    "online",
+    "vacation",
+    "reimbursable",
+    "cash",
+    "recurring",
+    "health",
+    "home",
+    "car",
+    "friends",
+    "holiday",
+    "business-trip",
+    "tax-deductible",
+)
+MERCHANTS = {
+    "Groceries": ("Whole Foods", "Trader Joe's", "Safeway", "Costco", "farmers market", "Aldi"),
+    "Restaurants": ("Thai Palace", "pizza night", "sushi with friends", "Chipotle", "brunch", "burger place"),
+    "Coffee": ("Starbucks", "Blue Bottle", "corner café", "coffee beans"),
+    "Transport": ("metro card", "Uber", "Lyft", "bus pass", "parking"),
+    "Fuel": ("Shell", "Chevron", "Costco gas", "BP"),
+}
+GENERIC_NOTES = (
+    "Amazon order",
+    "Target",
+    "weekly shop",
+    "birthday",
+    "online order",
+    "monthly bill",
+    "annual fee",
+    "split with Sam",
+    "paid by card",
+    "for the trip",
+    "Café Müller — Zürich",
+    "repair",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """What to generate: how many transactions, from which seed."""
+
+    n: int
+    seed: int = DEFAULT_SEED
+
+
+def _months(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The 25th of every month from ``start`` to ``end`` (inclusive)."""
+    out = []
+    year, month = start.year, start.month
+    while True:
+        day = dt.date(year, month, 25)
+        if day > end:
+            return out
+        if day >= start:
+            out.append(day)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _amount(rng: random.Random, typical: float, spread: float = 0.6) -> str:
+    """A positive amount in whole cents, log-normal around ``typical`` dollars, as text."""
+    cents = max(1, round(typical * 100 * math.exp(rng.gauss(0.0, spread))))
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _stamp(rng: random.Random, day: dt.date, lag_days: int = 0) -> dt.datetime:
+    """An evening time on ``day`` (+ ``lag_days``), UTC, to the microsecond."""
+    base = dt.datetime(day.year, day.month, day.day, 17, 0, tzinfo=dt.UTC) + dt.timedelta(days=lag_days)
+    return base + dt.timedelta(seconds=rng.randrange(6 * 3600), microseconds=rng.randrange(1_000_000))
+
+
+def _new_id(rng: random.Random, used: set[str]) -> str:
+    while True:
+        tx_id = f"{rng.getrandbits(64):016x}"
+        if tx_id not in used:
+            used.add(tx_id)
+            return tx_id
+
+
+def _salary_base(rows: int, weights: list[float], spread: float = 0.6) -> float:
+    """What all salaries together must bring in: 12 % more than the expected spending of ``rows`` rows."""
+    lognormal_mean = math.exp(spread**2 / 2)
+    per_expense = sum(w * typical for w, (_, typical) in zip(weights, EXPENSE_CATEGORIES, strict=True)) / sum(weights)
+    per_income = sum(typical for _, typical in OTHER_INCOME) / len(OTHER_INCOME)
+    spending = rows * 0.98 * per_expense * lognormal_mean
+    other_income = rows * 0.02 * per_income * lognormal_mean
+    return max(1.12 * spending - other_income, 0.0)
+
+
+def generate(n: int, seed: int = DEFAULT_SEED) -> list[Transaction]:
+    """``n`` validated transactions (see the module docstring), built with ``make_transaction``."""
+    if n < 0:
+        raise ValueError("n must not be negative")
+    rng = random.Random(seed)
+    used: set[str] = set()
+    out: list[Transaction] = []
+
+    def add(kind: str, amount: str, category: str, day: dt.date, **extra: object) -> None:
+        created = _stamp(rng, day)
+        tx = make_transaction(
+            type=kind,
+            amount=amount,
+            category=category,
+            currency=extra.pop("currency", CURRENCY),
+            date=day,
+            id=_new_id(rng, used),
+            now=created,
+            **extra,  # type: ignore[arg-type]
+        )
+        if rng.random() < 0.05:
+            tx = dataclasses.replace(tx, updated_at=_stamp(rng, day, lag_days=rng.randrange(1, 31)))
+        out.append(tx)
+
+    paydays = _months(START, END)
+    salaries = paydays[-min(len(paydays), n // 10) :] if n >= 10 else []
+    weights = [1.0 / rank**1.1 for rank in range(1, len(EXPENSE_CATEGORIES) + 1)]
+    raises = [1.03 ** (day.year - START.year) for day in salaries]
+    base = _salary_base(n - len(salaries), weights) / sum(raises) if salaries else 0.0
+    for day, factor in zip(salaries, raises, strict=True):
+        add("income", f"{base * factor:.2f}", "Salary", day, note="monthly salary", tags=["work"])
+
+    tag_weights = [1.0 / rank for rank in range(1, len(TAGS) + 1)]
+    span = (END - START).days + 1
+    while len(out) < n:
+        day = START + dt.timedelta(days=rng.randrange(span))
+        if day.weekday() < 5 and rng.random() < 0.12:  # a few more purchases on weekends
+            day += dt.timedelta(days=5 - day.weekday())
+            if day > END:
+                day = END
+        if rng.random() < 0.02:
+            category, typical = rng.choice(OTHER_INCOME)
+            add("income", _amount(rng, typical), category, day, note=rng.choice(("", "", "client work", "bank")))
+            continue
+        category, typical = rng.choices(EXPENSE_CATEGORIES, weights)[0]
+        roll = rng.random()
+        currency = "EUR" if roll < 0.012 else "GBP" if roll < 0.015 else CURRENCY
+        roll = rng.random()
+        count = 0 if roll < 0.55 else 1 if roll < 0.88 else 2
+        tags = set(rng.choices(TAGS, tag_weights, k=count))
+        if currency != CURRENCY:
+            tags.add("vacation")
+        note = ""
+        if rng.random() < 0.65:
+            note = rng.choice(MERCHANTS.get(category, GENERIC_NOTES))
+            if rng.random() < 0.2:
+                note += f" #{rng.randrange(1, 999)}"
+        external = f"bank-{rng.getrandbits(48):012x}" if rng.random() < 0.3 else None
+        add(
+            "expense",
+            _amount(rng, typical),
+            category,
+            day,
+            currency=currency,
+            tags=sorted(tags),
+            note=note,
+            external_id=external,
+        )
+    return out
+
+
+def snapshot_of(transactions: list[Transaction], seq: int = 1) -> dict[str, object]:
+    """The columnar snapshot the ledger would write for these transactions (by date, creation, id)."""
+    records = sorted((t.to_record() for t in transactions), key=lambda r: (r["date"], r["created_at"], r["id"]))
+    snap = empty_snapshot()
+    snap.update(seq=seq, transactions=records_to_columns(records), meta={"settings": {"currency": CURRENCY}})
+    return snap
+
+
+def write_ledger(data_dir: Path, n: int, seed: int = DEFAULT_SEED) -> Path:
+    """Generate ``n`` transactions and store them in ``data_dir`` as one snapshot; returns the folder.
+
+    The folder must not hold a ledger yet (the benchmarks always start from a fresh one).
+    """
+    data_dir = Path(data_dir)
+    backend = JsonBackend(data_dir)
+    if backend.snapshot_path.exists():
+        raise FileExistsError(f"{backend.snapshot_path} already exists")
+    snap = snapshot_of(generate(n, seed))
+    with backend.lock():
+        backend.compact(snap)
+    return data_dir

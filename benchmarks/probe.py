@@ -1,0 +1,145 @@
+"""Measurements that must run in a fresh process: ``python -m benchmarks.probe KIND DATA_DIR [...]``.
+
+Each prints one JSON object on its last line of stdout. The runner starts these, so that "cold"
+means a new interpreter that has never read the ledger (the OS file cache is warm, though).
+
+Kinds:
+
+* ``load DIR``: ``import tracker`` then ``tracker.load_data(DIR)``; reports both times.
+* ``apptest DIR REPEATS [START..END]``: the Dashboard page through Streamlit's AppTest: a first run (imports),
+  then ``REPEATS`` fresh sessions (each opens the ledger anew) and ``REPEATS`` reruns of one session,
+  with the sidebar's period set to the custom range ``START..END``.
+* ``cli-modules DIR``: runs ``expense-tracker list --format json`` in this process and reports which
+  heavy modules it imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HEAVY_MODULES = (
+    "plotly",
+    "matplotlib",
+    "streamlit",
+    "openpyxl",
+    "ofxtools",
+    "quiffen",
+    "webview",
+    "PyQt6",
+    "pypdf",
+    "tracker.analysis",
+    "tracker.importers",
+)
+"""Modules the command line should not pay for when it only lists transactions."""
+
+APP_SCRIPT = Path(__file__).resolve().parents[1] / "tracker" / "ui" / "app.py"
+
+
+def _emit(result: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+def probe_load(data_dir: str) -> dict[str, Any]:
+    """Import the package, then load the whole ledger into a DataFrame (the public ``load_data``)."""
+    t0 = time.perf_counter()
+    import tracker
+
+    t1 = time.perf_counter()
+    frame = tracker.load_data(data_dir)
+    t2 = time.perf_counter()
+    return {"import_s": t1 - t0, "load_s": t2 - t1, "rows": len(frame)}
+
+
+def _apptest(timeout: float, period: str | None) -> Any:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP_SCRIPT), default_timeout=timeout)
+    if period:  # the sidebar's period, as if chosen before: a custom range START..END
+        start, end = (dt.date.fromisoformat(day) for day in period.split(".."))
+        at.session_state["dash_period"] = "Custom range"
+        at.session_state["dash_date_range"] = (start, end)
+    return at
+
+
+def _problems(at: Any) -> list[str]:
+    """Exceptions and error boxes a run left on the page (a benchmark of a broken page is no benchmark)."""
+    found = [str(e.value)[:300] for e in at.exception]
+    found += [str(e.value)[:300] for e in at.error]
+    return found
+
+
+def probe_apptest(data_dir: str, repeats: int, period: str | None = None, timeout: float = 120.0) -> dict[str, Any]:
+    """Time the Dashboard page (the router's default page) in AppTest.
+
+    ``first_s`` includes importing Streamlit, plotly and the pages; ``session_s`` are fresh sessions
+    (a new ``Ledger`` is opened and the ledger read, as for a new browser tab); ``rerun_s`` are reruns
+    of one session (what every click costs: the frame and the computations are cached per revision).
+    ``period`` (``START..END``) is the sidebar's period (default: the page's own default, "This month").
+    """
+    os.environ["EXPENSE_TRACKER_DATA_DIR"] = data_dir
+    t0 = time.perf_counter()
+    at = _apptest(timeout, period)
+    at.run()
+    first = time.perf_counter() - t0
+    problems = _problems(at)
+    titles = [t.value for t in at.title]
+    view = at.caption[0].value if len(at.caption) else None
+    sessions, reruns = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fresh = _apptest(timeout, period)
+        fresh.run()
+        sessions.append(time.perf_counter() - t0)
+        problems += _problems(fresh)
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        at.run()
+        reruns.append(time.perf_counter() - t0)
+    return {
+        "first_s": first,
+        "session_s": sessions,
+        "rerun_s": reruns,
+        "titles": titles,
+        "view": view,
+        "metrics": len(at.metric),
+        "problems": problems,
+    }
+
+
+def probe_cli_modules(data_dir: str, argv: list[str]) -> dict[str, Any]:
+    """Run the ``list`` subcommand in-process and report the heavy modules it imported."""
+    from tracker.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["--data-dir", data_dir, *argv])
+    loaded = sorted(name for name in sys.modules if any(name == m or name.startswith(m + ".") for m in HEAVY_MODULES))
+    tops = sorted({name.split(".")[0] if not name.startswith("tracker.") else name for name in loaded})
+    return {"status": status, "heavy_modules": tops, "module_count": len(sys.modules)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    kind, data_dir, rest = args[0], args[1], args[2:]
+    if kind == "load":
+        _emit(probe_load(data_dir))
+    elif kind == "apptest":
+        _emit(probe_apptest(data_dir, int(rest[0]) if rest else 1, rest[1] if len(rest) > 1 else None))
+    elif kind == "cli-modules":
+        _emit(probe_cli_modules(data_dir, rest))
+    else:
+        raise SystemExit(f"unknown probe {kind!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,715 @@
+"""The measurements, their repeats and medians, the table and the JSON report.
+
+Every figure is the **median** of several samples (``--repeats K``: K samples for the slow figures,
+``10 * K`` for the write operations and the dashboard computation, which take milliseconds). Each
+size gets its own freshly generated data folder (see :mod:`benchmarks.generate`); the operations
+that change the ledger work on a copy of it, so every read figure sees the same pristine ledger.
+
+What each figure is (the keys of the JSON report):
+
+``import_s``            ``import tracker`` in a fresh interpreter.
+``cold_load_s``         ``tracker.load_data(dir)`` in a fresh interpreter (after the import; warm OS file
+                        cache): read + parse + check the snapshot and journal, build the DataFrame.
+``frame_after_change_ms``  ``Ledger.frame()`` right after one commit (the overlay folded into the cached frame).
+``add_ms``              ``Ledger.add`` on a loaded ledger: validate, lock, append one journal entry, fsync.
+``first_add_of_day_ms`` the first add of a session when no backup is younger than a day: the same plus
+                        the daily backup (a full snapshot written atomically).
+``edit_ms``, ``delete_ms``  ``Ledger.update`` / ``Ledger.delete`` of a random existing transaction.
+``backup_s``            ``Ledger.create_backup()``: a full snapshot written atomically.
+``fold_commit_s``       the commit that folds the journal into a new snapshot (every 1,000 commits), plus the
+                        ``frame()`` after it: write the snapshot, read it back, rebuild the frame. One sample.
+``dashboard_ms``        on a loaded frame: the filter of the Dashboard page (no criteria), one calendar year as
+                        the period, and ``tracker.analysis.dashboard`` (every KPI and every chart's data).
+``apptest_dashboard_s`` the Dashboard page run in Streamlit's AppTest in a fresh session (opens the ledger),
+                        period: the calendar year of the data's last day, as a custom range.
+``apptest_rerun_s``     a rerun of that page in the same session (what a click costs).
+``cli_list_month_s``    ``python -m tracker.cli list --format json`` for one month, whole process, wall time.
+``window_rendered_s``   the desktop launcher, from start until the dashboard has rendered in the window (Xvfb).
+``server_peak_rss_mb``  VmHWM of ``expense-tracker serve`` after a headless Chromium loaded the dashboard.
+``browser_render_s``    the same run: from opening the page to the dashboard rendered (server already up).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import queue
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generate import CURRENCY, DEFAULT_SEED, END, write_ledger
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+PLOTS_JS = "() => document.querySelectorAll('.js-plotly-plot .main-svg').length"
+"""How many Plotly charts have drawn their SVG."""
+DASHBOARD_PLOTS = 4
+
+MONTH = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+"""The month the CLI lists (a full month inside the generated decade)."""
+YEAR = (dt.date(END.year, 1, 1), dt.date(END.year, 12, 31))
+"""The dashboard's period: the calendar year of the generated data's last day ("This year")."""
+
+APPTEST_PERIOD = f"{YEAR[0].isoformat()}..{YEAR[1].isoformat()}"
+"""The Dashboard page in AppTest shows this custom period, as ``dashboard_ms`` (the app opens on "This month")."""
+
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
+WINDOW_SIZE = 10_000
+"""The window figure is measured at this size only (the target is stated for it)."""
+
+TARGETS: dict[str, tuple[float, int]] = {
+    "cold_load_s": (0.4, 100_000),
+    "add_ms": (10.0, 100_000),
+    "dashboard_ms": (50.0, 100_000),
+    "apptest_dashboard_s": (1.0, 100_000),
+    "cli_list_month_s": (1.5, 100_000),
+    "window_rendered_s": (4.0, WINDOW_SIZE),
+    "server_peak_rss_mb": (400.0, 100_000),
+}
+"""Upper bounds from issue 8: figure -> (limit, the size it applies to)."""
+ADD_GROWTH_LIMIT = 2.0
+"""``add_ms`` at 100,000 must stay within this factor of ``add_ms`` at 1,000."""
+
+MEASURES = (
+    "import_s",
+    "cold_load_s",
+    "frame_after_change_ms",
+    "add_ms",
+    "first_add_of_day_ms",
+    "edit_ms",
+    "delete_ms",
+    "backup_s",
+    "fold_commit_s",
+    "dashboard_ms",
+    "apptest_dashboard_s",
+    "apptest_rerun_s",
+    "cli_list_month_s",
+    "window_rendered_s",
+    "server_peak_rss_mb",
+    "browser_render_s",
+)
+GROUPS = ("load", "writes", "fold", "dashboard", "apptest", "cli", "window", "server")
+"""What ``--skip`` / ``--only`` take: each group measures some of :data:`MEASURES`."""
+
+
+# -- results ----------------------------------------------------------------------------------------
+
+
+def figure(samples: list[float], unit: str, **info: Any) -> dict[str, Any]:
+    """A measured figure: median, min, max and every sample."""
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "samples": samples,
+        "unit": unit,
+        **info,
+    }
+
+
+def not_measured(status: str, reason: str) -> dict[str, Any]:
+    """A figure that was not measured: ``status`` is ``skipped``, ``unavailable`` or ``error``."""
+    return {"status": status, "reason": reason}
+
+
+@dataclasses.dataclass
+class Context:
+    """One size: its data folder and how many repeats to take."""
+
+    n: int
+    data_dir: Path
+    work: Path
+    repeats: int
+    seed: int = DEFAULT_SEED
+    log: Callable[[str], None] = print
+    window_size: int = WINDOW_SIZE
+
+    @property
+    def fast_repeats(self) -> int:
+        """Samples of the millisecond-scale figures."""
+        return max(10 * self.repeats, 3)
+
+
+def _python() -> str:
+    return sys.executable
+
+
+def _env(data_dir: Path | None = None) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    if data_dir is not None:
+        env["EXPENSE_TRACKER_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def _probe(kind: str, data_dir: Path, *args: str, timeout: float = 600) -> dict[str, Any]:
+    proc = subprocess.run(
+        [_python(), "-m", "benchmarks.probe", kind, str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        env=_env(data_dir),
+        cwd=ROOT,
+        timeout=timeout,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"probe {kind} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _copy(ctx: Context, name: str) -> Path:
+    target = ctx.work / name
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(ctx.data_dir, target)
+    return target
+
+
+# -- the measurements -------------------------------------------------------------------------------
+
+
+def measure_load(ctx: Context) -> dict[str, dict[str, Any]]:
+    """Cold ``load_data`` in fresh interpreters."""
+    imports, loads = [], []
+    for _ in range(ctx.repeats):
+        result = _probe("load", ctx.data_dir)
+        if result["rows"] != ctx.n:
+            raise RuntimeError(f"load_data returned {result['rows']} rows, expected {ctx.n}")
+        imports.append(result["import_s"])
+        loads.append(result["load_s"])
+    return {
+        "import_s": figure(imports, "s", where="fresh process"),
+        "cold_load_s": figure(loads, "s", where="fresh process, warm OS file cache"),
+    }
+
+
+def measure_writes(ctx: Context) -> dict[str, dict[str, Any]]:
+    """Durable add, edit, delete (and the frame rebuilt after a change) on a loaded ledger."""
+    from tracker.ledger import Ledger
+
+    folder = _copy(ctx, "writes")
+    led = Ledger(folder)
+    led.frame()
+    rng = random.Random(ctx.seed + 1)
+    ids = list(led.frame()["id"])
+    k = ctx.fast_repeats
+
+    def add() -> None:
+        led.add("expense", f"{rng.randrange(100, 99999) / 100:.2f}", category="Groceries", date="2026-11-15")
+
+    t0 = time.perf_counter()
+    add()  # no backup yet in this folder: the first commit of the day writes one
+    first = (time.perf_counter() - t0) * 1000
+    adds, frames = [], []
+    for _ in range(k):
+        t0 = time.perf_counter()
+        add()
+        adds.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        led.frame()
+        frames.append((time.perf_counter() - t0) * 1000)
+    chosen = rng.sample(ids, min(len(ids), 2 * k))
+    edits, deletes = [], []
+    for tx_id in chosen[:k]:
+        t0 = time.perf_counter()
+        led.update(tx_id, amount=f"{rng.randrange(100, 99999) / 100:.2f}", note="edited by the benchmark")
+        edits.append((time.perf_counter() - t0) * 1000)
+    for tx_id in chosen[k:]:
+        t0 = time.perf_counter()
+        led.delete(tx_id)
+        deletes.append((time.perf_counter() - t0) * 1000)
+    backups = []
+    for _ in range(ctx.repeats):
+        t0 = time.perf_counter()
+        led.create_backup("benchmark")
+        backups.append(time.perf_counter() - t0)
+    journal = folder / "ledger.journal"
+    return {
+        "frame_after_change_ms": figure(frames, "ms"),
+        "add_ms": figure(adds, "ms", journal_bytes=journal.stat().st_size),
+        "first_add_of_day_ms": figure([first], "ms", where="one sample: the first commit of a fresh folder"),
+        "edit_ms": figure(edits, "ms"),
+        "delete_ms": figure(deletes, "ms"),
+        "backup_s": figure(backups, "s"),
+    }
+
+
+def measure_fold(ctx: Context) -> dict[str, dict[str, Any]]:
+    """The commit that folds the journal into a new snapshot (every ``COMPACT_AFTER_ENTRIES`` commits).
+
+    The commits before it are made untimed (the first one writes the daily backup, so the fold does
+    not); the folding one is timed together with the ``frame()`` after it (the ledger is read back
+    and the frame rebuilt). One sample.
+    """
+    from tracker import ledger as ledger_module
+    from tracker.ledger import Ledger
+
+    led = Ledger(_copy(ctx, "fold"))
+    led.frame()
+    journal = led.location / "ledger.journal"
+    for i in range(ledger_module.COMPACT_AFTER_ENTRIES - 1):
+        led.add("expense", f"{1 + i % 500}.25", category="Coffee", date="2026-11-20")
+    if journal.read_bytes().count(b"\n") != ledger_module.COMPACT_AFTER_ENTRIES - 1:
+        raise RuntimeError("the journal was folded before COMPACT_AFTER_ENTRIES commits")
+    t0 = time.perf_counter()
+    led.add("expense", "3.50", category="Coffee", date="2026-11-20")
+    led.frame()
+    seconds = time.perf_counter() - t0
+    if journal.stat().st_size:
+        raise RuntimeError("the journal was not folded after COMPACT_AFTER_ENTRIES commits")
+    return {"fold_commit_s": figure([seconds], "s", where="one sample: the folding add plus the frame() after it")}
+
+
+def dashboard_computation(frame: Any, currency: str = CURRENCY) -> Any:
+    """What the Dashboard page computes from the ledger's frame for one calendar year.
+
+    The page filters by the sidebar's criteria except the dates (none here), then hands the frame and
+    the period to ``tracker.analysis.dashboard``; the filtered rows of the year are also counted.
+    """
+    from tracker.analysis import Period, choose_currency, dashboard
+    from tracker.filters import Filter, apply_filter
+
+    undated = apply_filter(frame, Filter())
+    period = Period(*YEAR)
+    shown = apply_filter(frame, Filter(start=period.start, end=period.end))
+    result = dashboard(undated, period, choose_currency(undated, currency), as_of=END)
+    return result, len(shown)
+
+
+def measure_dashboard(ctx: Context) -> dict[str, dict[str, Any]]:
+    """The dashboard computation on a loaded frame."""
+    try:
+        import tracker.analysis  # noqa: F401
+    except ImportError as exc:
+        return {"dashboard_ms": not_measured("unavailable", f"tracker.analysis cannot be imported: {exc}")}
+    from tracker.ledger import Ledger
+
+    frame = Ledger(ctx.data_dir).frame()
+    result, rows = dashboard_computation(frame)  # warm-up (first calls import numpy paths, build caches)
+    samples = []
+    for _ in range(ctx.fast_repeats):
+        t0 = time.perf_counter()
+        dashboard_computation(frame)
+        samples.append((time.perf_counter() - t0) * 1000)
+    return {"dashboard_ms": figure(samples, "ms", rows_in_period=rows, empty=bool(result.empty))}
+
+
+def measure_apptest(ctx: Context) -> dict[str, dict[str, Any]]:
+    """The Dashboard page in AppTest (in a fresh process, so Streamlit state cannot leak)."""
+    page = ROOT / "tracker" / "ui" / "app_pages" / "dashboard.py"
+    if not page.exists():
+        reason = f"{page.relative_to(ROOT)} does not exist yet"
+        return {k: not_measured("unavailable", reason) for k in ("apptest_dashboard_s", "apptest_rerun_s")}
+    result = _probe("apptest", _copy(ctx, "apptest"), str(ctx.repeats), APPTEST_PERIOD)
+    if result["problems"]:
+        reason = "the page showed errors: " + " | ".join(result["problems"])[:1000]
+        return {k: not_measured("error", reason) for k in ("apptest_dashboard_s", "apptest_rerun_s")}
+    info = {
+        "first_run_s": result["first_s"],
+        "titles": result["titles"],
+        "view": result["view"],
+        "metrics": result["metrics"],
+    }
+    return {
+        "apptest_dashboard_s": figure(result["session_s"], "s", where="fresh AppTest session", **info),
+        "apptest_rerun_s": figure(result["rerun_s"], "s", where="rerun of one session"),
+    }
+
+
+def measure_cli(ctx: Context) -> dict[str, dict[str, Any]]:
+    """``list --format json`` for one month as a whole process (wall time from spawn to exit)."""
+    argv = ["list", "--format", "json", "--from", MONTH[0].isoformat(), "--to", MONTH[1].isoformat()]
+    samples, rows = [], -1
+    for _ in range(ctx.repeats):
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [_python(), "-m", "tracker.cli", "--data-dir", str(ctx.data_dir), *argv],
+            capture_output=True,
+            env=_env(),
+            cwd=ROOT,
+            timeout=300,
+        )
+        samples.append(time.perf_counter() - t0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"the CLI failed ({proc.returncode}): {proc.stderr.decode()[-1000:]}")
+        rows = len(json.loads(proc.stdout))
+    modules = _probe("cli-modules", ctx.data_dir, *argv)
+    return {
+        "cli_list_month_s": figure(
+            samples, "s", rows=rows, heavy_modules_imported=modules["heavy_modules"], modules=modules["module_count"]
+        )
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _lines(stream: Any) -> queue.Queue[str | None]:
+    """Read a child's output on a thread (so waiting for a line can time out)."""
+    out: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            out.put(line)
+        out.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return out
+
+
+def _wait_for(lines: queue.Queue[str | None], pattern: str, timeout: float) -> re.Match[str]:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        seen.append(line)
+        match = re.search(pattern, line)
+        if match:
+            return match
+    raise RuntimeError(f"no line matching {pattern!r} within {timeout:.0f} s; output: {''.join(seen)[-1500:]}")
+
+
+def _status_kb(pid: int, field: str) -> int:
+    text = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.MULTILINE)
+    if not match:
+        raise RuntimeError(f"{field} not in /proc/{pid}/status")
+    return int(match.group(1))
+
+
+@dataclasses.dataclass
+class _Child:
+    proc: subprocess.Popen[str]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+
+
+@contextlib.contextmanager
+def _serve(data_dir: Path) -> Iterator[tuple[_Child, str]]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [_python(), "-m", "tracker.cli", "--data-dir", str(data_dir), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(data_dir),
+        cwd=ROOT,
+    )
+    child = _Child(proc)
+    try:
+        url = _wait_for(_lines(proc.stdout), r"running at (\S+)", timeout=120).group(1)
+        yield child, url
+    finally:
+        child.stop()
+
+
+def _wait_rendered(page: Any, timeout: float) -> dict[str, Any]:
+    """Poll the page with the launcher's own render check (``desktop.pages``) until the dashboard is painted."""
+    from desktop.pages import RENDER_STATE_JS, is_rendered
+
+    deadline = time.monotonic() + timeout
+    state: Any = None
+    while time.monotonic() < deadline:
+        state = page.evaluate(RENDER_STATE_JS)
+        if is_rendered(state):
+            return dict(state)
+        time.sleep(0.05)
+    raise RuntimeError(f"the dashboard did not render within {timeout:.0f} s (last state: {str(state)[:300]})")
+
+
+def measure_server(ctx: Context) -> dict[str, dict[str, Any]]:
+    """Peak RSS of ``expense-tracker serve`` after a real browser rendered the dashboard."""
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is not installed"
+        return {k: not_measured("unavailable", reason) for k in ("server_peak_rss_mb", "browser_render_s")}
+    from playwright.sync_api import sync_playwright
+
+    peaks, renders, current, plots = [], [], [], []
+    for _ in range(max(1, min(ctx.repeats, 2))):
+        with _serve(_copy(ctx, "server")) as (child, url):
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    t0 = time.perf_counter()
+                    page.goto(url, wait_until="domcontentloaded", timeout=120_000)
+                    state = _wait_rendered(page, timeout=120)
+                    renders.append(time.perf_counter() - t0)
+                    with contextlib.suppress(Exception):  # the charts draw last; wait for them before measuring
+                        page.wait_for_function(f"() => ({PLOTS_JS})() >= {DASHBOARD_PLOTS}", timeout=30_000)
+                    shot = ctx.work / f"server-dashboard-{ctx.n}.png"
+                    page.screenshot(path=str(shot), full_page=False)
+                    if state.get("exceptions"):
+                        raise RuntimeError(f"the dashboard shows {state['exceptions']} exception(s); see {shot}")
+                    plots.append(int(page.evaluate(PLOTS_JS)))
+                finally:
+                    browser.close()
+            peaks.append(_status_kb(child.proc.pid, "VmHWM") / 1024)
+            current.append(_status_kb(child.proc.pid, "VmRSS") / 1024)
+    return {
+        "server_peak_rss_mb": figure(peaks, "MB", vm_rss_after_mb=current, where="VmHWM of the serve process"),
+        "browser_render_s": figure(
+            renders, "s", where="page.goto to the dashboard rendered (desktop.pages render check)", charts=plots
+        ),
+    }
+
+
+def measure_window(ctx: Context) -> dict[str, dict[str, Any]]:
+    """The launcher's start until the dashboard has rendered in the window (under Xvfb)."""
+    from benchmarks import window
+
+    return window.measure(ctx)
+
+
+MEASURE_GROUPS: dict[str, Callable[[Context], dict[str, dict[str, Any]]]] = {
+    "load": measure_load,
+    "writes": measure_writes,
+    "fold": measure_fold,
+    "dashboard": measure_dashboard,
+    "apptest": measure_apptest,
+    "cli": measure_cli,
+    "window": measure_window,
+    "server": measure_server,
+}
+GROUP_FIGURES = {
+    "load": ("import_s", "cold_load_s"),
+    "writes": (
+        "frame_after_change_ms",
+        "add_ms",
+        "first_add_of_day_ms",
+        "edit_ms",
+        "delete_ms",
+        "backup_s",
+    ),
+    "fold": ("fold_commit_s",),
+    "dashboard": ("dashboard_ms",),
+    "apptest": ("apptest_dashboard_s", "apptest_rerun_s"),
+    "cli": ("cli_list_month_s",),
+    "window": ("window_rendered_s",),
+    "server": ("server_peak_rss_mb", "browser_render_s"),
+}
+
+
+def run_size(ctx: Context, groups: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Every selected measurement at one size; a failing measurement is recorded, not fatal."""
+    results: dict[str, dict[str, Any]] = {}
+    for group in GROUPS:
+        names = GROUP_FIGURES[group]
+        if group not in groups:
+            results.update({name: not_measured("skipped", "not selected") for name in names})
+            continue
+        if group == "window" and ctx.n != ctx.window_size:
+            reason = f"measured at N = {ctx.window_size:,} only"
+            results.update({name: not_measured("skipped", reason) for name in names})
+            continue
+        ctx.log(f"  N={ctx.n:,}: {group} ...")
+        t0 = time.perf_counter()
+        try:
+            results.update(MEASURE_GROUPS[group](ctx))
+        except Exception as exc:  # a broken measurement must not hide the others
+            reason = f"{type(exc).__name__}: {exc}"[:2000]
+            results.update({name: not_measured("error", reason) for name in names})
+        ctx.log(f"  N={ctx.n:,}: {group} done in {time.perf_counter() - t0:.1f} s")
+    return results
+
+
+# -- the machine and the report ---------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    cpu = "unknown"
+    with_info = Path("/proc/cpuinfo")
+    if with_info.exists():
+        match = re.search(r"^model name\s*:\s*(.+)$", with_info.read_text(), re.MULTILINE)
+        cpu = match.group(1).strip() if match else cpu
+    mem = None
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        match = re.search(r"^MemTotal:\s+(\d+) kB", meminfo.read_text(), re.MULTILINE)
+        mem = round(int(match.group(1)) / 1024 / 1024, 1) if match else None
+    import pandas
+
+    return {
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": mem,
+        "python": platform.python_version(),
+        "pandas": pandas.__version__,
+        "platform": platform.platform(),
+        "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+
+
+def display(name: str, result: dict[str, Any]) -> str:
+    """One table cell."""
+    if "median" not in result:
+        return result.get("status", "?")
+    value = result["median"]
+    unit = result["unit"]
+    if unit == "MB":
+        return f"{value:,.0f} MB"
+    if unit == "ms":
+        return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
+    return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+
+
+def verdicts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each target: the figure at the size it applies to, the limit, and whether it is met."""
+    out: dict[str, dict[str, Any]] = {}
+    sizes = report["results"]
+    for name, (limit, n) in TARGETS.items():
+        result = sizes.get(str(n), {}).get(name)
+        if result is None or "median" not in result:
+            status = "not measured" if result is None else result["status"]
+            out[name] = {"limit": limit, "size": n, "value": None, "met": None, "status": status}
+        else:
+            out[name] = {"limit": limit, "size": n, "value": result["median"], "met": result["median"] <= limit}
+    small, big = sizes.get("1000", {}).get("add_ms"), sizes.get("100000", {}).get("add_ms")
+    if small and big and "median" in small and "median" in big:
+        ratio = big["median"] / small["median"]
+        out["add_ms_growth"] = {
+            "limit": ADD_GROWTH_LIMIT,
+            "size": 100_000,
+            "value": ratio,
+            "met": ratio <= ADD_GROWTH_LIMIT,
+        }
+    return out
+
+
+def table(report: dict[str, Any]) -> str:
+    """The report as a plain text table: one row per figure, one column per size, then the target."""
+    sizes = [int(n) for n in report["results"]]
+    checks = report["targets"]
+    header = ["figure", *[f"N={n:,}" for n in sizes], "target", ""]
+    rows = []
+    for name in MEASURES:
+        cells = [display(name, report["results"][str(n)].get(name, {"status": "-"})) for n in sizes]
+        if all(c in ("skipped", "-") for c in cells):
+            continue
+        target, mark = "", ""
+        if name in checks:
+            check = checks[name]
+            unit = name.rsplit("_", 1)[1]
+            at = "" if check["size"] == 100_000 else f" at {check['size']:,}"
+            target = f"<= {check['limit']:g} {unit.replace('mb', 'MB')}{at}"
+            mark = {True: "ok", False: "MISSED", None: check.get("status", "")}[check["met"]]
+        rows.append([name, *cells, target, mark])
+    if "add_ms_growth" in checks:
+        check = checks["add_ms_growth"]
+        blank = [""] * len(sizes)
+        blank[-1] = f"{check['value']:.2f}x"
+        rows.append(["add_ms 100k / 1k", *blank, f"<= {check['limit']:g}x", "ok" if check["met"] else "MISSED"])
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(h, widths, strict=True))
+        ).rstrip()
+        for h in [header]
+    ]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append(
+            "  ".join(
+                str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
+    return "\n".join(lines)
+
+
+def run(
+    sizes: list[int],
+    repeats: int,
+    groups: tuple[str, ...] = GROUPS,
+    seed: int = DEFAULT_SEED,
+    workdir: Path | None = None,
+    keep: bool = False,
+    log: Callable[[str], None] = print,
+    window_size: int = WINDOW_SIZE,
+) -> dict[str, Any]:
+    """Generate a ledger per size, take every selected measurement, return the report (a JSON-able dict)."""
+    report: dict[str, Any] = {
+        "benchmark": "expense-tracker",
+        "version": 1,
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python", "-m", "benchmarks", *sys.argv[1:]]),
+        "seed": seed,
+        "repeats": repeats,
+        "machine": machine(),
+        "data": {},
+        "results": {},
+    }
+    base = Path(tempfile.mkdtemp(prefix="et-bench-", dir=workdir))
+    own_logs = "EXPENSE_TRACKER_LOG_DIR" not in os.environ
+    if own_logs:  # the servers and launchers started here must not write into the user's log folder
+        os.environ["EXPENSE_TRACKER_LOG_DIR"] = str(base / "logs")
+    try:
+        for n in sizes:
+            folder = base / f"n{n}"
+            log(f"N={n:,}: generating the ledger ...")
+            t0 = time.perf_counter()
+            write_ledger(folder / "data", n, seed)
+            snapshot = folder / "data" / "ledger.json"
+            report["data"][str(n)] = {
+                "generate_s": round(time.perf_counter() - t0, 3),
+                "snapshot_bytes": snapshot.stat().st_size,
+            }
+            ctx = Context(
+                n=n,
+                data_dir=folder / "data",
+                work=folder,
+                repeats=repeats,
+                seed=seed,
+                log=log,
+                window_size=window_size,
+            )
+            report["results"][str(n)] = run_size(ctx, groups)
+    finally:
+        if own_logs:
+            os.environ.pop("EXPENSE_TRACKER_LOG_DIR", None)
+        if keep:
+            log(f"data kept in {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+    report["machine"]["loadavg_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    report["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    report["targets"] = verdicts(report)
+    return report

@@ -1,0 +1,194 @@
+"""The benchmarks keep working: the generator's ledger, and one run of ``python -m benchmarks`` at a small N.
+
+No time is asserted here (the figures depend on the machine): only that every figure is measured,
+positive and written as well-formed JSON, and that the generated ledger is what the README says.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import generate
+from benchmarks.runner import GROUP_FIGURES, MEASURES, TARGETS, Context, measure_fold, table, verdicts
+from tracker.ledger import Ledger
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL_N = 300
+
+
+def run_benchmarks(tmp_path: Path, *args: str, timeout: float = 600) -> tuple[dict[str, Any], str]:
+    """``python -m benchmarks --n 300 --repeats 1 ARGS`` as a real process; returns (report, stdout)."""
+    report = tmp_path / "report.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--n",
+            str(SMALL_N),
+            "--repeats",
+            "1",
+            "--quiet",
+            "--json",
+            str(report),
+            "--workdir",
+            str(tmp_path),
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(report.read_text(encoding="utf-8")), proc.stdout
+
+
+def assert_measured(result: dict[str, Any], name: str) -> None:
+    assert "median" in result, f"{name} was not measured: {result}"
+    assert result["samples"], name
+    assert all(isinstance(s, float) and math.isfinite(s) and s > 0 for s in result["samples"]), (name, result)
+    assert result["min"] <= result["median"] <= result["max"], (name, result)
+    assert result["unit"] in ("s", "ms", "MB"), name
+
+
+# -- the generator ----------------------------------------------------------------------------------
+
+
+def test_generate_is_deterministic_and_seeded() -> None:
+    first = generate.generate(500, seed=7)
+    assert first == generate.generate(500, seed=7)
+    assert first != generate.generate(500, seed=8)
+    assert len(first) == 500
+    assert len({t.id for t in first}) == 500
+
+
+def test_generated_ledger_looks_like_ten_years_of_a_household() -> None:
+    txs = generate.generate(5000)
+    assert min(t.date for t in txs) >= generate.START
+    assert max(t.date for t in txs) <= generate.END
+    assert (generate.END - generate.START).days >= 3650
+    salaries = [t for t in txs if t.category == "Salary"]
+    months = {(t.date.year, t.date.month) for t in salaries}
+    assert len(salaries) == len(months) == 120, "one salary a month for ten years"
+    assert all(t.type == "income" and t.date.day == 25 for t in salaries)
+    expenses = collections.Counter(t.category for t in txs if t.type == "expense")
+    assert len(expenses) == len(generate.EXPENSE_CATEGORIES) == 30
+    ranked = [count for _, count in expenses.most_common()]
+    assert ranked[0] > 10 * ranked[-1], "the categories are skewed (Zipf-like)"
+    currencies = collections.Counter(t.currency for t in txs)
+    assert currencies.most_common(1)[0][0] == generate.CURRENCY
+    assert 0 < currencies["EUR"] + currencies["GBP"] < 0.05 * len(txs)
+    assert 0.2 < sum(1 for t in txs if t.tags) / len(txs) < 0.7
+    assert 0.4 < sum(1 for t in txs if t.note) / len(txs) < 0.9
+    assert any(t.external_id for t in txs)
+    assert any(not t.external_id for t in txs)
+
+
+def test_write_ledger_stores_one_loadable_snapshot(tmp_path: Path) -> None:
+    folder = generate.write_ledger(tmp_path / "data", 400, seed=3)
+    assert sorted(p.name for p in folder.iterdir() if p.name != "ledger.lock") == ["ledger.json"]
+    led = Ledger(folder)
+    frame = led.frame()
+    assert len(frame) == 400
+    assert sorted(frame["id"]) == sorted(t.id for t in generate.generate(400, seed=3))
+    assert led.default_currency == generate.CURRENCY
+    with pytest.raises(FileExistsError):
+        generate.write_ledger(folder, 10)
+
+
+# -- the report -------------------------------------------------------------------------------------
+
+
+def fake_report(values: dict[str, float]) -> dict[str, Any]:
+    results: dict[str, dict[str, Any]] = {"1000": {}, "10000": {}, "100000": {}}
+    for key, value in values.items():
+        name, size = key.split("@")
+        results[size][name] = {"median": value, "min": value, "max": value, "samples": [value], "unit": "s"}
+    return {"results": results}
+
+
+def test_verdicts_compare_each_target_at_its_size() -> None:
+    report = fake_report(
+        {"cold_load_s@100000": 0.5, "add_ms@1000": 2.0, "add_ms@100000": 3.0, "window_rendered_s@10000": 3.0}
+    )
+    checks = verdicts(report)
+    assert checks["cold_load_s"]["met"] is False
+    assert checks["add_ms"]["met"] is True
+    assert checks["add_ms_growth"]["value"] == pytest.approx(1.5)
+    assert checks["add_ms_growth"]["met"] is True
+    assert checks["window_rendered_s"]["met"] is True
+    assert checks["dashboard_ms"]["met"] is None
+    report["targets"] = checks
+    text = table(report)
+    assert "MISSED" in text
+    assert "cold_load_s" in text
+
+
+# -- one run of the benchmarks -----------------------------------------------------------------------
+
+
+def test_benchmarks_run_once_at_a_small_size(tmp_path: Path) -> None:
+    report, stdout = run_benchmarks(tmp_path, "--skip", "window,server,fold")
+    assert report["machine"]["nproc"] >= 1
+    assert report["machine"]["python"]
+    assert report["data"][str(SMALL_N)]["snapshot_bytes"] > 0
+    results = report["results"][str(SMALL_N)]
+    assert set(results) == set(MEASURES)
+    measured = [name for group in ("load", "writes", "dashboard", "apptest", "cli") for name in GROUP_FIGURES[group]]
+    for name in measured:
+        assert_measured(results[name], name)
+    for name in GROUP_FIGURES["window"] + GROUP_FIGURES["server"] + GROUP_FIGURES["fold"]:
+        assert results[name]["status"] == "skipped"
+    assert results["apptest_dashboard_s"]["titles"] == ["Dashboard"]
+    assert results["cli_list_month_s"]["rows"] >= 0
+    assert set(report["targets"]) >= set(TARGETS)
+    assert "cold_load_s" in stdout
+    assert f"N={SMALL_N}" in stdout
+    # the CLI's list path must stay light: no plotting, UI or spreadsheet library
+    heavy = results["cli_list_month_s"]["heavy_modules_imported"]
+    assert not {"plotly", "matplotlib", "streamlit", "openpyxl"} & set(heavy), heavy
+    # no generated folder is left behind
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("et-bench-")]
+
+
+def test_fold_commit_is_measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process with a short journal (the real run makes 1,000 commits before the fold)."""
+    from tracker import ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 12)
+    folder = generate.write_ledger(tmp_path / "data", SMALL_N)
+    ctx = Context(n=SMALL_N, data_dir=folder, work=tmp_path, repeats=1, log=lambda _line: None)
+    result = measure_fold(ctx)["fold_commit_s"]
+    assert_measured(result, "fold_commit_s")
+    assert len(Ledger(tmp_path / "fold").frame()) == SMALL_N + 12
+    assert (tmp_path / "fold" / "ledger.journal").stat().st_size == 0
+
+
+@pytest.mark.browser
+def test_server_peak_rss_is_measured_with_a_real_browser(tmp_path: Path) -> None:
+    report, _ = run_benchmarks(tmp_path, "--only", "server")
+    results = report["results"][str(SMALL_N)]
+    for name in GROUP_FIGURES["server"]:
+        assert_measured(results[name], name)
+    assert results["browser_render_s"]["charts"][0] >= 4
+
+
+@pytest.mark.gui
+def test_window_figure_is_measured_under_xvfb(tmp_path: Path) -> None:
+    report, _ = run_benchmarks(tmp_path, "--only", "window", "--window-at", str(SMALL_N))
+    result = report["results"][str(SMALL_N)]["window_rendered_s"]
+    assert_measured(result, "window_rendered_s")
+    assert result["launcher_reported_s"][0] > 0
+    assert result["launcher_reported_s"][0] <= result["median"] + 0.5

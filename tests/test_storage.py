@@ -1,0 +1,619 @@
+"""Storage: one suite run against both backends (JSON files and the in-memory plugin backend),
+then what only the JSON files have (permissions, temporary files, file names).
+
+Every "refused" case checks three things: the error names where the data is, nothing was
+changed (byte for byte), and the way back (the backups) is offered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from memory_backend import MemoryBackend, plugin_manager, store_for
+
+import tracker.ledger as ledger_module
+from tracker.errors import CorruptDataError, NotFoundError
+from tracker.ledger import KEEP_BACKUPS, Ledger, restore_backup
+from tracker.model import COLUMNS, Transaction
+from tracker.storage import JsonBackend, StorageBackend
+from tracker.storage.codec import SCHEMA_VERSION
+from tracker.storage.fsutil import TMP_MARK, atomic_write
+
+MakeTx = Callable[..., Transaction]
+
+
+@dataclasses.dataclass
+class Storage:
+    """One backend under test, with what the suite needs to look at and damage its stored bytes."""
+
+    kind: str
+    folder: Path
+
+    def open(self, **kwargs: Any) -> Ledger:
+        if self.kind == "memory":
+            return Ledger(self.folder, backend="memory", plugin_manager=plugin_manager(), **kwargs)
+        return Ledger(self.folder, **kwargs)
+
+    # the stored bytes
+    def image(self) -> dict[str, Any]:
+        if self.kind == "memory":
+            return store_for(self.folder).image()
+        return {
+            str(p.relative_to(self.folder)): p.read_bytes()
+            for p in sorted(self.folder.rglob("*"))
+            if p.is_file() and p.name != "ledger.lock"
+        }
+
+    def snapshot(self) -> bytes | None:
+        if self.kind == "memory":
+            return store_for(self.folder).snapshot
+        path = self.folder / "ledger.json"
+        return path.read_bytes() if path.exists() else None
+
+    def set_snapshot(self, data: bytes) -> None:
+        if self.kind == "memory":
+            store = store_for(self.folder)
+            store.snapshot = data
+            store.generation += 1
+        else:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder / "ledger.json").write_bytes(data)
+
+    def journal(self) -> bytes:
+        if self.kind == "memory":
+            return store_for(self.folder).journal
+        path = self.folder / "ledger.journal"
+        return path.read_bytes() if path.exists() else b""
+
+    def set_journal(self, data: bytes) -> None:
+        if self.kind == "memory":
+            store_for(self.folder).journal = data
+        else:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder / "ledger.journal").write_bytes(data)
+
+    def set_aside(self) -> dict[str, bytes]:
+        """What a restore moved out of the way, by name."""
+        if self.kind == "memory":
+            return dict(store_for(self.folder).aside)
+        return {p.name: p.read_bytes() for p in self.folder.iterdir() if ".unreadable-" in p.name}
+
+
+@pytest.fixture(params=["json", "memory"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    return Storage(request.param, tmp_path / f"data-{request.param}")
+
+
+@pytest.fixture
+def fold_every(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    def set_limit(entries: int) -> None:
+        monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", entries)
+
+    return set_limit
+
+
+def state(ledger: Ledger) -> dict[str, Transaction]:
+    return {t.id: t for t in ledger.transactions()}
+
+
+def assert_schema(frame: pd.DataFrame) -> None:
+    assert list(frame.columns) == list(COLUMNS)
+    assert {c: str(t) for c, t in frame.dtypes.items()} == {c: str(t) for c, t in COLUMNS.items()}
+
+
+def fill(ledger: Ledger, n: int, prefix: str = "t") -> list[Transaction]:
+    return [
+        ledger.add(
+            "expense", f"{i + 1}.25", category=f"C{i % 3}", date=f"2026-01-{i % 28 + 1:02d}", note=f"{prefix}{i}"
+        )
+        for i in range(n)
+    ]
+
+
+# -- the shared suite --------------------------------------------------------------------------------
+
+
+def test_backend_is_chosen_by_name_and_follows_the_protocol(storage: Storage) -> None:
+    backend = storage.open().backend
+    assert isinstance(backend, StorageBackend)
+    assert isinstance(backend, MemoryBackend if storage.kind == "memory" else JsonBackend)
+    assert backend.name == storage.kind
+
+
+def test_empty_ledger_has_the_schema(storage: Storage) -> None:
+    ledger = storage.open()
+    assert ledger.revision == 0
+    assert_schema(ledger.frame())
+    assert ledger.transactions() == []
+    assert ledger.backups() == []
+
+
+def test_saved_transactions_load_back_exactly(storage: Storage, make_tx: MakeTx) -> None:
+    ledger = storage.open()
+    a = ledger.add("income", "1000", category="Salary", date="2026-01-01", tags=["job", "Main"], currency="EUR")
+    b = ledger.add("expense", "3.10", category="Café ☕", note="with Ana 👋", currency="USD", date="2026-01-02")
+    c = ledger.add_many([make_tx(amount="1500", currency="JPY", external_id="FIT-9", date="2026-01-03")])[0]
+    again = storage.open()
+    assert again.transactions() == [a, b, c]
+    assert again.revision == ledger.revision == 3
+    assert_schema(again.frame())
+    assert again.frame()["amount_minor"].tolist() == [100000, 310, 1500]
+
+
+def test_another_instance_sees_commits_through_refresh(storage: Storage) -> None:
+    first, second = storage.open(), storage.open()
+    assert second.refresh() is False
+    tx = first.add("expense", "5", category="X")
+    assert second.refresh() is True
+    assert second.get(tx.id) == tx
+    assert second.refresh() is False
+    second.update(tx.id, note="changed")
+    first.refresh()
+    assert first.get(tx.id).note == "changed"
+    assert first.revision == second.revision == 2
+
+
+def test_instances_that_alternate_never_lose_a_commit(storage: Storage, fold_every: Callable[[int], None]) -> None:
+    fold_every(4)
+    ledgers = [storage.open() for _ in range(3)]
+    added = [ledgers[i % 3].add("expense", "1", category="X", note=str(i)).id for i in range(20)]
+    final = storage.open()
+    assert sorted(t.id for t in final.transactions()) == sorted(added)
+    assert final.revision == 20
+
+
+def test_folding_keeps_the_state_and_empties_the_journal(storage: Storage, fold_every: Callable[[int], None]) -> None:
+    fold_every(5)
+    ledger = storage.open()
+    txs = fill(ledger, 4)
+    assert storage.snapshot() is None
+    assert storage.journal().count(b"\n") == 4
+    before = state(ledger)
+    txs.append(ledger.add("expense", "9", category="X"))  # the fifth entry folds
+    assert storage.journal() == b""
+    snapshot = json.loads(storage.snapshot() or b"")
+    assert snapshot["schema_version"] == SCHEMA_VERSION
+    assert snapshot["seq"] == 5
+    assert len(snapshot["transactions"]["id"]) == 5
+    reopened = storage.open()
+    assert state(reopened) == {**before, txs[-1].id: txs[-1]}
+    ledger.delete(txs[0].id)
+    assert storage.journal().count(b"\n") == 1
+    assert txs[0].id not in state(storage.open())
+
+
+def test_undo_persists_and_survives_folding(storage: Storage, fold_every: Callable[[int], None]) -> None:
+    fold_every(3)
+    ledger = storage.open()
+    a = ledger.add("expense", "1", category="A")
+    ledger.update(a.id, amount="2")
+    ledger.delete(a.id)
+    b = ledger.add("income", "7", category="B")  # a fold happened at the third commit
+    other = storage.open()
+    assert other.undo() == "add income"
+    assert other.undo() == "delete"
+    assert storage.open().get(a.id).amount_minor == 200
+    assert ledger.undo() == "edit"  # the first instance refreshes before undoing
+    assert storage.open().get(a.id).amount_minor == 100
+    assert b.id not in state(storage.open())
+
+
+def test_meta_values_are_stored_with_the_ledger(storage: Storage) -> None:
+    ledger = storage.open()
+    ledger.set_meta("budgets", [{"category": "Food", "limit": "300.00", "note": "ünï"}])
+    ledger.update_settings(currency="EUR")
+    again = storage.open()
+    assert again.meta("budgets") == [{"category": "Food", "limit": "300.00", "note": "ünï"}]
+    assert again.default_currency == "EUR"
+    assert again.add("expense", "1", category="X").currency == "EUR"
+
+
+def test_torn_journal_tail_is_ignored_and_cut_on_the_next_write(storage: Storage) -> None:
+    ledger = storage.open()
+    kept = ledger.add("expense", "1", category="X")
+    good = storage.journal()
+    torn = b'{"schema_version":1,"seq":2,"ops":[{"op":"put","tx":{"id":"half'
+    storage.set_journal(good + torn)
+    image = storage.image()
+    reader = storage.open()
+    assert list(state(reader)) == [kept.id]
+    assert storage.image() == image  # reading does not repair
+    new = reader.add("expense", "2", category="Y")
+    journal = storage.journal()
+    assert journal.startswith(good)
+    assert torn not in journal
+    assert journal.count(b"\n") == 2
+    assert journal.endswith(b"\n")
+    assert set(state(storage.open())) == {kept.id, new.id}
+
+
+def test_a_torn_tail_is_ignored_by_an_instance_reading_incrementally(storage: Storage) -> None:
+    writer, reader = storage.open(), storage.open()
+    first = writer.add("expense", "1", category="X")
+    reader.refresh()
+    storage.set_journal(storage.journal() + b'{"seq":')  # another process died mid-append
+    assert reader.refresh() is False
+    second = writer.add("expense", "2", category="Y")
+    assert reader.refresh() is True
+    assert set(state(reader)) == {first.id, second.id}
+
+
+SNAPSHOT_DAMAGE = {
+    "empty": (b"", "empty"),
+    "blank": (b"  \n", "empty"),
+    "truncated": (b'{"format": "expense-tracker-ledger", "schema_version": 1, "seq": 3, ', "truncated"),
+    "cut in a string": (b'{"format": "expense-tracker-ledger", "schema_version": 1, "seq": 3, "transa', "JSON"),
+    "binary": (bytes(range(256)), "binary"),
+    "not json": (b"ledger, but not JSON {", "not valid JSON"),
+    "a list": (b"[1, 2, 3]", "object"),
+    "a number": (b"42", "object"),
+    "an empty object": (b"{}", ""),
+    "another app's object": (b'{"name": "something else"}', "schema_version"),
+    "newer schema": (b'{"format": "expense-tracker-ledger", "schema_version": 99, "seq": 1}', "newer version"),
+    "bad schema": (b'{"format": "expense-tracker-ledger", "schema_version": "1"}', "schema_version"),
+    "missing columns": (b'{"format": "expense-tracker-ledger", "schema_version": 1, "seq": 1, "transactions": {}}', ""),
+}
+
+
+@pytest.mark.parametrize("damage", list(SNAPSHOT_DAMAGE))
+def test_a_damaged_snapshot_is_refused_untouched(storage: Storage, damage: str) -> None:
+    ledger = storage.open()
+    ledger.add("expense", "1", category="X")
+    ledger.create_backup()
+    data, words = SNAPSHOT_DAMAGE[damage]
+    storage.set_snapshot(data)
+    image = storage.image()
+    with pytest.raises(CorruptDataError) as info:
+        storage.open()
+    message = str(info.value)
+    assert "ledger.json" in message
+    assert words in message
+    assert "backup" in message
+    with pytest.raises(CorruptDataError):
+        ledger.add("expense", "2", category="Y")  # a ledger opened before the damage refuses to write too
+    with pytest.raises(CorruptDataError):
+        ledger.undo()
+    assert storage.image() == image
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("date", "2026-13-45"),
+        ("date", "2026/01/02"),
+        ("category", ""),
+        ("amount_minor", 0),
+        ("amount_minor", 1.5),
+        ("currency", "XXX"),
+        ("type", "gift"),
+        ("created_at", "yesterday"),
+        ("id", ""),
+    ],
+)
+def test_a_damaged_value_in_the_snapshot_is_refused_untouched(
+    storage: Storage, fold_every: Callable[[int], None], column: str, value: object
+) -> None:
+    fold_every(1)
+    ledger = storage.open()
+    ledger.add("expense", "1", category="X")
+    snapshot = json.loads(storage.snapshot() or b"")
+    snapshot["transactions"][column] = [value]
+    storage.set_snapshot(json.dumps(snapshot).encode())
+    image = storage.image()
+    with pytest.raises(CorruptDataError) as info:
+        storage.open().frame()
+    assert "ledger.json" in str(info.value)
+    assert storage.image() == image
+
+
+JOURNAL_DAMAGE = {
+    "garbage line": b"this is not json\n",
+    "not an object": b"[1, 2]\n",
+    "binary": b"\xff\xfe\x00\x01\n",
+    "newer schema": b'{"schema_version": 99, "seq": 2, "ops": []}\n',
+    "seq gap": b'{"schema_version": 1, "seq": 5, "label": "x", "undo_of": null, "ops": []}\n',
+    "bad record": (
+        b'{"schema_version": 1, "seq": 2, "label": "x", "undo_of": null,'
+        b' "ops": [{"op": "put", "tx": {"id": "x", "type": "gift"}, "before": null}]}\n'
+    ),
+    "unknown op": b'{"schema_version": 1, "seq": 2, "label": "x", "undo_of": null, "ops": [{"op": "zap"}]}\n',
+}
+
+
+@pytest.mark.parametrize("damage", list(JOURNAL_DAMAGE))
+def test_a_damaged_journal_is_refused_untouched(storage: Storage, damage: str) -> None:
+    ledger = storage.open()
+    ledger.add("expense", "1", category="X")
+    storage.set_journal(storage.journal() + JOURNAL_DAMAGE[damage])
+    image = storage.image()
+    with pytest.raises(CorruptDataError) as info:
+        storage.open()
+    assert "ledger.journal" in str(info.value)
+    with pytest.raises(CorruptDataError):
+        ledger.add("expense", "2", category="Y")
+    assert storage.image() == image
+
+
+def schema0(rows: list[dict[str, Any]], **extra: Any) -> bytes:
+    return json.dumps({"schema_version": 0, "transactions": rows, **extra}).encode()
+
+
+V0_ROWS = [
+    {
+        "id": "old-1",
+        "type": "expense",
+        "amount": "12.50",
+        "currency": "EUR",
+        "date": "2025-03-04",
+        "category": "Food",
+        "tags": ["lunch"],
+        "note": "sandwich",
+        "created_at": "2025-03-04T12:00:00.000000Z",
+    },
+    {"id": "old-2", "type": "income", "amount": "1000", "date": "2025-03-01", "category": "Salary"},
+    {"id": "old-3", "type": "expense", "amount": 4.2, "date": "2025-03-05", "category": "Bus"},
+]
+
+
+def test_schema_0_file_is_migrated_and_backed_up_before_the_first_write(storage: Storage) -> None:
+    original = schema0(V0_ROWS, meta={"settings": {"currency": "EUR"}})
+    storage.set_snapshot(original)
+    ledger = storage.open()
+    got = state(ledger)
+    assert sorted(got) == ["old-1", "old-2", "old-3"]
+    assert (got["old-1"].amount_minor, got["old-1"].currency, got["old-1"].tags) == (1250, "EUR", ("lunch",))
+    assert (got["old-2"].amount_minor, got["old-2"].currency, got["old-2"].type) == (100000, "USD", "income")
+    assert got["old-3"].amount_minor == 420
+    assert got["old-1"].created_at.isoformat() == "2025-03-04T12:00:00+00:00"
+    assert ledger.default_currency == "EUR"
+    assert storage.snapshot() == original  # reading never writes
+    assert ledger.backups() == []
+    new = ledger.add("expense", "1", category="X")
+    backups = ledger.backups()
+    assert [b.reason for b in backups] == ["before-migration"]
+    assert ledger.backend.read_backup(backups[0].name) == json.loads(original)
+    assert json.loads(storage.snapshot() or b"")["schema_version"] == SCHEMA_VERSION
+    assert set(state(storage.open())) == {"old-1", "old-2", "old-3", new.id}
+    assert state(storage.open())["old-2"] == got["old-2"]
+    ledger.restore_backup(backups[0].name)  # the way back: the original file, migrated again
+    restored = state(storage.open())
+    assert sorted(restored) == ["old-1", "old-2", "old-3"]
+    assert restored["old-1"] == got["old-1"]
+
+
+def test_a_schema_0_file_that_cannot_be_migrated_is_refused_untouched(storage: Storage) -> None:
+    storage.set_snapshot(schema0([{"id": "x", "type": "expense", "amount": "1.234", "date": "2025-01-01"}]))
+    image = storage.image()
+    with pytest.raises(CorruptDataError, match="schema 0"):
+        storage.open()
+    assert storage.image() == image
+
+
+def test_backups_rotate_keeping_the_newest(storage: Storage) -> None:
+    ledger = storage.open()
+    ledger.add("expense", "1", category="X")
+    made = [ledger.create_backup(f"manual {i}").name for i in range(KEEP_BACKUPS + 3)]
+    names = [b.name for b in ledger.backups()]
+    assert len(names) == KEEP_BACKUPS
+    assert names == sorted(made[-KEEP_BACKUPS:], reverse=True)  # newest first
+    assert ledger.backups()[0].reason == f"manual-{KEEP_BACKUPS + 2}"
+
+
+def test_a_daily_backup_is_written_by_commits(storage: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
+    ledger = storage.open()
+    ledger.add("expense", "1", category="X")
+    assert [b.reason for b in ledger.backups()] == ["daily"]
+    ledger.add("expense", "2", category="X")
+    assert len(ledger.backups()) == 1  # not again within a day
+    monkeypatch.setattr(ledger_module, "BACKUP_EVERY", ledger_module.dt.timedelta(0))
+    ledger.add("expense", "3", category="X")
+    assert len(ledger.backups()) == 2
+
+
+def test_restore_replaces_the_state_and_backs_up_the_current_one(storage: Storage) -> None:
+    ledger = storage.open()
+    a = ledger.add("expense", "1", category="A")
+    backup = ledger.create_backup()
+    b = ledger.add("expense", "2", category="B")
+    ledger.update(a.id, note="later")
+    watcher = storage.open()
+    revision = ledger.revision
+    ledger.restore_backup(backup.name)
+    assert state(ledger) == {a.id: a}
+    assert ledger.revision > revision
+    assert watcher.refresh() is True
+    assert state(watcher) == {a.id: a}
+    before = [x for x in ledger.backups() if x.reason == "before-restore"]
+    assert len(before) == 1
+    saved = storage.open()
+    saved.restore_backup(before[0].name)
+    assert set(state(saved)) == {a.id, b.id}
+    assert saved.get(a.id).note == "later"
+
+
+def test_restore_works_when_the_data_is_corrupt_and_sets_it_aside(storage: Storage) -> None:
+    ledger = storage.open()
+    a = ledger.add("expense", "1", category="A")
+    backup = ledger.create_backup()
+    storage.set_snapshot(b"\x00garbage")
+    with pytest.raises(CorruptDataError):
+        storage.open()
+    if storage.kind == "json":
+        restored = restore_backup(storage.folder, backup.name)
+    else:
+        restored = storage.open(load=False)
+        restored.restore_backup(backup.name)
+    assert state(restored) == {a.id: a}
+    assert state(storage.open()) == {a.id: a}
+    aside = storage.set_aside()
+    assert b"\x00garbage" in aside.values()  # moved, not deleted
+    assert any(name.startswith("ledger.json.unreadable-") for name in aside)
+
+
+def test_restore_refuses_unknown_and_damaged_backups_untouched(storage: Storage) -> None:
+    ledger = storage.open()
+    ledger.add("expense", "1", category="A")
+    backup = ledger.create_backup()
+    image = storage.image()
+    with pytest.raises(NotFoundError):
+        ledger.restore_backup("ledger-20000101T000000000000Z-nope.json")
+    with pytest.raises(NotFoundError):
+        ledger.restore_backup("../ledger.json")
+    assert storage.image() == image
+    if storage.kind == "memory":
+        store_for(storage.folder).backups[backup.name] = b'{"format": "expense-tracker-ledger", '
+    else:
+        (storage.folder / "backups" / backup.name).write_bytes(b'{"format": "expense-tracker-ledger", ')
+    image = storage.image()
+    with pytest.raises(CorruptDataError, match="truncated"):
+        ledger.restore_backup(backup.name)
+    assert storage.image() == image
+
+
+def test_backend_read_cursors(storage: Storage) -> None:
+    ledger = storage.open()
+    backend = ledger.backend
+    first = backend.read(None)
+    assert first.snapshot == {}
+    assert first.entries == []
+    ledger.add("expense", "1", category="X")
+    step = backend.read(first.cursor)
+    assert step.snapshot is None
+    assert [e["seq"] for e in step.entries] == [1]
+    assert backend.read(step.cursor).entries == []
+    ledger.add("expense", "2", category="X")
+    assert [e["seq"] for e in backend.read(step.cursor).entries] == [2]
+    with backend.lock(), backend.lock():  # re-entrant
+        backend.compact(ledger._snapshot())
+    after = backend.read(step.cursor)
+    assert after.snapshot is not None
+    assert after.snapshot["seq"] == 2
+    assert after.entries == []
+
+
+def test_load_data_schema_on_every_backend(storage: Storage) -> None:
+    ledger = storage.open()
+    assert_schema(ledger.frame())
+    fill(ledger, 3)
+    assert_schema(storage.open().frame())
+    for tx in ledger.transactions():
+        ledger.delete(tx.id)
+    assert_schema(ledger.frame())
+    assert_schema(storage.open().frame())
+
+
+# -- JSON files only ------------------------------------------------------------------------------
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_files_are_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir(mode=0o755)
+    os.chmod(folder, 0o755)
+    old = os.umask(0)
+    try:
+        ledger = Ledger(folder)
+        monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 2)
+        tx = ledger.add("expense", "1", category="X")
+        ledger.add("expense", "2", category="X")
+        ledger.add("expense", "3", category="X")
+        ledger.create_backup()
+        (folder / "ledger.json").write_bytes(b"\x00")
+        restore_backup(folder, ledger.backups()[0].name)
+        Ledger(folder).update(tx.id, note="x")
+    finally:
+        os.umask(old)
+    assert mode(folder) == 0o700
+    assert mode(folder / "backups") == 0o700
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    names = {p.name for p in files}
+    assert {"ledger.json", "ledger.journal", "ledger.lock"} <= names
+    assert any(".unreadable-" in n for n in names)
+    assert len(list((folder / "backups").iterdir())) >= 2
+    assert {str(p.relative_to(folder)): oct(mode(p)) for p in files} == {
+        str(p.relative_to(folder)): oct(0o600) for p in files
+    }
+
+
+def test_the_json_files_are_readable_json(data_dir: Path) -> None:
+    ledger = Ledger(data_dir)
+    tx = ledger.add("expense", "12.50", category="Café", currency="EUR")
+    lines = (data_dir / "ledger.journal").read_bytes().splitlines()
+    entry = json.loads(lines[0])
+    assert entry["schema_version"] == SCHEMA_VERSION
+    assert entry["seq"] == 1
+    assert entry["ops"][0]["tx"]["amount_minor"] == 1250
+    assert "Café".encode() in lines[0]  # UTF-8, not \u escapes
+    ledger._fold()
+    snapshot = json.loads((data_dir / "ledger.json").read_bytes())
+    assert snapshot["format"] == "expense-tracker-ledger"
+    assert snapshot["transactions"]["id"] == [tx.id]
+
+
+def test_stray_temporary_files_are_removed_on_the_next_start(data_dir: Path) -> None:
+    Ledger(data_dir).add("expense", "1", category="X")
+    strays = [data_dir / f".ledger.json{TMP_MARK}123-abcd", data_dir / "backups" / f".ledger-x.json{TMP_MARK}9-ff"]
+    for path in strays:
+        path.write_bytes(b"half a snapsh")
+    keep = data_dir / "notes.txt"
+    keep.write_text("mine")
+    ledger = Ledger(data_dir)
+    assert not any(p.exists() for p in strays)
+    assert keep.read_text() == "mine"
+    assert len(ledger.transactions()) == 1
+
+
+def test_atomic_write_leaves_the_old_file_when_it_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.errors import StorageError
+    from tracker.storage import fsutil
+
+    target = tmp_path / "f.json"
+    atomic_write(target, b"old")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fsutil.os, "fsync", broken_fsync)
+    with pytest.raises(StorageError, match="disk is full"):
+        atomic_write(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_a_huge_file_is_refused_without_reading_it(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.storage import jsonfile
+
+    Ledger(data_dir).add("expense", "1", category="X")
+    Ledger(data_dir)._fold()
+    monkeypatch.setattr(jsonfile, "MAX_FILE_BYTES", 100)
+    with pytest.raises(CorruptDataError, match="larger than any ledger"):
+        Ledger(data_dir)
+
+
+def test_the_memory_backend_writes_no_files(tmp_path: Path) -> None:
+    folder = tmp_path / "never-created"
+    ledger = Ledger(folder, backend="memory", plugin_manager=plugin_manager())
+    ledger.add("expense", "1", category="X")
+    ledger.create_backup()
+    assert not folder.exists()
+    assert store_for(folder).appends == 1
+
+
+@pytest.fixture(autouse=True)
+def _forget_memory_stores() -> Iterator[None]:
+    from memory_backend import STORES
+
+    yield
+    STORES.clear()

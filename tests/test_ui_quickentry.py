@@ -1,0 +1,69 @@
+"""The quick-entry box on the Transactions page in AppTest: preview, save, and a message for what is not understood."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from tracker.ledger import Ledger
+from tracker.ui.widgets_quickentry import md
+
+APP = Path(__file__).resolve().parents[1] / "tracker" / "ui" / "app.py"
+PAGE = "app_pages/transactions.py"
+TODAY = dt.date.today()
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def plain(text: str) -> str:
+    return text.replace("\\", "")
+
+
+def test_preview_then_add_saves_exactly_one_transaction(ledger: Ledger) -> None:
+    ledger.add_expense("3.00", category="Food", note="coffee", date="2026-01-05")
+    at = open_page()
+    assert at.button(key="tx_quick_add").disabled
+    at.text_input(key="tx_quick_text").input("coffee 4.50 yesterday #work").run()
+    preview = [plain(c.value) for c in at.caption if "Preview" in c.value]
+    yesterday = TODAY - dt.timedelta(days=1)
+    assert preview == [
+        f"Preview: Expense of **$4.50** on {yesterday:%a %Y-%m-%d} in **Food** (from your history) · #work · “coffee” — press **Add** to save."
+    ]
+    assert len(Ledger(ledger.location)) == 1  # the preview saved nothing
+    assert not at.button(key="tx_quick_add").disabled
+    at.button(key="tx_quick_add").click().run()
+    assert not at.exception
+    fresh = Ledger(ledger.location)
+    assert len(fresh) == 2
+    new = next(t for t in fresh.transactions() if t.amount_minor == 450)
+    assert (new.category, new.date, new.tags, new.note) == ("Food", yesterday, ("work",), "coffee")
+    assert at.text_input(key="tx_quick_text").value == ""
+    assert any("Expense of $4.50 in Food" in s.value for s in at.success)
+
+
+def test_text_that_is_not_understood_says_which_part_and_saves_nothing(data_dir: Path) -> None:
+    at = open_page()
+    at.text_input(key="tx_quick_text").input("coffee 4.50 5.00").run()
+    assert [w.value for w in at.warning] == [
+        "Not understood: amount: '5.00' is a second amount (already found '4.50'); write only one amount"
+    ]
+    assert at.button(key="tx_quick_add").disabled
+    assert len(Ledger(data_dir)) == 0
+
+
+def test_income_with_a_date_and_markdown_in_the_note_is_shown_literally(data_dir: Path) -> None:
+    at = open_page()
+    at.text_input(key="tx_quick_text").input("+2500 on 2026-11-01 **bold** $x$").run()
+    preview = next(c.value for c in at.caption if "Preview" in c.value)
+    assert md("“**bold** $x$”") in preview
+    at.button(key="tx_quick_add").click().run()
+    (tx,) = Ledger(data_dir).transactions()
+    assert (tx.type, tx.amount_minor, tx.date, tx.note) == ("income", 250000, dt.date(2026, 11, 1), "**bold** $x$")

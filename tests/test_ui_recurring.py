@@ -1,0 +1,136 @@
+"""The Recurring page in AppTest: templates, upcoming occurrences, adding (with posting of what is due), deleting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from tracker.ledger import Ledger
+from tracker.recurring import add_template, load_templates, make_template
+
+APP = Path(__file__).resolve().parents[1] / "tracker" / "ui" / "app.py"
+PAGE = "app_pages/recurring.py"
+TODAY = dt.date.today()
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def plain(text: str) -> str:
+    return text.replace("\\", "")
+
+
+def choose(at: AppTest, key: str, value: str) -> None:
+    box = at.selectbox(key=key)
+    if value not in box.options:
+        box.options.append(value)
+    box.set_value(value)
+
+
+def test_empty_ledger_renders_an_invitation(data_dir: Path) -> None:
+    at = open_page()
+    assert any("No recurring transactions yet" in i.value for i in at.info)
+    assert any("Nothing scheduled" in c.value for c in at.caption)
+    assert not at.error
+
+
+def test_the_router_posts_what_fell_due_and_the_page_shows_upcoming(ledger: Ledger) -> None:
+    t = add_template(
+        ledger,
+        make_template(
+            type="expense",
+            amount="15",
+            category="Gym",
+            currency="USD",
+            every="week",
+            start=TODAY - dt.timedelta(days=14),
+        ),
+    )
+    at = open_page()
+    assert len(Ledger(ledger.location)) == 3  # 14 and 7 days ago, and today: posted at session start
+    upcoming = at.dataframe[0].value
+    assert list(upcoming["Date"]) == [f"{TODAY + dt.timedelta(days=d):%a %Y-%m-%d}" for d in range(7, 61, 7)]
+    assert set(upcoming["Amount"]) == {"-$15.00"}
+    assert any(f"id {t.id}" in c.value and "3 posted" in c.value for c in at.caption)
+    assert any("Expense of **$15.00** every week" in plain(m.value) for m in at.markdown)
+
+
+def test_add_with_the_form_posts_the_due_occurrences(data_dir: Path) -> None:
+    at = open_page()
+    at.radio(key="rec_type").set_value("income")
+    at.text_input(key="rec_amount").input("2500")
+    choose(at, "rec_category", "Salary")
+    at.number_input(key="rec_every").set_value(2)
+    at.selectbox(key="rec_unit").set_value("week")
+    at.date_input(key="rec_start").set_value(TODAY - dt.timedelta(days=15))
+    at.multiselect(key="rec_tags").set_value([])
+    at.text_input(key="rec_note").input("pay day")
+    next(b for b in at.button if b.label == "Add recurring transaction").click().run()
+    assert not at.exception
+    assert not at.error
+    led = Ledger(data_dir)
+    (t,) = load_templates(led)
+    assert (t.type, t.amount_minor, t.category, t.every, t.unit, t.note) == (
+        "income",
+        250000,
+        "Salary",
+        2,
+        "week",
+        "pay day",
+    )
+    assert sorted(tx.date for tx in led.transactions()) == [TODAY - dt.timedelta(days=15), TODAY - dt.timedelta(days=1)]
+    assert any("2 occurrences were already due and posted" in s.value for s in at.success)
+
+
+def test_invalid_input_shows_the_message_and_adds_nothing(data_dir: Path) -> None:
+    at = open_page()
+    at.text_input(key="rec_amount").input("-5")
+    choose(at, "rec_category", "Rent")
+    next(b for b in at.button if b.label == "Add recurring transaction").click().run()
+    assert any("amount: '-5'" in e.value for e in at.error)
+    assert load_templates(Ledger(data_dir)) == []
+    at.text_input(key="rec_amount").input("5")
+    at.date_input(key="rec_end").set_value(TODAY - dt.timedelta(days=400))
+    next(b for b in at.button if b.label == "Add recurring transaction").click().run()
+    assert any(e.value.startswith("end:") for e in at.error)
+    assert load_templates(Ledger(data_dir)) == []
+
+
+def test_delete_a_template_keeps_its_transactions(ledger: Ledger) -> None:
+    t = add_template(
+        ledger, make_template(type="expense", amount="9.99", category="Music", currency="USD", start=TODAY)
+    )
+    at = open_page()
+    at.button(key=f"rec_delete_{t.id}").click().run()
+    assert not at.exception
+    led = Ledger(ledger.location)
+    assert load_templates(led) == []
+    assert len(led) == 1
+    assert any("Deleted the recurring Music" in s.value for s in at.success)
+
+
+def test_post_due_now(ledger: Ledger) -> None:
+    at = open_page()
+    add_template(
+        ledger,
+        make_template(
+            type="expense",
+            amount="3",
+            category="Coffee",
+            currency="USD",
+            every="day",
+            start=TODAY - dt.timedelta(days=2),
+        ),
+    )
+    at.button(key="rec_post_now").click().run()
+    assert not at.exception
+    assert len(Ledger(ledger.location)) == 3
+    at.button(key="rec_post_now").click().run()
+    assert len(Ledger(ledger.location)) == 3

@@ -1,0 +1,265 @@
+"""The Transactions page in AppTest: add forms, validation, the editable table, undo, CSV, filters."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tracker.ledger import Ledger
+from tracker.money import format_money
+
+APP = Path(__file__).resolve().parents[1] / "tracker" / "ui" / "app.py"
+PAGE = "app_pages/transactions.py"
+TODAY = dt.date.today()
+
+
+def open_page(page: str = PAGE) -> AppTest:
+    """The app started from the router, switched to ``page``, run once."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def choose(at: AppTest, key: str, value: str) -> None:
+    """Pick ``value`` in a selectbox that accepts new options (as typing a new one does in the browser)."""
+    box = at.selectbox(key=key)
+    if value not in box.options:
+        box.options.append(value)
+    box.set_value(value)
+
+
+def fill(at: AppTest, kind: str, amount: str, category: str, note: str = "", day: dt.date | None = None) -> None:
+    at.text_input(key=f"tx_{kind}_amount").input(amount)
+    choose(at, f"tx_{kind}_category", category)
+    at.text_input(key=f"tx_{kind}_note").input(note)
+    if day is not None:
+        at.date_input(key=f"tx_{kind}_date").set_value(day)
+
+
+def submit(at: AppTest, kind: str) -> AppTest:
+    label = "Add an expense" if kind == "expense" else "Add income"
+    button = next(b for b in at.button if b.label == label)
+    return button.click().run()
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def table(at: AppTest) -> Any:
+    return at.data_editor[0].value
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "ledger.lock"
+    }
+
+
+@pytest.fixture
+def populated(ledger: Ledger) -> Ledger:
+    """Three transactions this month (two categories, tags) and one last year."""
+    ledger.add_income("2500.00", category="Salary", date=TODAY.replace(day=1))
+    ledger.add_expense("12.50", category="Food", date=TODAY.replace(day=1), tags=["work"], note="lunch")
+    ledger.add_expense("900.00", category="Rent", date=TODAY.replace(day=1))
+    ledger.add_expense("40.00", category="Food", date=TODAY.replace(year=TODAY.year - 1, day=1))
+    return ledger
+
+
+def test_renders_on_empty_ledger_with_both_forms(data_dir: Path) -> None:
+    at = open_page()
+    labels = [b.label for b in at.button]
+    assert "Add an expense" in labels
+    assert "Add income" in labels
+    assert not errors(at)
+    assert any("No transactions yet" in i.value for i in at.info)
+
+
+def test_valid_expense_adds_exactly_one_transaction_and_clears_the_form(data_dir: Path) -> None:
+    at = open_page()
+    fill(at, "expense", "12.50", "Food", note="lunch", day=TODAY.replace(day=1))
+    submit(at, "expense")
+    assert not at.exception
+    assert not errors(at)
+    txs = Ledger(data_dir).transactions()
+    assert [(t.type, t.amount_minor, t.currency, t.category, t.note, t.date) for t in txs] == [
+        ("expense", 1250, "USD", "Food", "lunch", TODAY.replace(day=1))
+    ]
+    assert any("$12.50" in s.value for s in at.success)
+    assert at.text_input(key="tx_expense_amount").value == ""
+    assert list(table(at)["amount"]) == ["12.50"]
+    assert list(table(at)["category"]) == ["Food"]
+
+
+def test_added_expense_shows_in_the_dashboard_totals(data_dir: Path) -> None:
+    at = open_page()
+    fill(at, "expense", "1,234.56", "Rent")
+    submit(at, "expense")
+    at.switch_page("app_pages/dashboard.py").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Expenses"] == "$1,234.56"
+    assert metrics["Net"] == "-$1,234.56"
+
+
+def test_valid_income_is_added_as_income(data_dir: Path) -> None:
+    at = open_page()
+    fill(at, "income", "2500", "Salary")
+    submit(at, "income")
+    (tx,) = Ledger(data_dir).transactions()
+    assert (tx.type, tx.amount_minor, tx.category) == ("income", 250000, "Salary")
+
+
+@pytest.mark.parametrize(
+    ("amount", "category", "message"),
+    [
+        ("abc", "Food", "amount: 'abc' is not an amount"),
+        ("12.345", "Food", "has more decimal places than USD allows"),
+        ("-5", "Food", "amount: '-5'"),
+        ("0", "Food", "must be greater than zero"),
+        ("", "Food", "amount: '' is not an amount"),
+        ("12.50", "", "category: '' must not be empty"),
+    ],
+)
+def test_invalid_input_shows_the_message_and_adds_nothing(
+    populated: Ledger, data_dir: Path, amount: str, category: str, message: str
+) -> None:
+    at = open_page()
+    before = snapshot(data_dir)
+    at.text_input(key="tx_expense_amount").input(amount)
+    if category:
+        choose(at, "tx_expense_category", category)
+    submit(at, "expense")
+    assert not at.exception
+    assert any(message in e for e in errors(at)), errors(at)
+    assert snapshot(data_dir) == before
+    assert at.text_input(key="tx_expense_amount").value == amount  # the input is kept for fixing
+
+
+def test_error_clears_after_a_successful_retry(data_dir: Path) -> None:
+    at = open_page()
+    fill(at, "expense", "1.2.3", "Food")
+    submit(at, "expense")
+    assert errors(at)
+    at.text_input(key="tx_expense_amount").input("1.23")
+    submit(at, "expense")
+    assert not errors(at)
+    assert len(Ledger(data_dir).transactions()) == 1
+
+
+def test_category_suggestions_come_from_the_ledger(populated: Ledger) -> None:
+    at = open_page()
+    expense_options = at.selectbox(key="tx_expense_category").options
+    assert expense_options[0] == "Food"  # used most for expenses
+    assert set(expense_options) == {"Food", "Rent", "Salary"}
+    assert at.selectbox(key="tx_income_category").options[0] == "Salary"
+
+
+def test_table_lists_the_filtered_rows_newest_first(populated: Ledger) -> None:
+    at = open_page()
+    shown = table(at)
+    assert sorted(shown["amount"]) == ["12.50", "2500.00", "900.00"]  # this month only, not last year's
+    at.selectbox(key="tx_period").set_value("All time").run()
+    assert len(table(at)) == 4
+    assert list(table(at)["date"])[-1] == TODAY.replace(year=TODAY.year - 1, day=1)
+    at.multiselect(key="tx_categories").set_value(["Food"]).run()
+    assert sorted(table(at)["amount"]) == ["12.50", "40.00"]
+    at.text_input(key="tx_search").input("lunch").run()
+    assert list(table(at)["note"]) == ["lunch"]
+
+
+def edit_state(at: AppTest) -> str:
+    return f"tx_table_{at.session_state.get('tx_table_version', 0)}"
+
+
+def row_of(at: AppTest, amount: str) -> int:
+    return list(table(at)["amount"]).index(amount)
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    return next(b for b in at.button if b.label == label).click().run()
+
+
+def test_table_edits_and_deletions_are_saved_in_one_undoable_change(populated: Ledger, data_dir: Path) -> None:
+    at = open_page()
+    rent, food = row_of(at, "900.00"), row_of(at, "12.50")
+    revision = Ledger(data_dir).revision
+    at.session_state[edit_state(at)] = {
+        "edited_rows": {rent: {"amount": "950.00", "note": "new lease", "tags": ["home"]}},
+        "added_rows": [],
+        "deleted_rows": [food],
+    }
+    at.run()
+    assert any("Unsaved" in w.value for w in at.warning)
+    click(at, "Save changes")
+    assert not at.exception
+    assert not errors(at)
+    after = Ledger(data_dir)
+    assert after.revision == revision + 1
+    rent_tx = next(t for t in after.transactions() if t.category == "Rent")
+    assert (rent_tx.amount_minor, rent_tx.note, rent_tx.tags) == (95000, "new lease", ("home",))
+    assert not any(t.note == "lunch" for t in after.transactions())
+    assert sorted(table(at)["amount"]) == ["2500.00", "950.00"]
+    click(at, "Undo")
+    restored = Ledger(data_dir)
+    assert sorted(t.amount_minor for t in restored.transactions()) == sorted(
+        t.amount_minor for t in populated.transactions()
+    )
+
+
+def test_an_invalid_edit_saves_nothing_and_names_the_row(populated: Ledger, data_dir: Path) -> None:
+    at = open_page()
+    rent, food = row_of(at, "900.00"), row_of(at, "12.50")
+    before = snapshot(data_dir)
+    at.session_state[edit_state(at)] = {
+        "edited_rows": {rent: {"amount": "9.999"}, food: {"note": "fine"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    click(at, "Save changes")
+    assert not at.exception
+    assert any(f"Row {rent + 1}" in e and "9.999" in e for e in errors(at)), errors(at)
+    assert snapshot(data_dir) == before
+
+
+def test_undo_takes_back_the_last_added_transaction(data_dir: Path) -> None:
+    at = open_page()
+    fill(at, "expense", "5", "Coffee")
+    submit(at, "expense")
+    fill(at, "expense", "7", "Books")
+    submit(at, "expense")
+    click(at, "Undo")
+    assert [t.category for t in Ledger(data_dir).transactions()] == ["Coffee"]
+    assert list(table(at)["category"]) == ["Coffee"]
+
+
+def test_download_button_and_csv_are_formula_safe(ledger: Ledger) -> None:
+    from tracker.ui.state import csv_bytes
+
+    ledger.add_expense("3.00", category='=HYPERLINK("http://x")', date=TODAY, note="+cmd|calc", tags=["a", "b"])
+    at = open_page()
+    assert [b.label for b in at.get("download_button")] == ["Download CSV"]
+    rows = list(csv.reader(io.StringIO(csv_bytes(ledger.frame()).decode("utf-8-sig"))))
+    assert rows[0] == ["date", "type", "amount", "currency", "category", "tags", "note", "id"]
+    assert rows[1][:7] == [TODAY.isoformat(), "expense", "3.00", "USD", '\'=HYPERLINK("http://x")', "a,b", "'+cmd|calc"]
+
+
+def test_amounts_are_typed_and_shown_in_the_number_format(ledger: Ledger) -> None:
+    ledger.update_settings(currency="EUR", number_format="1.234,56")
+    at = open_page()
+    assert at.text_input(key="tx_expense_amount").placeholder == "12,50"
+    fill(at, "expense", "1.234,50", "Food")  # typed the way the user writes numbers
+    submit(at, "expense")
+    expected = format_money(123450, "EUR", "1.234,56")
+    assert any(expected in s.value for s in at.success), [s.value for s in at.success]
+    assert Ledger(ledger.location).transactions()[0].currency == "EUR"

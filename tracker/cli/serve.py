@@ -1,0 +1,54 @@
+"""``expense-tracker serve``: the app's server alone, for use in a browser."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+from tracker.errors import ValidationError
+
+DEFAULT_HOST = "127.0.0.1"  # the same as tracker.ui.server (not imported here: it would load Streamlit)
+DEFAULT_PORT = 8501
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``serve`` subcommand."""
+    p = sub.add_parser(
+        "serve",
+        help="run the app in your browser (server only, Ctrl+C stops it)",
+        description="Run the app's server and print its URL; open it in a browser. Ctrl+C stops it.",
+    )
+    p.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)"
+    )
+    p.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}, this computer only)"
+    )
+    p.set_defaults(func=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve until Ctrl+C / SIGTERM; exit status 0 after a clean stop."""
+    if not 0 <= args.port <= 65535:
+        raise ValidationError("port", args.port, "must be between 0 and 65535")
+    from tracker.logs import setup_logging
+    from tracker.ui import server
+
+    setup_logging()
+    if not server.is_loopback(args.host):
+        print(
+            f"warning: listening on {args.host}, so other computers can reach your data; use 127.0.0.1 to keep it private",
+            file=sys.stderr,
+        )
+
+    def ready(url: str) -> None:
+        from tracker.storage.paths import default_data_dir
+
+        print(f"Expense Tracker is running at {url}", flush=True)
+        print(f"Data folder: {default_data_dir()}. Press Ctrl+C to stop.", flush=True)
+
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl+C while stopping
+        server.run(args.port, args.host, on_ready=ready)
+    print("Stopped.", flush=True)
+    return 0

@@ -1,0 +1,205 @@
+"""Exporting transactions to CSV, JSON and XLSX, written atomically.
+
+* CSV and XLSX are for spreadsheets: amounts are positive plain decimals (``12.50``; numbers in
+  XLSX) beside a ``type`` column, never negative text a spreadsheet could take for a formula, and
+  every text cell that starts with ``= + - @`` (or a tab/CR) is neutralised by
+  :func:`tracker.safety.safe_cell`. Our CSV importer recognises this layout, so a CSV export can be
+  imported again (text cells that were neutralised keep their leading ``'``).
+* JSON is the exact form: importing it (``import --as json``) restores every field, ids and
+  creation/update times included.
+
+Files are written to a temporary file in the same folder, synced, then renamed over the target:
+a crash leaves the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tracker.errors import StorageError, ValidationError
+from tracker.filters import Filter, apply_filter
+from tracker.model import Transaction, iso_utc, utcnow
+from tracker.money import CURRENCY_EXPONENTS, format_plain
+from tracker.safety import safe_cell
+
+if TYPE_CHECKING:
+    from tracker.ledger import Ledger
+
+EXPORT_FORMATS = ("csv", "json", "xlsx")
+CSV_FIELDS = (
+    "date",
+    "type",
+    "amount",
+    "currency",
+    "category",
+    "tags",
+    "note",
+    "external_id",
+    "id",
+    "created_at",
+    "updated_at",
+)
+EXPORT_APP = "expense-tracker"
+EXPORT_VERSION = 1
+
+
+def select(ledger: Ledger, flt: Filter | None = None) -> list[Transaction]:
+    """The ledger's transactions that pass ``flt`` (all when ``None``), by date then creation time."""
+    txs = ledger.transactions()
+    if flt is None or flt == Filter():
+        return txs
+    keep = set(apply_filter(ledger.frame(), flt)["id"].astype(str))
+    return [t for t in txs if t.id in keep]
+
+
+def _cells(tx: Transaction) -> list[str]:
+    return [
+        tx.date.isoformat(),
+        tx.type,
+        format_plain(tx.amount_minor, tx.currency),
+        tx.currency,
+        tx.category,
+        " ".join(tx.tags),
+        tx.note,
+        tx.external_id,
+        tx.id,
+        iso_utc(tx.created_at),
+        iso_utc(tx.updated_at),
+    ]
+
+
+def to_csv(txs: Sequence[Transaction]) -> bytes:
+    """UTF-8 CSV with a BOM (spreadsheets then read accents right), CRLF, formulas neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_FIELDS)
+    for tx in txs:
+        writer.writerow([safe_cell(c) for c in _cells(tx)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_json(txs: Sequence[Transaction], exported_at: str | None = None) -> bytes:
+    """The exact export: ``{"app", "format_version", "exported_at", "count", "transactions": [...]}``."""
+    doc: dict[str, Any] = {
+        "app": EXPORT_APP,
+        "format_version": EXPORT_VERSION,
+        "exported_at": exported_at or iso_utc(utcnow()),
+        "count": len(txs),
+        "transactions": [tx.to_json() for tx in txs],
+    }
+    return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def to_xlsx(txs: Sequence[Transaction]) -> bytes:
+    """One sheet ``Transactions``: real dates, amounts as exact numbers with their decimals, text neutralised."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Transactions")
+    ws.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFGHIJK", (12, 9, 12, 9, 20, 18, 40, 28, 18, 28, 28), strict=True):
+        ws.column_dimensions[letter].width = width
+    bold = Font(bold=True)
+    header = []
+    for name in CSV_FIELDS:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    for tx in txs:
+        cells = _cells(tx)
+        row: list[Any] = []
+        date = WriteOnlyCell(ws, value=tx.date)
+        date.number_format = "yyyy-mm-dd"
+        row.append(date)
+        row.append(_text(ws, cells[1]))
+        amount = WriteOnlyCell(ws, value=tx.amount)
+        exp = CURRENCY_EXPONENTS.get(tx.currency, 2)
+        amount.number_format = "0." + "0" * exp if exp else "0"
+        row.append(amount)
+        row.extend(_text(ws, c) for c in cells[3:])
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _text(ws: Any, value: str) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=safe_cell(value))
+    cell.data_type = "s"  # never a formula, whatever the text
+    return cell
+
+
+def render(txs: Sequence[Transaction], fmt: str) -> bytes:
+    """The bytes of an export in ``fmt`` (``csv``, ``json`` or ``xlsx``)."""
+    if fmt == "csv":
+        return to_csv(txs)
+    if fmt == "json":
+        return to_json(txs)
+    if fmt == "xlsx":
+        return to_xlsx(txs)
+    raise ValidationError("format", fmt, f"must be one of {', '.join(EXPORT_FORMATS)}")
+
+
+def format_for(path: str | Path, fmt: str | None = None) -> str:
+    """The export format: ``fmt`` when given, else from the file's extension (default ``csv``)."""
+    if fmt:
+        if fmt not in EXPORT_FORMATS:
+            raise ValidationError("format", fmt, f"must be one of {', '.join(EXPORT_FORMATS)}")
+        return fmt
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return suffix if suffix in EXPORT_FORMATS else "csv"
+
+
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a synced temporary file and a rename (0600 on POSIX)."""
+    target = Path(path).expanduser()
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise StorageError(f"cannot write {target}: the folder {folder} does not exist")
+    if target.is_dir():
+        raise StorageError(f"cannot write {target}: it is a folder")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise StorageError(f"cannot write {target}: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if os.name == "posix":
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+    return target
+
+
+def export(
+    ledger: Ledger, path: str | Path, fmt: str | None = None, flt: Filter | None = None
+) -> tuple[Path, int, str]:
+    """Export the (filtered) ledger to ``path``; returns the path, the number of transactions and the format."""
+    chosen = format_for(path, fmt)
+    txs = select(ledger, flt)
+    return write_atomic(path, render(txs, chosen)), len(txs), chosen

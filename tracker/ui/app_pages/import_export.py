@@ -1,0 +1,380 @@
+"""Import & Export: bring in a bank file (preview, columns, duplicates, confirm), take everything out, and the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from tracker.errors import TrackerError
+from tracker.export import render, select
+from tracker.filters import Filter
+from tracker.importers import (
+    FORMATS,
+    RULES_KEY,
+    ImportFileError,
+    ImportOptions,
+    ImportPlan,
+    LedgerView,
+    commit_plan,
+    delete_mapping,
+    plan_import,
+    resolve_mapping,
+    saved_mappings,
+)
+from tracker.importers.base import describe_format
+from tracker.importers.csv_importer import DELIMITER_NAMES, KNOWN_LAYOUTS, CsvImporter, CsvMapping
+from tracker.importers.rules import Rule, categorise, dump_rules, load_rules
+from tracker.ledger import Ledger
+from tracker.money import CURRENCY_EXPONENTS
+from tracker.ui import state
+
+DETECT = "Detect automatically"
+NONE = "(none)"
+UPLOAD_TYPES = ["csv", "tsv", "txt", "ofx", "qfx", "qif", "json"]
+DELIMITER_CHOICES = {DETECT: "", "comma ,": ",", "semicolon ;": ";", "tab": "\t", "pipe |": "|"}
+ENCODINGS = [DETECT, "utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"]
+STATUS_LABELS = {"new": "New", "duplicate": "Duplicate", "skipped": "Skipped"}
+
+
+# -- import -----------------------------------------------------------------------------------------
+
+
+def column_choice(label: str, key: str, headers: list[str], help: str | None = None) -> str:
+    """A select of the file's columns; the first entry leaves it to detection."""
+    value = st.selectbox(label, [DETECT, *headers], key=key, help=help)
+    return "" if value == DETECT else str(value)
+
+
+def mapping_editor(led: Ledger, data: bytes, name: str) -> tuple[CsvMapping, str, str]:
+    """The CSV layout: a saved mapping or a bank's layout, then any column or format fixed by hand."""
+    saved = sorted(saved_mappings(led))
+    names = [DETECT, *saved, *(lay.name for lay in KNOWN_LAYOUTS if lay.name not in saved)]
+    chosen = st.selectbox("Saved mapping or bank layout", names, key="imp_mapping")
+    base = CsvMapping() if chosen == DETECT else resolve_mapping(led, chosen)
+    headers: list[str] = []
+    try:
+        table = CsvImporter(base).table(data, name)
+        headers = table.headers
+        if table.header_line is None:
+            st.caption("This file has no header row: its columns are numbered from 1.")
+    except ImportFileError:
+        pass  # the plan below shows the reason
+    with st.expander("Columns and formats", expanded=bool(st.session_state.get("imp_failed"))):
+        c1, c2, c3 = st.columns(3)
+        with c1:
+            date_col = column_choice("Date column", "imp_date_col", headers)
+            mode = st.radio("Amounts", ("One signed column", "Debit and credit columns"), key="imp_amount_mode")
+            if mode == "One signed column":
+                amount_col = column_choice("Amount column (negative = expense)", "imp_amount_col", headers)
+                debit_col = credit_col = ""
+            else:
+                amount_col = ""
+                debit_col = column_choice("Debit column (money out)", "imp_debit_col", headers)
+                credit_col = column_choice("Credit column (money in)", "imp_credit_col", headers)
+        with c2:
+            desc_cols = st.multiselect("Description columns", headers, key="imp_desc_cols", placeholder=DETECT)
+            category_col = column_choice("Category column", "imp_category_col", headers)
+            tags_col = column_choice("Tags column", "imp_tags_col", headers)
+            type_col = column_choice(
+                "Income/expense column", "imp_type_col", headers, help="Soll/Haben, DR/CR, debit/credit"
+            )
+        with c3:
+            date_format = st.text_input("Date format", key="imp_date_format", placeholder="e.g. %d.%m.%Y (detected)")
+            decimal = st.selectbox("Decimal separator", (DETECT, ".", ","), key="imp_decimal")
+            delimiter = st.selectbox("Delimiter", tuple(DELIMITER_CHOICES), key="imp_delimiter")
+            encoding = st.selectbox("Encoding", ENCODINGS, key="imp_encoding")
+            invert = st.checkbox("Spending is listed as positive amounts", key="imp_invert")
+    fields: dict[str, Any] = {
+        "date": date_col,
+        "amount": amount_col,
+        "debit": debit_col,
+        "credit": credit_col,
+        "description": tuple(desc_cols),
+        "category": category_col,
+        "tags": tags_col,
+        "type": type_col,
+        "delimiter": DELIMITER_CHOICES[delimiter],
+        "encoding": "" if encoding == DETECT else encoding,
+        "invert": invert,
+    }
+    override = CsvMapping(**fields)
+    return base.merged(override), ("" if decimal == DETECT else decimal), date_format.strip()
+
+
+def compute_plan(led: Ledger, data: bytes, name: str, options: ImportOptions) -> ImportPlan:
+    """The plan of this file under these options at this revision (cached; a progress bar while reading)."""
+    digest = hashlib.sha256(data).hexdigest()
+
+    def compute() -> ImportPlan:
+        bar = st.progress(0.0, text=f"Reading {name}…")
+
+        def progress(fraction: float) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=f"Reading {name}… {fraction:.0%}")
+
+        try:  # planning only reads; commit_plan re-checks duplicates under the ledger's lock
+            return plan_import(data, name, LedgerView.of(led), options, progress=progress)
+        finally:
+            bar.empty()
+
+    return state.cached("imp_plan", led, (digest, name, repr(options)), compute)
+
+
+def describe_plan(plan: ImportPlan) -> str:
+    """``CSV · sparkasse-camt layout · cp1252 · semicolon · decimal , · dates DD.MM.YY``."""
+    d = plan.details
+    if plan.kind != "csv":
+        return plan.kind.upper()
+    parts = [
+        "CSV",
+        f"{d.get('layout')} layout",
+        str(d.get("encoding")),
+        f"{DELIMITER_NAMES.get(d.get('delimiter', ''), repr(d.get('delimiter')))}-separated",
+        f"decimal “{d.get('decimal')}”",
+        f"dates {describe_format(d.get('date_format', ''))}",
+    ]
+    return " · ".join(parts)
+
+
+def preview_frame(plan: ImportPlan) -> pd.DataFrame:
+    """The rows as shown in the preview table."""
+    rows = []
+    for r in plan.rows:
+        j = r.to_json()
+        rows.append(
+            {
+                plan.unit.capitalize(): r.line,
+                "Status": STATUS_LABELS.get(r.status, r.status) + (f" ({r.reason})" if r.reason else ""),
+                "Date": j["date"] or "",
+                "Type": j["type"] or "",
+                "Amount": j["amount"] or "",
+                "Currency": j["currency"] or "",
+                "Category": j["category"] or "",
+                "From": r.category_source,
+                "Description": r.description,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def import_section(led: Ledger) -> None:
+    """Upload, options, preview, confirm."""
+    st.write(
+        "Bring in a statement from your bank (CSV, OFX/QFX or QIF) or a JSON export of this app. "
+        "Nothing is saved until you confirm, and a file with a bad row imports nothing."
+    )
+    uploaded = st.file_uploader("Bank statement or export", type=UPLOAD_TYPES, key="imp_file")
+    if uploaded is None:
+        st.info("Choose a file to see a preview of its transactions.", icon=":material/upload_file:")
+        return
+    data, name = uploaded.getvalue(), uploaded.name
+    kind_label = st.selectbox(
+        "File type", (DETECT, *FORMATS), key="imp_kind", format_func=lambda k: k if k == DETECT else k.upper()
+    )
+    kind = "" if kind_label == DETECT else kind_label
+    is_csv = kind == "csv" or (not kind and name.lower().endswith((".csv", ".tsv", ".txt")))
+    try:
+        mapping, decimal, date_format = mapping_editor(led, data, name) if is_csv else (CsvMapping(), "", "")
+        currencies = sorted(CURRENCY_EXPONENTS)
+        currency = st.selectbox(
+            "Currency of rows whose file does not say",
+            currencies,
+            index=currencies.index(led.default_currency) if led.default_currency in currencies else 0,
+            key="imp_currency",
+        )
+        options = ImportOptions(kind=kind, mapping=mapping, date_format=date_format, decimal=decimal, currency=currency)
+        plan = compute_plan(led, data, name, options)
+    except ImportFileError as exc:
+        st.session_state["imp_failed"] = True
+        st.error(f"Nothing was imported: {exc}", icon=":material/error:")
+        if len(exc.problems) > 1:
+            with st.expander(f"All {len(exc.problems)} problems"):
+                st.markdown("\n".join(f"- {m}" for m in exc.messages()))
+        if is_csv:
+            st.caption("Fix the columns or formats above, or correct the file, and the preview updates.")
+        return
+    except TrackerError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.session_state["imp_failed"] = False
+    show_plan(led, plan, is_csv)
+
+
+def show_plan(led: Ledger, plan: ImportPlan, is_csv: bool) -> None:
+    """The preview and the confirm button."""
+    st.caption(f"Read as {describe_plan(plan)}")
+    for warning in plan.warnings:
+        st.warning(warning, icon=":material/warning:")
+    new, dups, skipped = len(plan.new), len(plan.duplicates), len(plan.skipped)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("New", new)
+    c2.metric("Duplicates", dups, help="Rows already in the ledger (or repeated in the file)")
+    c3.metric("Skipped", skipped, help="Rows without money, and investment records")
+    if plan.rows:
+        st.dataframe(preview_frame(plan), hide_index=True, width="stretch", height=min(38 + 35 * len(plan.rows), 420))
+    take_dups = False
+    if dups:
+        take_dups = st.checkbox(f"Also import the {dups} duplicate{'s' if dups != 1 else ''}", key="imp_take_dups")
+    save_as = ""
+    if is_csv:
+        save_as = st.text_input(
+            "Save this layout as (optional)", key="imp_save_name", placeholder="e.g. My bank"
+        ).strip()
+    count = len(plan.drafts(take_dups))
+    if count == 0 and not save_as:
+        st.info("Nothing new to import from this file.", icon=":material/info:")
+        return
+    label = f"Import {count} transaction{'s' if count != 1 else ''}"
+    if st.button(label, type="primary", key="imp_confirm", icon=":material/download:"):
+        with st.spinner("Saving…"):
+            result = commit_plan(led, plan, include_duplicates=take_dups, save_mapping_as=save_as)
+        message = f"Imported {len(result.added)} transaction{'s' if len(result.added) != 1 else ''} from {plan.file}."
+        if len(result.added):
+            message += " Undo removes them all at once."
+        if result.mapping_saved:
+            message += f" Saved the layout as “{result.mapping_saved}”."
+        skipped_now = len(result.plan.duplicates) - len(plan.duplicates)
+        if skipped_now > 0:
+            message += f" {skipped_now} row(s) had been imported meanwhile and were left out."
+        state.flash(message)
+        st.rerun()
+
+
+# -- export -----------------------------------------------------------------------------------------
+
+
+def export_section(led: Ledger) -> None:
+    """Downloads of the (optionally filtered) ledger in each format."""
+    st.write(
+        "Take your data with you. JSON restores everything exactly when imported; CSV and XLSX are for spreadsheets."
+    )
+    frame = led.frame()
+    if frame.empty:
+        st.info("There is nothing to export yet.", icon=":material/info:")
+        return
+    first, last = frame["date"].min().date(), frame["date"].max().date()
+    c1, c2 = st.columns(2)
+    span = c1.date_input("Dates", value=(first, last), key="exp_dates")
+    categories = c2.multiselect("Categories", led.categories(), key="exp_categories", placeholder="All categories")
+    days = [d for d in (span if isinstance(span, tuple | list) else (span,)) if isinstance(d, dt.date)]
+    flt = Filter.build(
+        start=min(days) if days else None, end=max(days) if days else None, categories=categories or None
+    )
+    count = len(select(led, flt)) if flt != Filter() else len(frame)
+    st.caption(f"{count} transaction{'s' if count != 1 else ''} selected.")
+    stamp = dt.date.today().isoformat()
+    cols = st.columns(3)
+    mimes = {
+        "csv": "text/csv",
+        "json": "application/json",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    for col, fmt in zip(cols, ("csv", "json", "xlsx"), strict=True):
+        col.download_button(
+            f"Download {fmt.upper()}",
+            data=lambda fmt=fmt: render(select(led, flt), fmt),
+            file_name=f"expense-tracker-{stamp}.{fmt}",
+            mime=mimes[fmt],
+            key=f"exp_download_{fmt}",
+            icon=":material/file_download:",
+            on_click="ignore",
+            disabled=count == 0,
+        )
+
+
+# -- rules and mappings -----------------------------------------------------------------------------
+
+
+def rules_section(led: Ledger) -> None:
+    """The ordered rules, adding and removing one, a try-out, and the saved CSV mappings."""
+    st.write(
+        "Imported rows without a category from the file get the category of the **first** rule whose pattern "
+        "is in their description; otherwise the category you chose most often for similar descriptions; "
+        "otherwise “Uncategorized”."
+    )
+    rules = load_rules(led.meta(RULES_KEY))
+    if rules:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"#": n, "Pattern": r.pattern, "Match": "regex" if r.regex else "contains", "Category": r.category}
+                    for n, r in enumerate(rules, 1)
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.info("No rules yet.", icon=":material/rule:")
+    with st.form("imp_rule_form", clear_on_submit=True):
+        c1, c2, c3 = st.columns([3, 2, 1])
+        pattern = c1.text_input("Description contains", key="imp_rule_pattern", placeholder="e.g. REWE")
+        category = c2.text_input("Category", key="imp_rule_category", placeholder="e.g. Groceries")
+        position = c3.number_input(
+            "Position", min_value=1, max_value=len(rules) + 1, value=len(rules) + 1, key="imp_rule_position"
+        )
+        regex = st.checkbox("The pattern is a regular expression", key="imp_rule_regex")
+        if st.form_submit_button("Add rule", icon=":material/add:"):
+            try:
+                rule = Rule(pattern, category, regex)
+                with led.locked():
+                    led.refresh()
+                    current = load_rules(led.meta(RULES_KEY))
+                    current.insert(min(int(position), len(current) + 1) - 1, rule)
+                    led.set_meta(RULES_KEY, dump_rules(current), label=f"add rule {rule.pattern!r}")
+            except TrackerError as exc:
+                st.error(str(exc), icon=":material/error:")
+            else:
+                state.flash(f"Rule added: “{rule.pattern}” → {rule.category}.")
+                st.rerun()
+    if rules:
+        c1, c2 = st.columns([3, 1])
+        labels = [f"{n}. {r.pattern} → {r.category}" for n, r in enumerate(rules, 1)]
+        gone = c1.selectbox("Remove a rule", labels, key="imp_rule_remove")
+        if c2.button("Remove", key="imp_rule_remove_button", icon=":material/delete:"):
+            with led.locked():
+                led.refresh()
+                current = load_rules(led.meta(RULES_KEY))
+                index = labels.index(gone)
+                if index < len(current):
+                    current.pop(index)
+                led.set_meta(RULES_KEY, dump_rules(current) or None, label="remove rule")
+            state.flash("Rule removed.")
+            st.rerun()
+    sample = st.text_input("Try a description", key="imp_rule_try", placeholder="e.g. REWE SAGT DANKE 4711")
+    if sample.strip():
+        view = LedgerView.of(led)
+        found, source = categorise(sample, "", view.rules, view.history)
+        st.write(
+            f"→ **{found}** ({'a rule' if source == 'rule' else 'your history' if source == 'history' else 'the default'})"
+        )
+    st.divider()
+    st.subheader("Saved CSV mappings")
+    saved = saved_mappings(led)
+    if not saved:
+        st.caption("None yet: type a name under “Save this layout as” when importing a CSV file.")
+        return
+    for name, mapping in sorted(saved.items()):
+        c1, c2 = st.columns([5, 1])
+        c1.markdown(f"**{name}** · " + ", ".join(f"{k}={v}" for k, v in mapping.to_dict().items()))
+        if c2.button("Delete", key=f"imp_mapping_delete_{hashlib.sha1(name.encode()).hexdigest()[:8]}"):
+            delete_mapping(led, name)
+            state.flash(f"Deleted the mapping “{name}”.")
+            st.rerun()
+
+
+with state.guard("The Import & Export page"):
+    led = state.ledger()
+    led.refresh()  # cheap when nothing changed; the page may run without the router (tests)
+    st.title("Import & Export")
+    state.show_flash()
+    tab_import, tab_export, tab_rules = st.tabs(["Import", "Export", "Rules & mappings"])
+    with tab_import:
+        import_section(led)
+    with tab_export:
+        export_section(led)
+    with tab_rules:
+        rules_section(led)

@@ -1,0 +1,171 @@
+"""Recurring: what is coming up, the recurring transactions with their next dates, and a form to add one.
+
+Due occurrences are posted when the app starts (and with the "Post due now" button), each exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from tracker import recurring
+from tracker.errors import TrackerError
+from tracker.ledger import Ledger
+from tracker.recurring import UNITS, Template
+from tracker.ui import state
+from tracker.ui.widgets_quickentry import md
+
+UPCOMING_DAYS = 60
+
+
+def describe(led: Ledger, t: Template) -> str:
+    """``Expense of $1,200.00 every month · Rent · #home``."""
+    kind = "Income" if t.type == "income" else "Expense"
+    parts = [
+        f"{kind} of **{md(state.money(t.amount_minor, t.currency, led))}** every {t.interval_text}",
+        f"**{md(t.category)}**",
+    ]
+    if t.tags:
+        parts.append(md(" ".join(f"#{tag}" for tag in t.tags)))
+    if t.note:
+        parts.append(f"“{md(t.note)}”")
+    return " · ".join(parts)
+
+
+def upcoming(led: Ledger, templates: list[Template], today: dt.date) -> None:
+    """The occurrences of the next :data:`UPCOMING_DAYS` days."""
+    st.subheader(f"Coming up in the next {UPCOMING_DAYS} days")
+    pairs = recurring.upcoming_all(templates, today, days=UPCOMING_DAYS)
+    if not pairs:
+        st.caption("Nothing scheduled.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Date": f"{day:%a %Y-%m-%d}",
+                    "Type": t.type,
+                    "Amount": state.money(t.amount_minor if t.type == "income" else -t.amount_minor, t.currency, led),
+                    "Category": t.category,
+                    "Note": t.note,
+                }
+                for day, t in pairs
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _delete(template_id: str) -> None:
+    try:
+        gone = recurring.delete_template(state.ledger(), template_id)
+    except TrackerError as exc:
+        state.flash(str(exc), "error")
+        return
+    state.flash(f"Deleted the recurring {gone.category} (every {gone.interval_text}); the transactions it posted stay.")
+
+
+def template_list(led: Ledger, templates: list[Template], today: dt.date) -> None:
+    """Each template with its schedule, progress and a Delete button (keys ``rec_delete_<id>``)."""
+    st.subheader("Recurring transactions")
+    if not templates:
+        st.info("No recurring transactions yet. Add rent, salary or subscriptions below and they post themselves.")
+        return
+    for t in templates:
+        with st.container(border=True):
+            text, button = st.columns([5, 1], vertical_alignment="center")
+            nxt = next(iter(t.occurrences(t.next_index)), None)
+            when = f"since {t.start:%Y-%m-%d}" + (f" until {t.end:%Y-%m-%d}" if t.end else "")
+            status = f"next on {nxt[1]:%a %Y-%m-%d}" if nxt else "finished"
+            text.markdown(describe(led, t))
+            text.caption(f"{when} · {status} · {t.next_index} posted · id {t.id}")
+            button.button("Delete", key=f"rec_delete_{t.id}", on_click=_delete, args=(t.id,), width="stretch")
+
+
+def _add() -> None:
+    ss = st.session_state
+    try:
+        led = state.ledger()
+        template = recurring.make_template(
+            type=ss.get("rec_type", "expense"),
+            amount=(ss.get("rec_amount") or "").strip(),
+            category=ss.get("rec_category") or "",
+            currency=led.default_currency,
+            every=int(ss.get("rec_every") or 1),
+            unit=ss.get("rec_unit", "month"),
+            start=ss.get("rec_start") or dt.date.today(),
+            end=ss.get("rec_end"),
+            tags=list(ss.get("rec_tags") or ()),
+            note=ss.get("rec_note", ""),
+        )
+        recurring.add_template(led, template)
+        posted = recurring.post_due(led)
+    except TrackerError as exc:
+        ss["rec_error"] = str(exc)
+        return
+    ss.pop("rec_error", None)
+    ss["rec_amount"] = ""
+    ss["rec_note"] = ""
+    extra = f" {posted} occurrence{'s were' if posted != 1 else ' was'} already due and posted." if posted else ""
+    state.flash(f"Added: {template.category} every {template.interval_text}.{extra}")
+
+
+def add_form(led: Ledger) -> None:
+    """The form to add a recurring transaction (keys ``rec_...``)."""
+    with st.form("rec_form"):
+        st.markdown("**Add a recurring transaction**")
+        a, b, c = st.columns(3)
+        a.radio("Type", ("expense", "income"), key="rec_type", horizontal=True, format_func=str.capitalize)
+        b.text_input(f"Amount ({led.default_currency})", key="rec_amount", placeholder="1200")
+        c.selectbox(
+            "Category",
+            led.categories(),
+            index=None,
+            accept_new_options=True,
+            key="rec_category",
+            placeholder="Choose or type",
+        )
+        a, b, c, d = st.columns(4)
+        a.number_input("Every", min_value=1, max_value=recurring.MAX_EVERY, value=1, step=1, key="rec_every")
+        b.selectbox("Unit", UNITS, index=UNITS.index("month"), key="rec_unit", format_func=lambda u: f"{u}(s)")
+        c.date_input("First date", value="today", key="rec_start", format="YYYY-MM-DD")
+        d.date_input("Last date (empty: no end)", value=None, key="rec_end", format="YYYY-MM-DD")
+        a, b = st.columns(2)
+        a.multiselect("Tags", led.tags(), accept_new_options=True, key="rec_tags", placeholder="Optional")
+        b.text_input("Note", key="rec_note", placeholder="Optional")
+        st.caption("A monthly date after the 28th falls on the last day of shorter months (Jan 31 → Feb 28 → Mar 31).")
+        st.form_submit_button("Add recurring transaction", type="primary", on_click=_add)
+    error = st.session_state.get("rec_error")
+    if error:
+        st.error(error, icon=":material/error:")
+
+
+def post_now() -> None:
+    """Button callback: post what is due today."""
+    try:
+        posted = recurring.post_due(state.ledger())
+    except TrackerError as exc:
+        state.flash(str(exc), "error")
+        return
+    state.flash(
+        f"Posted {posted} recurring transaction{'s' if posted != 1 else ''}." if posted else "Nothing is due.", "toast"
+    )
+
+
+# -- the page -------------------------------------------------------------------------------------
+
+with state.guard("The Recurring page"):
+    led = state.ledger()
+    today = dt.date.today()
+    head, button = st.columns([5, 1], vertical_alignment="bottom")
+    head.title("Recurring")
+    button.button("Post due now", key="rec_post_now", on_click=post_now, width="stretch")
+    state.show_flash()
+    templates = recurring.load_templates(led)
+    upcoming(led, templates, today)
+    template_list(led, templates, today)
+    st.divider()
+    add_form(led)

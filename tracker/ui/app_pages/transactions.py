@@ -1,0 +1,279 @@
+"""Transactions: add income and expenses, edit or delete them in the table, undo, download as CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from tracker.errors import TrackerError
+from tracker.ledger import Ledger
+from tracker.model import apply_changes
+from tracker.money import CURRENCY_EXPONENTS, format_money
+from tracker.ui import state
+
+FORM_FIELDS = ("amount", "category", "tags", "note")
+TABLE_COLUMNS = ("date", "type", "amount", "currency", "category", "tags", "note")
+
+
+# -- adding -------------------------------------------------------------------------------------
+
+
+def category_suggestions(led: Ledger, kind: str) -> list[str]:
+    """Categories used for ``kind`` (most used first), then the other categories."""
+
+    def compute() -> list[str]:
+        frame = led.frame()
+        mine = frame.loc[frame["type"] == kind, "category"].value_counts()
+        first = [str(c) for c in mine.index]
+        return first + [c for c in led.categories() if c not in set(first)]
+
+    return state.cached("categories", led, kind, compute)
+
+
+def submit(kind: str) -> None:
+    """Form callback: add the transaction, or keep the input and remember the message."""
+    ss = st.session_state
+    p = f"tx_{kind}"
+    try:
+        led = state.ledger()
+        tx = led.add(
+            kind,
+            state.amount_text(ss.get(f"{p}_amount", ""), led.settings.get("number_format", "1,234.56")),
+            category=ss.get(f"{p}_category") or "",
+            date=ss.get(f"{p}_date") or dt.date.today(),
+            tags=list(ss.get(f"{p}_tags") or ()),
+            note=ss.get(f"{p}_note", ""),
+        )
+    except TrackerError as exc:
+        ss[f"{p}_error"] = str(exc)
+        return
+    except Exception as exc:  # logged, never shown as a traceback
+        state.log.exception("adding a transaction failed")
+        ss[f"{p}_error"] = f"The transaction could not be saved ({type(exc).__name__}); see the log file."
+        return
+    ss.pop(f"{p}_error", None)
+    ss[f"{p}_amount"] = ""
+    ss[f"{p}_category"] = None
+    ss[f"{p}_tags"] = []
+    ss[f"{p}_note"] = ""
+    what = "Income" if kind == "income" else "Expense"
+    state.flash(
+        f"{what} of {state.money(tx.amount_minor, tx.currency, led)} in {tx.category} on {tx.date:%Y-%m-%d} added."
+    )
+
+
+def add_form(led: Ledger, kind: str) -> None:
+    """One add form; its error message shows right under it."""
+    p = f"tx_{kind}"
+    title = "Add an expense" if kind == "expense" else "Add income"
+    with st.form(f"{p}_form"):
+        st.markdown(f"**{title}**")
+        left, right = st.columns(2)
+        example = format_money(1250, led.default_currency, led.settings.get("number_format", "1,234.56"), symbol=False)
+        left.text_input(
+            f"Amount ({led.default_currency})", key=f"{p}_amount", placeholder=example, persist_state="session"
+        )
+        right.date_input("Date", value="today", key=f"{p}_date", format="YYYY-MM-DD", persist_state="session")
+        options = category_suggestions(led, kind)
+        typed = st.session_state.get(f"{p}_category")
+        if typed and typed not in options:  # a new category typed before an error: keep showing it
+            options = [typed, *options]
+        st.selectbox(
+            "Category",
+            options,
+            index=None,
+            accept_new_options=True,
+            placeholder="Choose one or type a new one",
+            key=f"{p}_category",
+            persist_state="session",
+        )
+        st.multiselect(
+            "Tags",
+            led.tags(),
+            accept_new_options=True,
+            placeholder="Optional",
+            key=f"{p}_tags",
+            persist_state="session",
+        )
+        st.text_input("Note", key=f"{p}_note", placeholder="Optional", persist_state="session")
+        st.form_submit_button(title, type="primary", on_click=submit, args=(kind,), width="stretch")
+    error = st.session_state.get(f"{p}_error")
+    if error:
+        st.error(error, icon=":material/error:")
+
+
+def quick_entry(led: Ledger) -> None:
+    """The one-line quick entry of the planning feature, when it is installed."""
+    try:
+        from tracker.ui import widgets_quickentry
+    except ImportError:
+        return
+    widgets_quickentry.quick_entry(led)
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+
+def table_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """What the editor shows: newest first, the amount as exact text, indexed by id."""
+    rows = frame.iloc[::-1]
+    text = {name: pd.Series(rows[name].tolist(), dtype=object) for name in ("type", "currency", "category", "note")}
+    return pd.DataFrame(
+        {
+            "date": pd.Series([d.date() for d in rows["date"]], dtype=object),
+            "type": text["type"],
+            "amount": pd.Series(
+                [state.plain(m, c) for m, c in zip(rows["amount_minor"], rows["currency"], strict=True)], dtype=object
+            ),
+            "currency": text["currency"],
+            "category": text["category"],
+            "tags": pd.Series([list(t) for t in rows["tags"]], dtype=object),
+            "note": text["note"],
+        }
+    ).set_axis(pd.Index(rows["id"].tolist(), dtype=object, name="id"))
+
+
+def editor_key() -> str:
+    """The editor's key; a new one discards pending edits."""
+    return f"tx_table_{st.session_state.get('tx_table_version', 0)}"
+
+
+def reset_editor() -> None:
+    """Forget the pending edits."""
+    st.session_state["tx_table_version"] = st.session_state.get("tx_table_version", 0) + 1
+
+
+def save_edits(led: Ledger, shown: pd.DataFrame, edits: dict) -> None:
+    """Validate every edited row; commit edits and deletions as one change, or nothing and say why."""
+    ids = list(shown.index)
+    puts, problems = [], []
+    for pos, changes in sorted((int(k), v) for k, v in edits.get("edited_rows", {}).items()):
+        tx_id = ids[pos]
+        try:
+            tx = led.get(tx_id)
+            clean = {col: edit_value(col, value) for col, value in changes.items() if col in TABLE_COLUMNS}
+            updated = apply_changes(tx, clean)
+        except TrackerError as exc:
+            row = shown.iloc[pos]
+            problems.append(f"Row {pos + 1} ({row['date']} {row['category']}): {exc}")
+            continue
+        if updated != tx:
+            puts.append(updated)
+    deletes = [ids[int(pos)] for pos in edits.get("deleted_rows", [])]
+    if problems:
+        st.session_state["tx_table_errors"] = problems
+        return
+    n = len(puts) + len(deletes)
+    if n:
+        led.commit(puts=puts, deletes=deletes, label=f"edit {n} transaction{'s' if n != 1 else ''} in the table")
+        state.flash(f"Saved {describe(len(puts), len(deletes))}.")
+    st.session_state.pop("tx_table_errors", None)
+    reset_editor()
+
+
+def edit_value(column: str, value: object) -> object:
+    """A cell value as the model takes it (the editor gives text, dates or lists; empty cells are None)."""
+    if value is None:
+        return [] if column == "tags" else ""
+    if column == "date" and isinstance(value, str):
+        return value[:10]
+    if column == "date" and isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def describe(edited: int, deleted: int) -> str:
+    """``2 changes and 1 deletion``."""
+    parts = []
+    if edited:
+        parts.append(f"{edited} change{'s' if edited != 1 else ''}")
+    if deleted:
+        parts.append(f"{deleted} deletion{'s' if deleted != 1 else ''}")
+    return " and ".join(parts) or "no changes"
+
+
+def undo(led: Ledger) -> None:
+    """Undo the last change of any kind."""
+    label = led.undo()
+    state.flash(f"Undone: {label}." if label else "There is nothing to undo.", "toast")
+    reset_editor()
+
+
+def transaction_table(led: Ledger, view: state.View) -> None:
+    """The filtered list: editable, with save/discard, undo and CSV download."""
+    frame = state.filtered_frame(led, view)
+    shown = state.cached("table", led, view.key(), lambda: table_frame(frame))
+    head, undo_col, csv_col = st.columns([4, 1, 1], vertical_alignment="bottom")
+    head.subheader(f"{len(shown):,} transaction{'s' if len(shown) != 1 else ''}")
+    head.caption(state.describe_view(view))
+    if undo_col.button("Undo", icon=":material/undo:", key="tx_undo", help="Undo the last change", width="stretch"):
+        undo(led)
+        st.rerun()
+    csv_col.download_button(
+        "Download CSV",
+        data=lambda: state.csv_bytes(frame),
+        file_name=f"transactions-{dt.date.today():%Y-%m-%d}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="tx_download",
+        on_click="ignore",
+        width="stretch",
+        disabled=shown.empty,
+    )
+    if shown.empty:
+        st.info("No transactions match these filters." if len(led.frame()) else "No transactions yet: add one above.")
+        return
+    key = editor_key()
+    st.data_editor(
+        shown,
+        key=key,
+        num_rows="delete",
+        hide_index=True,
+        height=(min(len(shown), 20) + 1) * 35 + 3,
+        width="stretch",
+        column_order=TABLE_COLUMNS,
+        column_config={
+            "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD", required=True),
+            "type": st.column_config.SelectboxColumn("Type", options=["expense", "income"], required=True),
+            "amount": st.column_config.TextColumn(
+                "Amount", required=True, help="Exact amount, e.g. 12.50", validate=r"^\s*\+?[0-9][0-9,]*(\.[0-9]+)?\s*$"
+            ),
+            "currency": st.column_config.SelectboxColumn("Currency", options=sorted(CURRENCY_EXPONENTS), required=True),
+            "category": st.column_config.TextColumn("Category", required=True, max_chars=60),
+            "tags": st.column_config.MultiselectColumn("Tags", options=led.tags(), accept_new_options=True),
+            "note": st.column_config.TextColumn("Note", max_chars=500),
+        },
+    )
+    edits = st.session_state.get(key) or {}
+    pending = len(edits.get("edited_rows", {})), len(edits.get("deleted_rows", []))
+    for problem in st.session_state.get("tx_table_errors", []):
+        st.error(problem, icon=":material/error:")
+    if any(pending):
+        note, save, discard = st.columns([4, 1, 1], vertical_alignment="center")
+        note.warning(f"Unsaved: {describe(*pending)}.", icon=":material/edit_note:")
+        if save.button("Save changes", type="primary", key="tx_save", width="stretch"):
+            save_edits(led, shown, edits)
+            st.rerun()
+        if discard.button("Discard", key="tx_discard", width="stretch"):
+            st.session_state.pop("tx_table_errors", None)
+            reset_editor()
+            st.rerun()
+
+
+# -- the page -----------------------------------------------------------------------------------
+
+with state.guard("The Transactions page"):
+    led = state.ledger()
+    view = state.filter_sidebar("tx", led)
+    st.title("Transactions")
+    state.show_flash()
+    quick_entry(led)
+    expense_col, income_col = st.columns(2)
+    with expense_col:
+        add_form(led, "expense")
+    with income_col:
+        add_form(led, "income")
+    st.divider()
+    transaction_table(led, view)

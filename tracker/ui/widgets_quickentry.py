@@ -1,0 +1,102 @@
+"""The quick-entry box: one line of text, a live preview, and an Add button (used by the Transactions page)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from tracker.errors import TrackerError
+from tracker.ledger import Ledger
+from tracker.quickentry import CategoryHistory, QuickEntry, parse_quick_entry, save
+from tracker.ui import state
+
+TEXT_KEY = "tx_quick_text"
+ERROR_KEY = "tx_quick_error"
+PLACEHOLDER = "coffee 4.50 yesterday #work   ·   salary +2500 on 2026-11-01   ·   12,40 groceries"
+HELP = (
+    "One amount (a leading + means income), an optional date (today, yesterday, a weekday, 2026-11-01), "
+    "#tags and @Category; the other words become the note and suggest the category. Press Enter to preview."
+)
+
+
+def _history(led: Ledger) -> CategoryHistory:
+    return state.cached("quick_history", led, None, lambda: CategoryHistory.from_frame(led.frame()))
+
+
+def parse(led: Ledger, text: str, today: dt.date | None = None) -> QuickEntry:
+    """The preview of ``text`` with the ledger's history and default currency (``ValidationError`` if not understood)."""
+    return parse_quick_entry(text, today or dt.date.today(), _history(led), currency=led.default_currency)
+
+
+def _add() -> None:
+    """Button callback: save what the box says, then empty it (or keep it and say why)."""
+    ss = st.session_state
+    try:
+        led = state.ledger()
+        tx = save(led, parse(led, ss.get(TEXT_KEY, "")))
+    except TrackerError as exc:
+        ss[ERROR_KEY] = str(exc)
+        return
+    except Exception as exc:  # logged, never shown as a traceback
+        state.log.exception("quick entry failed")
+        ss[ERROR_KEY] = f"The transaction could not be saved ({type(exc).__name__}); see the log file."
+        return
+    ss.pop(ERROR_KEY, None)
+    ss[TEXT_KEY] = ""
+    what = "Income" if tx.type == "income" else "Expense"
+    state.flash(
+        f"{what} of {state.money(tx.amount_minor, tx.currency, led)} in {tx.category} on {tx.date:%Y-%m-%d} added."
+    )
+
+
+def quick_entry(led: Ledger, today: dt.date | None = None) -> None:
+    """Render the box. Call it where the quick entry should appear (keys ``tx_quick_...``)."""
+    with st.container(border=True):
+        text_col, button_col = st.columns([6, 1], vertical_alignment="bottom")
+        text = text_col.text_input("Quick entry", key=TEXT_KEY, placeholder=PLACEHOLDER, help=HELP)
+        entry: QuickEntry | None = None
+        problem: str | None = None
+        if text and text.strip():
+            try:
+                entry = parse(led, text, today)
+            except TrackerError as exc:
+                problem = str(exc)
+        button_col.button(
+            "Add", key="tx_quick_add", type="primary", on_click=_add, disabled=entry is None, width="stretch"
+        )
+        error = st.session_state.pop(ERROR_KEY, None)
+        if error:
+            st.error(error, icon=":material/error:")
+        elif entry is not None:
+            st.caption(_describe(led, entry))
+        elif problem:
+            st.warning(f"Not understood: {problem}", icon=":material/help:")
+
+
+_MARKDOWN = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]()#+-.!|~<>$:"})
+
+
+def md(text: str) -> str:
+    """``text`` with Markdown (and ``$``-math) characters escaped, for showing user data in Markdown."""
+    return text.translate(_MARKDOWN)
+
+
+def _describe(led: Ledger, entry: QuickEntry) -> str:
+    """``Expense of $4.50 on Fri 2026-11-27 in Food (from your history) · #work · “coffee”``."""
+    how = {
+        "explicit": "as given",
+        "history": "from your history",
+        "category": "an existing category",
+        "words": "from similar notes",
+        "word": "new category",
+        "default": "default",
+    }[entry.category_source]
+    amount = md(state.money(entry.amount_minor, entry.currency, led))
+    kind = "Income" if entry.type == "income" else "Expense"
+    parts = [f"{kind} of **{amount}** on {entry.date:%a %Y-%m-%d} in **{md(entry.category)}** ({how})"]
+    if entry.tags:
+        parts.append(md(" ".join(f"#{t}" for t in entry.tags)))
+    if entry.note:
+        parts.append(f"“{md(entry.note)}”")
+    return "Preview: " + " · ".join(parts) + " — press **Add** to save."

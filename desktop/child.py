@@ -116,6 +116,10 @@ class _Watchdog:
         self._stop()
 
 
+def _discard(_value: object) -> None:
+    return None
+
+
 def _silence_output() -> None:
     """Point stdout and stderr at the null device (their pipe's reader has gone)."""
     with contextlib.suppress(OSError):
@@ -203,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _silence_output()  # the launcher, which read our output, is dead: writes would fail
             app.stop()
 
-        watchdog.set_stopper(lambda: loop.call_soon_threadsafe(stop))
+        watchdog.set_stopper(lambda: _discard(loop.call_soon_threadsafe(stop)))
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.add_signal_handler(sig, stop)

@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from desktop.instance import FocusListener, InstanceLock, read_info, request_focus, write_info
 from desktop.pages import APP_TITLE, RENDER_STATE_JS, error_html, icon_data_uri, is_rendered, loading_html
@@ -154,7 +154,7 @@ class Session:
     def _show_window(self) -> None:
         import webview
 
-        gui = "qt" if sys.platform.startswith(("linux", "freebsd", "openbsd")) else None
+        gui: Literal["qt"] | None = "qt" if sys.platform.startswith(("linux", "freebsd", "openbsd")) else None
         if gui == "qt":
             from desktop import qt_downloads
 
@@ -170,6 +170,8 @@ class Session:
             min_size=(720, 520),
             background_color="#f6f8f7",
         )
+        if window is None:  # pragma: no cover - pywebview returns None only inside a running GUI loop
+            raise RuntimeError("pywebview did not create the window")
         window.events.minimized += lambda: self._minimized.set()
         window.events.restored += lambda: self._minimized.clear()
         window.events.maximized += lambda: self._minimized.clear()

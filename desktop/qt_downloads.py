@@ -55,4 +55,4 @@ def install() -> None:
     os.environ.setdefault("QT_API", "pyqt6")
     from webview.platforms import qt
 
-    qt.BrowserView.on_download_requested = _on_download_requested
+    qt.BrowserView.on_download_requested = _on_download_requested  # type: ignore[method-assign]

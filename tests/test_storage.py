@@ -255,11 +255,14 @@ SNAPSHOT_DAMAGE = {
     "not json": (b"ledger, but not JSON {", "not valid JSON"),
     "a list": (b"[1, 2, 3]", "object"),
     "a number": (b"42", "object"),
-    "an empty object": (b"{}", ""),
+    "an empty object": (b"{}", "does not hold a ledger"),
     "another app's object": (b'{"name": "something else"}', "schema_version"),
     "newer schema": (b'{"format": "expense-tracker-ledger", "schema_version": 99, "seq": 1}', "newer version"),
     "bad schema": (b'{"format": "expense-tracker-ledger", "schema_version": "1"}', "schema_version"),
-    "missing columns": (b'{"format": "expense-tracker-ledger", "schema_version": 1, "seq": 1, "transactions": {}}', ""),
+    "missing columns": (
+        b'{"format": "expense-tracker-ledger", "schema_version": 1, "seq": 1, "transactions": {}}',
+        "incomplete",
+    ),
 }
 
 
@@ -311,6 +314,7 @@ def test_a_damaged_value_in_the_snapshot_is_refused_untouched(
     with pytest.raises(CorruptDataError) as info:
         storage.open().frame()
     assert "ledger.json" in str(info.value)
+    assert "Backups are in" in str(info.value)
     assert storage.image() == image
 
 

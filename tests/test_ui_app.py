@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -28,6 +29,11 @@ def open_app(page: str | None = None) -> AppTest:
     if page is not None:
         at.switch_page(page).run()
     return at
+
+
+def shown(markdown: str) -> str:
+    """The text a Markdown element displays (the app escapes user data with backslashes)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -171,8 +177,7 @@ def test_budget_progress_shows_once_a_budget_exists(populated: Ledger) -> None:
     at.run()
     bars = at.get("progress")
     assert len(bars) == 1
-    assert "Food" in bars[0].proto.text
-    assert usd(4250) in bars[0].proto.text
+    assert shown(bars[0].proto.text) == f"Food: {usd(4250)} of {usd(4000)} · over by {usd(250)}"
     assert any("over budget" in e.value for e in at.error)
 
 
@@ -192,15 +197,21 @@ def test_unexpected_errors_show_a_message_and_no_traceback(
     assert "boom" in caplog.text
 
 
-def test_unreadable_data_offers_the_backups_instead_of_a_traceback(populated: Ledger) -> None:
+def test_unreadable_data_offers_the_backups_and_restores_one(populated: Ledger) -> None:
     populated.create_backup()
     (populated.location / "ledger.journal").write_bytes(b"\x00garbage\n{not json\n")
     (populated.location / "ledger.json").write_bytes(b"{broken")
     at = open_app()
     assert not at.exception
     assert [t.value for t in at.title] == ["Your data cannot be opened"]
-    assert at.error
     assert "ledger" in at.error[0].value
+    restore = [b for b in at.button if b.label == "Restore"]
+    assert restore
+    restore[0].click().run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Dashboard"]
+    assert metrics(at)["Expenses"] == usd(94250)
+    assert any("Restored the backup" in shown(s.value) for s in at.success)
 
 
 def test_a_rerun_with_thousands_of_transactions_is_quick(ledger: Ledger) -> None:

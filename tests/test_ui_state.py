@@ -61,7 +61,7 @@ def test_view_dates_and_description() -> None:
     view = state.View(flt, Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31)), "This month")
     assert (view.dated.start, view.dated.end) == (dt.date(2024, 3, 1), dt.date(2024, 3, 31))
     assert view.filter.start is None
-    assert state.describe_view(view) == (
+    assert state.describe_view(view) == state.md(
         "This month (2024-03-01 – 2024-03-31) · Food, Rent · tagged #a and #b · expenses only · matching “lunch”"
     )
     assert state.describe_view(state.View(Filter(), None, "All time")) == "All time"
@@ -92,3 +92,14 @@ def test_percent_and_plain() -> None:
     assert state.percent(12.345) == "12.3 %"
     assert state.plain(1250, "USD") == "12.50"
     assert state.plain(1250, "JPY") == "1250"
+
+
+@pytest.mark.parametrize(
+    "text", ["$5 and $6", "**bold**", ":smile:", "[link](http://x)", "a_b_c", "# title", "1. item"]
+)
+def test_md_escapes_user_text_so_it_shows_as_written(text: str) -> None:
+    import re
+
+    escaped = state.md(text)
+    assert re.sub(r"\\(.)", r"\1", escaped) == text
+    assert not re.search(r"(?<!\\)[$*:\[\]_#]", escaped)

@@ -169,9 +169,16 @@ def colours(path: Path, box: tuple[int, int, int, int] | None = None) -> set[tup
 
 
 class Launcher:
-    """``python -m desktop`` with a probe file, in its own session."""
+    """``python -m desktop`` (or ``command``) with a probe file, in its own session."""
 
-    def __init__(self, tmp: Path, data: Path, env: dict[str, str] | None = None, name: str = "launcher") -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        data: Path,
+        env: dict[str, str] | None = None,
+        name: str = "launcher",
+        command: list[str] | None = None,
+    ) -> None:
         self.probe = tmp / f"{name}-probe.json"
         self.log_dir = tmp / "logs"
         self.output = tmp / f"{name}-output.txt"
@@ -185,7 +192,7 @@ class Launcher:
         self.started = time.monotonic()
         with self.output.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "desktop", "--data-dir", str(data)],
+                [*(command or [sys.executable, "-m", "desktop"]), "--data-dir", str(data)],
                 cwd=ROOT,
                 env=full_env,
                 stdout=out,

@@ -282,10 +282,13 @@ def auto_post(args: argparse.Namespace, today: dt.date | None = None) -> int:
     """
     if getattr(args, "command", None) in AUTO_POST_SKIP or getattr(args, "command", None) is None:
         return 0
+    from tracker.errors import StorageError
     from tracker.recurring import post_due
 
     try:
         posted = post_due(open_ledger(args), today)
+    except StorageError:
+        return 0  # unreadable or unwritable data: the command reports it itself (one line), or does not need to write
     except TrackerError as exc:
         print(f"expense-tracker: recurring transactions not posted: {exc}", file=sys.stderr)
         return 0

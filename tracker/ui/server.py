@@ -138,8 +138,9 @@ class AppServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT/``."""
-        return url_for(self.host, self.port)
+        """``http://127.0.0.1:PORT/`` (plus ``server.baseUrlPath`` when one is set)."""
+        base = str(self.options.get("server.baseUrlPath") or "").strip("/")
+        return url_for(self.host, self.port) + (f"{base}/" if base else "")
 
     async def start(self) -> str:
         """Bind and start serving; return the URL. Raises ``TrackerError`` when the port is taken."""

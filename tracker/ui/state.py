@@ -114,25 +114,25 @@ def watch_outside_changes(led: Ledger) -> None:
 
 def cannot_open() -> None:
     """The page shown instead of the app when the data cannot be read: the reason, and the backups."""
-    from tracker import ledger as ledger_module
+    from tracker.ledger import open_backend, restore_backup
 
     st.title("Your data cannot be opened")
-    st.error(st.session_state.get(OPEN_ERROR_KEY, "The data files cannot be read."), icon=":material/error:")
+    st.error(md(st.session_state.get(OPEN_ERROR_KEY, "The data files cannot be read.")), icon=":material/error:")
     st.write("Nothing has been changed or deleted. You can go back to one of the automatic backups:")
     with guard("Listing the backups"):
-        open_backend = getattr(ledger_module, "open_backend", None)
-        restore = getattr(ledger_module, "restore_backup", None)
-        found = open_backend(None).list_backups() if open_backend else []
+        found = open_backend(None).list_backups()
         if not found:
             st.info("There are no backups in the data folder.")
         for info in found:
-            cols = st.columns([3, 2, 1])
-            cols[0].write(f"**{info.created_at:%Y-%m-%d %H:%M} UTC** · {info.reason}")
-            cols[1].caption(f"{info.name} · {info.size:,} bytes")
-            if restore and cols[2].button("Restore", key=f"recover_{info.name}"):
-                restore(None, info.name)
+            cols = st.columns([3, 2, 1], vertical_alignment="center")
+            cols[0].write(f"**{info.created_at.astimezone():%Y-%m-%d %H:%M}** · {md(info.reason)}")
+            cols[1].caption(md(f"{info.name} · {info.size:,} bytes"))
+            if cols[2].button("Restore", key=f"recover_{info.name}"):
+                restore_backup(None, info.name)
                 st.session_state.pop(OPEN_ERROR_KEY, None)
-                flash(f"Restored the backup {info.name}. The unreadable files were kept beside it.")
+                flash(
+                    f"Restored the backup of {info.created_at.astimezone():%Y-%m-%d %H:%M}. The unreadable files were kept aside."
+                )
                 st.rerun()
     st.stop()
 
@@ -192,7 +192,7 @@ def guard(what: str = "This page") -> Iterator[None]:
     try:
         yield
     except TrackerError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
     except Exception as exc:
         from tracker.logs import log_path
 
@@ -204,6 +204,14 @@ def guard(what: str = "This page") -> Iterator[None]:
         )
 
 
+_MARKDOWN = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]()#+-.!|~<>$:"})
+
+
+def md(text: object) -> str:
+    """``text`` with Markdown, ``$``-math and ``:emoji:`` characters escaped: user data shown as written."""
+    return str(text).translate(_MARKDOWN)
+
+
 def flash(message: str, kind: str = "success") -> None:
     """A message shown once, on the next run (after ``st.rerun``)."""
     st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
@@ -213,9 +221,9 @@ def show_flash() -> None:
     """Show and forget the flashed messages."""
     for kind, message in st.session_state.pop(FLASH_KEY, []):
         if kind == "toast":
-            st.toast(message)
+            st.toast(md(message))
         else:
-            getattr(st, kind, st.info)(message)
+            getattr(st, kind, st.info)(md(message))
 
 
 # -- formatting ---------------------------------------------------------------------------------
@@ -363,7 +371,7 @@ def undated_frame(led: Ledger, view: View) -> pd.DataFrame:
 
 
 def describe_view(view: View) -> str:
-    """One line saying what is shown: ``This month (2026-11-01 – 2026-11-30) · Food, Rent · expenses``."""
+    """One line (Markdown-escaped) saying what is shown: ``This month (2026-11-01 – 2026-11-30) · Food, Rent``."""
     parts = [view.preset if view.period is None else f"{view.preset} ({view.period.label()})"]
     flt = view.filter
     if flt.categories:
@@ -375,7 +383,7 @@ def describe_view(view: View) -> str:
         parts.append("income only" if flt.type == "income" else "expenses only")
     if flt.text:
         parts.append(f"matching “{flt.text}”")
-    return " · ".join(parts)
+    return md(" · ".join(parts))
 
 
 CSV_COLUMNS = ("date", "type", "amount", "currency", "category", "tags", "note", "id")

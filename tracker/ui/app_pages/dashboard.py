@@ -172,19 +172,16 @@ def budgets(led: Ledger, today: dt.date) -> None:
         return
     st.markdown(f"**Budgets for {today:%B %Y}**")
     for s in statuses:
-        spent, budget = state.money(s.spent_minor, s.currency, led), state.money(s.budget_minor, s.currency, led)
+        money = lambda minor, cur=s.currency: state.money(minor, cur, led)  # noqa: E731
         share = min(max(s.spent_minor / s.budget_minor, 0.0), 1.0) if s.budget_minor > 0 else 1.0
-        text = f"{s.category}: {spent} of {budget}"
+        rest = f"over by {money(-s.left_minor)}" if s.over else f"{money(s.left_minor)} left"
+        st.progress(share, text=state.md(f"{s.category}: {money(s.spent_minor)} of {money(s.budget_minor)} · {rest}"))
         if s.over:
-            text += f" · over by {state.money(-s.left_minor, s.currency, led)}"
-        else:
-            text += f" · {state.money(s.left_minor, s.currency, led)} left"
-        st.progress(share, text=text)
-        if s.over:
-            st.error(f"{s.category} is over budget.", icon=":material/warning:")
+            st.error(state.md(f"{s.category} is over budget."), icon=":material/warning:")
         elif s.heading_over:
+            projected = money(s.projected_minor)
             st.warning(
-                f"{s.category} is heading over budget: about {state.money(s.projected_minor, s.currency, led)} by the end of the month.",
+                state.md(f"{s.category} is heading over budget: about {projected} by the end of the month."),
                 icon=":material/trending_up:",
             )
 

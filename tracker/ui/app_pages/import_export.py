@@ -21,6 +21,7 @@ from tracker.importers import (
     LedgerView,
     commit_plan,
     delete_mapping,
+    detect_format,
     plan_import,
     resolve_mapping,
     saved_mappings,
@@ -105,6 +106,14 @@ def mapping_editor(led: Ledger, data: bytes, name: str) -> tuple[CsvMapping, str
     return base.merged(override), ("" if decimal == DETECT else decimal), date_format.strip()
 
 
+def detected_kind(name: str, data: bytes) -> str:
+    """The detected file type ('' when it cannot be told)."""
+    try:
+        return detect_format(name, data[:8192])
+    except ImportFileError:
+        return ""
+
+
 def compute_plan(led: Ledger, data: bytes, name: str, options: ImportOptions) -> ImportPlan:
     """The plan of this file under these options at this revision (cached; a progress bar while reading)."""
     digest = hashlib.sha256(data).hexdigest()
@@ -175,7 +184,7 @@ def import_section(led: Ledger) -> None:
         "File type", (DETECT, *FORMATS), key="imp_kind", format_func=lambda k: k if k == DETECT else k.upper()
     )
     kind = "" if kind_label == DETECT else kind_label
-    is_csv = kind == "csv" or (not kind and name.lower().endswith((".csv", ".tsv", ".txt")))
+    is_csv = kind == "csv" or (not kind and detected_kind(name, data) == "csv")
     try:
         mapping, decimal, date_format = mapping_editor(led, data, name) if is_csv else (CsvMapping(), "", "")
         currencies = sorted(CURRENCY_EXPONENTS)
@@ -189,15 +198,15 @@ def import_section(led: Ledger) -> None:
         plan = compute_plan(led, data, name, options)
     except ImportFileError as exc:
         st.session_state["imp_failed"] = True
-        st.error(f"Nothing was imported: {exc}", icon=":material/error:")
+        st.error("Nothing was imported: " + state.md(exc), icon=":material/error:")
         if len(exc.problems) > 1:
             with st.expander(f"All {len(exc.problems)} problems"):
-                st.markdown("\n".join(f"- {m}" for m in exc.messages()))
+                st.markdown("\n".join(f"- {state.md(m)}" for m in exc.messages()))
         if is_csv:
             st.caption("Fix the columns or formats above, or correct the file, and the preview updates.")
         return
     except TrackerError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(state.md(exc), icon=":material/error:")
         return
     st.session_state["imp_failed"] = False
     show_plan(led, plan, is_csv)
@@ -205,9 +214,9 @@ def import_section(led: Ledger) -> None:
 
 def show_plan(led: Ledger, plan: ImportPlan, is_csv: bool) -> None:
     """The preview and the confirm button."""
-    st.caption(f"Read as {describe_plan(plan)}")
+    st.caption("Read as " + state.md(describe_plan(plan)))
     for warning in plan.warnings:
-        st.warning(warning, icon=":material/warning:")
+        st.warning(state.md(warning), icon=":material/warning:")
     new, dups, skipped = len(plan.new), len(plan.duplicates), len(plan.skipped)
     c1, c2, c3 = st.columns(3)
     c1.metric("New", new)
@@ -326,7 +335,7 @@ def rules_section(led: Ledger) -> None:
                     current.insert(min(int(position), len(current) + 1) - 1, rule)
                     led.set_meta(RULES_KEY, dump_rules(current), label=f"add rule {rule.pattern!r}")
             except TrackerError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(state.md(exc), icon=":material/error:")
             else:
                 state.flash(f"Rule added: “{rule.pattern}” → {rule.category}.")
                 st.rerun()
@@ -349,7 +358,7 @@ def rules_section(led: Ledger) -> None:
         view = LedgerView.of(led)
         found, source = categorise(sample, "", view.rules, view.history)
         st.write(
-            f"→ **{found}** ({'a rule' if source == 'rule' else 'your history' if source == 'history' else 'the default'})"
+            f"→ **{state.md(found)}** ({'a rule' if source == 'rule' else 'your history' if source == 'history' else 'the default'})"
         )
     st.divider()
     st.subheader("Saved CSV mappings")
@@ -359,7 +368,7 @@ def rules_section(led: Ledger) -> None:
         return
     for name, mapping in sorted(saved.items()):
         c1, c2 = st.columns([5, 1])
-        c1.markdown(f"**{name}** · " + ", ".join(f"{k}={v}" for k, v in mapping.to_dict().items()))
+        c1.markdown(f"**{state.md(name)}** · " + state.md(", ".join(f"{k}={v}" for k, v in mapping.to_dict().items())))
         if c2.button("Delete", key=f"imp_mapping_delete_{hashlib.sha1(name.encode()).hexdigest()[:8]}"):
             delete_mapping(led, name)
             state.flash(f"Deleted the mapping “{name}”.")

@@ -59,7 +59,7 @@ def preferences(led: Ledger) -> None:
         )
         st.form_submit_button("Save settings", type="primary", on_click=save_preferences)
     if st.session_state.get("set_error"):
-        st.error(st.session_state["set_error"], icon=":material/error:")
+        st.error(state.md(st.session_state["set_error"]), icon=":material/error:")
 
 
 def data_location(led: Ledger) -> None:

@@ -13,7 +13,6 @@ from tracker.model import apply_changes
 from tracker.money import CURRENCY_EXPONENTS, format_money
 from tracker.ui import state
 
-FORM_FIELDS = ("amount", "category", "tags", "note")
 TABLE_COLUMNS = ("date", "type", "amount", "currency", "category", "tags", "note")
 
 
@@ -101,7 +100,7 @@ def add_form(led: Ledger, kind: str) -> None:
         st.form_submit_button(title, type="primary", on_click=submit, args=(kind,), width="stretch")
     error = st.session_state.get(f"{p}_error")
     if error:
-        st.error(error, icon=":material/error:")
+        st.error(state.md(error), icon=":material/error:")
 
 
 def quick_entry(led: Ledger) -> None:
@@ -249,7 +248,7 @@ def transaction_table(led: Ledger, view: state.View) -> None:
     edits = st.session_state.get(key) or {}
     pending = len(edits.get("edited_rows", {})), len(edits.get("deleted_rows", []))
     for problem in st.session_state.get("tx_table_errors", []):
-        st.error(problem, icon=":material/error:")
+        st.error(state.md(problem), icon=":material/error:")
     if any(pending):
         note, save, discard = st.columns([4, 1, 1], vertical_alignment="center")
         note.warning(f"Unsaved: {describe(*pending)}.", icon=":material/edit_note:")

@@ -66,6 +66,8 @@ class _Watchdog:
         self.parent_pid = parent_pid
         self._stop: Callable[[], None] = lambda: os._exit(0)
         self._fired = threading.Event()
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
 
     def set_stopper(self, stop: Callable[[], None]) -> None:
         """From now on, a stop is graceful (``stop`` is called from the watchdog thread)."""
@@ -88,6 +90,14 @@ class _Watchdog:
             pass
         self._fire("stdin closed")
 
+    def arm_hard_exit(self) -> None:
+        """End the process with ``os._exit`` in :data:`HARD_EXIT_AFTER` seconds (once)."""
+        with self._lock:
+            if self._timer is None:
+                self._timer = threading.Timer(HARD_EXIT_AFTER, os._exit, args=(0,))
+                self._timer.daemon = True
+                self._timer.start()
+
     def parent_gone(self) -> bool:
         """True once the launcher has died (POSIX: we were re-parented)."""
         return os.name == "posix" and os.getppid() != self.parent_pid
@@ -100,14 +110,13 @@ class _Watchdog:
             time.sleep(0.5)
 
     def _fire(self, why: str) -> None:
-        if self._fired.is_set():
-            return
-        self._fired.set()
+        with self._lock:
+            if self._fired.is_set():
+                return
+            self._fired.set()
         # Whatever happens to the graceful path (the launcher may be dead, and with it the pipes our
         # output goes to), this process ends soon.
-        timer = threading.Timer(HARD_EXIT_AFTER, os._exit, args=(0,))
-        timer.daemon = True
-        timer.start()
+        self.arm_hard_exit()
         if self.parent_gone():
             _silence_output()
         with contextlib.suppress(Exception):
@@ -203,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop = asyncio.get_running_loop()
 
         def stop() -> None:
+            watchdog.arm_hard_exit()  # a stop always ends this process, graceful or not
             if watchdog.parent_gone():
                 _silence_output()  # the launcher, which read our output, is dead: writes would fail
             app.stop()

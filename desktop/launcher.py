@@ -35,7 +35,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from desktop.instance import FocusListener, InstanceLock, read_info, request_focus, write_info
-from desktop.pages import APP_TITLE, RENDER_STATE_JS, error_html, icon_data_uri, is_rendered, loading_html
+from desktop.pages import (
+    APP_TITLE,
+    RENDER_STATE_JS,
+    error_html,
+    icon_data_uri,
+    is_rendered,
+    loading_html,
+    prefetch_js,
+)
 from desktop.server import ServerError, ServerProcess, spawn, start_server
 
 ENV_PROBE = "EXPENSE_TRACKER_DESKTOP_PROBE"
@@ -271,6 +279,8 @@ class Session:
     def _wait_rendered(self, deadline: float) -> dict[str, Any] | None:
         """Poll the page until Streamlit has finished its first run and shows content."""
         window = self.window
+        last = ""
+        prefetch = prefetch_js()
         while not self.closing.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -280,6 +290,10 @@ class Session:
                 return None
             if not window.events.loaded.wait(min(remaining, 0.5)):
                 continue
+            if prefetch:
+                with contextlib.suppress(Exception):
+                    _log.info("prefetching %s frontend chunks", window.evaluate_js(prefetch))
+                prefetch = ""
             try:
                 state = window.evaluate_js(RENDER_STATE_JS)
             except Exception as exc:  # the page is (re)loading
@@ -287,7 +301,11 @@ class Session:
                 state = None
             if is_rendered(state):
                 return state
-            time.sleep(0.1)
+            summary = _render_summary(state)
+            if summary != last:
+                _log.info("page %.2f s after start: %s", time.monotonic() - self.started, summary)
+                last = summary
+            time.sleep(0.05)
         return None
 
     def _fail(self, message: str) -> None:
@@ -317,6 +335,17 @@ class Session:
         with contextlib.suppress(OSError):
             Path(tmp).write_text(json.dumps(data), encoding="utf-8")
             os.replace(tmp, self._probe_path)
+
+
+def _render_summary(state: Any) -> str:
+    """One line about the page's progress, for the log."""
+    if not isinstance(state, dict):
+        return "loading"
+    if not state.get("app"):
+        return "no Streamlit app yet"
+    return "script {script}, {elements} elements, {loading} loading, painted {painted}".format(
+        **{k: state.get(k) for k in ("script", "elements", "loading", "painted")}
+    )
 
 
 def _already_running(data_dir: Path) -> int:

@@ -133,18 +133,23 @@ def assert_clean_outcome(result: CliResult) -> None:
     assert "Traceback" not in result.err + result.out, shown
     assert result.code in (0, 2), shown
     if result.code == 2:
-        assert result.err.endswith("\n") and result.err.count("\n") == 1, shown
+        assert result.err.endswith("\n"), shown
+        assert result.err.count("\n") == 1, shown
 
 
 # -- ledger state as plain data -----------------------------------------------------------------------
 
 
-def load_state(data_dir: Path) -> tuple[Any, int, dict[str, dict[str, Any]]]:
-    """A fresh ``Ledger`` on ``data_dir``, its revision and records by id (raises if it does not load)."""
+def load_state(data_dir: Path, frame: bool = True) -> tuple[Any, int, dict[str, dict[str, Any]]]:
+    """A fresh ``Ledger`` on ``data_dir``, its revision and records by id (raises if it does not load).
+
+    Every record is validated again (``transactions()``); ``frame`` also builds the DataFrame the UI shows.
+    """
     from tracker.ledger import Ledger
 
     ledger = Ledger(data_dir)
-    ledger.frame()  # the columnar snapshot is also checked when the frame is built
+    if frame:
+        ledger.frame()
     return ledger, ledger.revision, {t.id: t.to_record() for t in ledger.transactions()}
 
 
@@ -398,7 +403,7 @@ class _Writer:
                 if ss.get(f"{p}_error"):
                     raise RuntimeError(f"the form refused valid input: {ss[f'{p}_error']}")
                 new = [i for i in led.frame()["id"] if i not in set(ids)]
-                self.log("D", {"key": key, "new": {i: expect["note"] for i in new}})
+                self.log("D", {"key": key, "new": dict.fromkeys(new, expect["note"])})
             else:
                 shown = page.table_frame(frame)
                 positions = self.rng.sample(range(len(shown)), min(len(shown), self.rng.randint(1, 4)))
@@ -439,14 +444,14 @@ def _zygote() -> None:
     """Read requests on stdin: ``{"do": "run", ...}`` forks a writer (prints its pid), ``{"do": "reap"}`` waits."""
     import streamlit.logger as st_logger
 
-    import tracker.importers  # noqa: F401  (everything the writers use is imported before forking)
-    import tracker.ledger  # noqa: F401
+    import tracker.importers
+    import tracker.ledger
     from tracker.cli import build_parser
 
     build_parser()
     st_logger.set_log_level("error")  # Streamlit's "bare mode" warnings
     page = load_page_functions()
-    import tracker.importers.csv_importer  # noqa: F401
+    import tracker.importers.csv_importer
     import tracker.recurring  # noqa: F401
 
     for line in sys.stdin:

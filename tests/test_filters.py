@@ -17,7 +17,7 @@ from tracker.filters import Filter, apply_filter, filter_data
 from tracker.model import COLUMNS, Transaction, frame_from_transactions, make_transaction
 
 THOROUGH = os.environ.get("EXPENSE_TRACKER_THOROUGH") == "1"
-EXAMPLES = 1500 if THOROUGH else 120
+EXAMPLES = 1500 if THOROUGH else 100
 
 MakeTx = Callable[..., Transaction]
 

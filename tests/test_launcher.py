@@ -312,6 +312,16 @@ def test_stop_ends_the_server_gracefully_and_quickly(app_env: Path) -> None:
     assert server_children() == []
 
 
+@linux_only
+def test_sigterm_stops_the_server_child_by_itself(app_env: Path) -> None:
+    srv = start_server(timeout=60)
+    try:
+        os.kill(srv.pid, signal.SIGTERM)
+        assert srv.process.wait(timeout=10) == 0
+    finally:
+        srv.stop()
+
+
 def test_stop_escalates_to_kill_for_a_child_that_ignores_everything(tmp_path: Path) -> None:
     stubborn = subprocess.Popen(
         [

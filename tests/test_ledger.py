@@ -227,7 +227,7 @@ def test_locked_is_reentrant_and_makes_read_modify_write_safe(ledger: Ledger, da
 
 def test_two_ledgers_on_one_folder_in_two_threads_lose_nothing(data_dir: Path) -> None:
     """Like two Streamlit sessions: each thread has its own Ledger object on the same folder."""
-    n = 60
+    n = 30
     ledgers = [Ledger(data_dir) for _ in range(3)]
     errors: list[BaseException] = []
 
@@ -235,9 +235,9 @@ def test_two_ledgers_on_one_folder_in_two_threads_lose_nothing(data_dir: Path) -
         try:
             for i in range(n):
                 led.add("expense", "1", category="X", note=f"{name}-{i}")
-            with led.locked():  # and a read-modify-write per thread
-                led.refresh()
-                led.set_meta("counter", (led.meta("counter") or 0) + 1)
+                with led.locked():  # a read-modify-write: a lost update shows in the count
+                    led.refresh()
+                    led.set_meta("counter", (led.meta("counter") or 0) + 1)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -248,10 +248,10 @@ def test_two_ledgers_on_one_folder_in_two_threads_lose_nothing(data_dir: Path) -
         t.join(timeout=120)
     assert errors == []
     final = Ledger(data_dir)
+    assert final.meta("counter") == 3 * n
     notes = sorted(t.note for t in final.transactions())
     assert notes == sorted(f"t{k}-{i}" for k in range(3) for i in range(n))
-    assert final.meta("counter") == 3
-    assert final.revision == 3 * n + 3
+    assert final.revision == 3 * n * 2
 
 
 def test_one_ledger_shared_by_threads(ledger: Ledger, data_dir: Path) -> None:
@@ -336,7 +336,7 @@ def drafts(draw: st.DrawFn) -> Transaction:
     )
 
 
-@settings(max_examples=400 if THOROUGH else 50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400 if THOROUGH else 40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(drafts(), min_size=1, max_size=4), st.booleans())
 def test_any_valid_transaction_survives_save_and_load_exactly(txs: list[Transaction], fold: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:

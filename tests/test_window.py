@@ -304,11 +304,18 @@ def test_window_renders_the_dashboard_and_the_close_button_ends_everything(
     lock.release()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    ("sig", "command"),
+    [
+        (signal.SIGTERM, [sys.executable, "-m", "tracker.cli"]),  # `expense-tracker` with no subcommand
+        (signal.SIGINT, None),  # `python -m desktop`; Ctrl+C in a terminal
+    ],
+    ids=["SIGTERM-expense-tracker", "SIGINT-python-m-desktop"],
+)
 def test_sigterm_and_sigint_close_the_window_and_exit_0(
-    sig: signal.Signals, data: Path, tmp_path: Path, launchers: list[Launcher]
+    sig: signal.Signals, command: list[str] | None, data: Path, tmp_path: Path, launchers: list[Launcher]
 ) -> None:
-    launcher = Launcher(tmp_path, data)
+    launcher = Launcher(tmp_path, data, command=command)
     launchers.append(launcher)
     launcher.wait_probe("rendered")
     tree = launcher.tree()

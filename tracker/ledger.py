@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pluggy
 
@@ -243,7 +244,7 @@ class Ledger:
                     base = frame_from_columns(self._cols)
                 except (ValueError, TypeError, OverflowError) as exc:
                     raise self._damaged(f"{self._source} is damaged: {exc}. It was left untouched") from None
-                self._base_frame = base.sort_values(["date", "created_at"], kind="stable").reset_index(drop=True)
+                self._base_frame = _by_date(base)
             frame = self._base_frame
             if self._overlay:
                 keep = ~frame["id"].isin(list(self._overlay)).to_numpy(dtype=bool)
@@ -252,7 +253,7 @@ class Ledger:
                 if live:
                     parts.append(frame_from_columns(records_to_columns(live)))
                 frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-                frame = frame.sort_values(["date", "created_at"], kind="stable").reset_index(drop=True)
+                frame = _by_date(frame)
                 if frame.empty:
                     frame = empty_frame()
             self._frame = (self._seq, frame)
@@ -347,7 +348,10 @@ class Ledger:
             entry["seq"] = self._seq + 1
         self.backend.append(entry)
         self._apply_entry(entry)
-        self._maintain()
+        try:
+            self._maintain()
+        except StorageError as exc:  # the change is saved: a failed fold or backup must not report it as lost
+            log.warning("the change was saved, but folding the journal or writing a backup failed: %s", exc)
         for result in self._after_save(entry):
             del result
         return self._seq
@@ -535,6 +539,22 @@ class Ledger:
             self._cursor = None
             self._refresh_locked()
             self._after_save({"seq": self._seq, "label": f"restore {name}"})  # a restore is a save too (for sync)
+
+
+def _by_date(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` stably sorted by date then creation time, index 0..n-1.
+
+    A snapshot is stored in this order, so the sort is skipped when the rows already are (a linear check).
+    """
+    if len(frame) > 1:
+        day = frame["date"].to_numpy(dtype="datetime64[ns]")
+        made = frame["created_at"].to_numpy(dtype="datetime64[ns]")
+        if not (np.isnat(day).any() or np.isnat(made).any()):
+            later = day[1:] > day[:-1]
+            ordered = later | ((day[1:] == day[:-1]) & (made[1:] >= made[:-1]))
+            if bool(ordered.all()):
+                return frame.reset_index(drop=True)
+    return frame.sort_values(["date", "created_at"], kind="stable").reset_index(drop=True)
 
 
 def open_backend(data_dir: str | os.PathLike[str] | None) -> StorageBackend:

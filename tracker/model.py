@@ -386,7 +386,7 @@ def _decimal_column(minor: np.ndarray, currencies: Sequence[Any]) -> np.ndarray:
         rows = np.flatnonzero(cur_codes == i) if len(cur_names) > 1 else slice(None)
         codes, amounts = pd.factorize(minor[rows])
         values = np.empty(len(amounts), dtype=object)
-        values[:] = [to_decimal_amount(int(m), code) for m in amounts]
+        values[:] = [to_decimal_amount(m, code) for m in amounts.tolist()]
         out[rows] = values[codes]
     return out
 

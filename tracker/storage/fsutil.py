@@ -59,8 +59,10 @@ def atomic_write(path: Path, data: bytes) -> None:
 
     Temporary file in the same folder, write, fsync, rename over the target, fsync the folder.
     A crash at any instant leaves either the old or the new file; a failure removes the temporary file.
+    A failure after the rename (the folder's fsync) says so: the new file is then in place, maybe not durably.
     """
     tmp = tmp_path_for(path)
+    replaced = False
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
         try:
@@ -72,8 +74,13 @@ def atomic_write(path: Path, data: bytes) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, path)
+        replaced = True
         fsync_dir(path.parent)
     except OSError as exc:
+        if replaced:
+            raise StorageError(
+                f"wrote {path}, but could not make it durable: {describe_oserror(exc)}; a power cut now could undo it"
+            ) from None
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise StorageError(f"could not save {path}: {describe_oserror(exc)}; the previous data is unchanged") from None
@@ -101,11 +108,20 @@ def durable_append(path: Path, data: bytes, expected_size: int) -> int:
             fsync_dir(path.parent)
         return expected_size + len(data)
     except OSError as exc:
+        undone = True
         if fd >= 0:
-            with contextlib.suppress(OSError):
+            try:
                 os.ftruncate(fd, expected_size)
+            except OSError:
+                undone = False  # what was written stays: if it is a whole line, the change was saved
+            with contextlib.suppress(OSError):
                 os.fsync(fd)
-        raise StorageError(f"could not save {path}: {describe_oserror(exc)}; the previous data is unchanged") from None
+        outcome = (
+            "the previous data is unchanged"
+            if undone
+            else "the change may have been saved anyway: check (for example with `expense-tracker list`) before trying again"
+        )
+        raise StorageError(f"could not save {path}: {describe_oserror(exc)}; {outcome}") from None
     finally:
         if fd >= 0:
             os.close(fd)

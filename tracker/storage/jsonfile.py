@@ -164,6 +164,11 @@ class JsonBackend:
     def _read_journal(self, offset: int) -> tuple[list[JsonDict], int]:
         try:
             with open(self.journal_path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if size > MAX_FILE_BYTES:  # never read (nor later cut) a file no ledger of this app can be
+                    raise CorruptDataError(
+                        self._problem(self.journal_path, f"is {size:,} bytes, larger than any ledger this app writes")
+                    )
                 fh.seek(offset)
                 raw = fh.read()
         except FileNotFoundError:

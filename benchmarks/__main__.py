@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from benchmarks.generate import DEFAULT_SEED
-from benchmarks.runner import DEFAULT_SIZES, GROUPS, WINDOW_SIZE, run, table
+from benchmarks.runner import DEFAULT_SIZES, GROUPS, WINDOW_SIZE, markdown, run, table
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workdir", type=Path, help="where the generated data folders go (default: the temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the generated data folders")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
+    parser.add_argument(
+        "--report", type=Path, metavar="JSON", help="measure nothing: print the table of an earlier JSON report"
+    )
     return parser
 
 
@@ -70,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats < 1:
         print("python -m benchmarks: --repeats must be at least 1", file=sys.stderr)
         return 2
+    if args.report:
+        report = json.loads(args.report.read_text(encoding="utf-8"))
+        print(table(report))
+        if args.markdown:
+            print(markdown(report))
+        return 0
     sizes = [args.n] if args.n else args.sizes
     groups = tuple(g for g in (args.only or GROUPS) if g not in args.skip)
 
@@ -93,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {m['nproc']} cores, {m['cpu']}, Python {m['python']}, pandas {m['pandas']}")
     print(f"Load average at start: {', '.join(f'{x:.2f}' for x in m['loadavg_start'] or [])}")
     print(table(report))
+    if args.markdown:
+        print(markdown(report))
     print(f"JSON report: {args.json}")
     return 0
 

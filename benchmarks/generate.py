@@ -124,17 +124,9 @@ GENERIC_NOTES = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class Spec:
-    """What to generate: how many transactions, from which seed."""
-
-    n: int
-    seed: int = DEFAULT_SEED
-
-
 def _months(start: dt.date, end: dt.date) -> list[dt.date]:
     """The 25th of every month from ``start`` to ``end`` (inclusive)."""
-    out = []
+    out: list[dt.date] = []
     year, month = start.year, start.month
     while True:
         day = dt.date(year, month, 25)

@@ -53,10 +53,10 @@ def probe_load(data_dir: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     import tracker
 
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     frame = tracker.load_data(data_dir)
-    t2 = time.perf_counter()
-    return {"import_s": t1 - t0, "load_s": t2 - t1, "rows": len(frame)}
+    t2, c2 = time.perf_counter(), time.process_time()
+    return {"import_s": t1 - t0, "load_s": t2 - t1, "load_cpu_s": c2 - c1, "rows": len(frame)}
 
 
 def _apptest(timeout: float, period: str | None) -> Any:
@@ -93,12 +93,13 @@ def probe_apptest(data_dir: str, repeats: int, period: str | None = None, timeou
     problems = _problems(at)
     titles = [t.value for t in at.title]
     view = at.caption[0].value if len(at.caption) else None
-    sessions, reruns = [], []
+    sessions, reruns, cpu = [], [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fresh = _apptest(timeout, period)
         fresh.run()
         sessions.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         problems += _problems(fresh)
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -107,6 +108,7 @@ def probe_apptest(data_dir: str, repeats: int, period: str | None = None, timeou
     return {
         "first_s": first,
         "session_s": sessions,
+        "session_cpu_s": cpu,
         "rerun_s": reruns,
         "titles": titles,
         "view": view,

@@ -48,11 +48,18 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from benchmarks.generate import CURRENCY, DEFAULT_SEED, END, write_ledger
+
+resource: types.ModuleType | None
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -195,16 +202,17 @@ def _copy(ctx: Context, name: str) -> Path:
 
 def measure_load(ctx: Context) -> dict[str, dict[str, Any]]:
     """Cold ``load_data`` in fresh interpreters."""
-    imports, loads = [], []
+    imports, loads, cpu = [], [], []
     for _ in range(ctx.repeats):
         result = _probe("load", ctx.data_dir)
         if result["rows"] != ctx.n:
             raise RuntimeError(f"load_data returned {result['rows']} rows, expected {ctx.n}")
         imports.append(result["import_s"])
         loads.append(result["load_s"])
+        cpu.append(result["load_cpu_s"])
     return {
         "import_s": figure(imports, "s", where="fresh process"),
-        "cold_load_s": figure(loads, "s", where="fresh process, warm OS file cache"),
+        "cold_load_s": figure(loads, "s", cpu_median=statistics.median(cpu), where="fresh process, warm OS file cache"),
     }
 
 
@@ -225,11 +233,12 @@ def measure_writes(ctx: Context) -> dict[str, dict[str, Any]]:
     t0 = time.perf_counter()
     add()  # no backup yet in this folder: the first commit of the day writes one
     first = (time.perf_counter() - t0) * 1000
-    adds, frames = [], []
+    adds, frames, add_cpu = [], [], []
     for _ in range(k):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         add()
         adds.append((time.perf_counter() - t0) * 1000)
+        add_cpu.append((time.process_time() - c0) * 1000)
         t0 = time.perf_counter()
         led.frame()
         frames.append((time.perf_counter() - t0) * 1000)
@@ -251,7 +260,7 @@ def measure_writes(ctx: Context) -> dict[str, dict[str, Any]]:
     journal = folder / "ledger.journal"
     return {
         "frame_after_change_ms": figure(frames, "ms"),
-        "add_ms": figure(adds, "ms", journal_bytes=journal.stat().st_size),
+        "add_ms": figure(adds, "ms", cpu_median=statistics.median(add_cpu), journal_bytes=journal.stat().st_size),
         "first_add_of_day_ms": figure([first], "ms", where="one sample: the first commit of a fresh folder"),
         "edit_ms": figure(edits, "ms"),
         "delete_ms": figure(deletes, "ms"),
@@ -311,12 +320,17 @@ def measure_dashboard(ctx: Context) -> dict[str, dict[str, Any]]:
 
     frame = Ledger(ctx.data_dir).frame()
     result, rows = dashboard_computation(frame)  # warm-up (first calls import numpy paths, build caches)
-    samples = []
+    samples, cpu = [], []
     for _ in range(ctx.fast_repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         dashboard_computation(frame)
         samples.append((time.perf_counter() - t0) * 1000)
-    return {"dashboard_ms": figure(samples, "ms", rows_in_period=rows, empty=bool(result.empty))}
+        cpu.append((time.process_time() - c0) * 1000)
+    return {
+        "dashboard_ms": figure(
+            samples, "ms", cpu_median=statistics.median(cpu), rows_in_period=rows, empty=bool(result.empty)
+        )
+    }
 
 
 def measure_apptest(ctx: Context) -> dict[str, dict[str, Any]]:
@@ -336,7 +350,13 @@ def measure_apptest(ctx: Context) -> dict[str, dict[str, Any]]:
         "metrics": result["metrics"],
     }
     return {
-        "apptest_dashboard_s": figure(result["session_s"], "s", where="fresh AppTest session", **info),
+        "apptest_dashboard_s": figure(
+            result["session_s"],
+            "s",
+            cpu_median=statistics.median(result["session_cpu_s"]),
+            where="fresh AppTest session",
+            **info,
+        ),
         "apptest_rerun_s": figure(result["rerun_s"], "s", where="rerun of one session"),
     }
 
@@ -344,8 +364,9 @@ def measure_apptest(ctx: Context) -> dict[str, dict[str, Any]]:
 def measure_cli(ctx: Context) -> dict[str, dict[str, Any]]:
     """``list --format json`` for one month as a whole process (wall time from spawn to exit)."""
     argv = ["list", "--format", "json", "--from", MONTH[0].isoformat(), "--to", MONTH[1].isoformat()]
-    samples, rows = [], -1
+    samples, cpu, rows = [], [], -1
     for _ in range(ctx.repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
         t0 = time.perf_counter()
         proc = subprocess.run(
             [_python(), "-m", "tracker.cli", "--data-dir", str(ctx.data_dir), *argv],
@@ -355,13 +376,21 @@ def measure_cli(ctx: Context) -> dict[str, dict[str, Any]]:
             timeout=300,
         )
         samples.append(time.perf_counter() - t0)
+        if resource and before:
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         if proc.returncode != 0:
             raise RuntimeError(f"the CLI failed ({proc.returncode}): {proc.stderr.decode()[-1000:]}")
         rows = len(json.loads(proc.stdout))
     modules = _probe("cli-modules", ctx.data_dir, *argv)
     return {
         "cli_list_month_s": figure(
-            samples, "s", rows=rows, heavy_modules_imported=modules["heavy_modules"], modules=modules["module_count"]
+            samples,
+            "s",
+            cpu_median=statistics.median(cpu) if cpu else None,
+            rows=rows,
+            heavy_modules_imported=modules["heavy_modules"],
+            modules=modules["module_count"],
         )
     }
 
@@ -621,7 +650,7 @@ def table(report: dict[str, Any]) -> str:
     """The report as a plain text table: one row per figure, one column per size, then the target."""
     sizes = [int(n) for n in report["results"]]
     checks = report["targets"]
-    header = ["figure", *[f"N={n:,}" for n in sizes], "target", ""]
+    header = ["figure", *[f"N={n:,}" for n in sizes], "target", "status"]
     rows = []
     for name in MEASURES:
         cells = [display(name, report["results"][str(n)].get(name, {"status": "-"})) for n in sizes]
@@ -655,6 +684,29 @@ def table(report: dict[str, Any]) -> str:
             ).rstrip()
         )
     return "\n".join(lines)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The table of :func:`table` as Markdown (for the README)."""
+    lines = table(report).splitlines()
+    header, rows = lines[0], lines[2:]
+    widths = [len(part) for part in lines[1].split("  ")]
+
+    def cells(line: str) -> list[str]:
+        out, at = [], 0
+        for w in widths:
+            out.append(line[at : at + w].strip())
+            at += w + 2
+        return out
+
+    head = cells(header.ljust(sum(widths) + 2 * len(widths)))
+    body = [cells(row.ljust(sum(widths) + 2 * len(widths))) for row in rows]
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---", *["---:"] * (len(head) - 1)]) + "|"]
+    out += [
+        "| " + " | ".join(f"`{c}`" if i == 0 and c and " " not in c else c for i, c in enumerate(r)) + " |"
+        for r in body
+    ]
+    return "\n".join(out)
 
 
 def run(

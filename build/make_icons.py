@@ -1,4 +1,4 @@
-"""Draw the app icon into assets/: icon.png (512 px), icon-256.png, icon.ico, icon.icns.
+"""Draw the app icon into assets/: icon.png (512 px), icon.ico (16-256 px), icon.icns (16-1024 px).
 
 Run: ``.venv/bin/python build/make_icons.py``. The design: a green rounded square with a white
 receipt (zig-zag bottom edge) carrying three bars of a small chart and a line of text.
@@ -58,7 +58,6 @@ def main() -> None:
     ASSETS.mkdir(exist_ok=True)
     big = draw()
     big.resize((512, 512), Image.Resampling.LANCZOS).save(ASSETS / "icon.png", optimize=True)
-    big.resize((256, 256), Image.Resampling.LANCZOS).save(ASSETS / "icon-256.png", optimize=True)
     base = big.resize((256, 256), Image.Resampling.LANCZOS)
     base.save(ASSETS / "icon.ico", sizes=[(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128), (256, 256)])
     big.resize((512, 512), Image.Resampling.LANCZOS).save(ASSETS / "icon.icns")

@@ -31,6 +31,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tracker.storage.paths import SERVER_LOCK
+
 SERVER_FLAG = "--desktop-server"
 """First argument that turns the frozen binary into the server child."""
 
@@ -40,7 +42,6 @@ ENV_PARENT = "EXPENSE_TRACKER_DESKTOP_PARENT"
 ENV_SCRIPT = "EXPENSE_TRACKER_DESKTOP_SCRIPT"
 """Debug/test override of the Streamlit script (default: the app's router, tracker/ui/app.py)."""
 
-SERVER_LOCK = "desktop-server.lock"
 EXIT_BIND_FAILED = 3
 EXIT_LOCKED = 4
 EXIT_ERROR = 5

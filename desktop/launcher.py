@@ -44,7 +44,7 @@ from desktop.pages import (
     loading_html,
     prefetch_js,
 )
-from desktop.server import ServerError, ServerProcess, spawn, start_server
+from desktop.server import ServerError, ServerProcess, spawn, start_server, stop_all
 
 ENV_PROBE = "EXPENSE_TRACKER_DESKTOP_PROBE"
 ENV_TIMEOUT = "EXPENSE_TRACKER_DESKTOP_TIMEOUT"
@@ -217,21 +217,10 @@ class Session:
         self._write_probe(status="focus", focus_requests=self.focus_requests)
 
     def shutdown(self) -> None:
-        """Stop the server (also the one still starting)."""
-        server = self.server
-        if server is not None:
-            server.stop()
-            return
-        proc = self._first[0]
-        if proc.poll() is None:
-            with contextlib.suppress(OSError):
-                if proc.stdin is not None:
-                    proc.stdin.close()
-            try:
-                proc.wait(timeout=5)
-            except Exception:
-                proc.kill()
-                proc.wait(timeout=5)
+        """Stop the server, and any server child still starting."""
+        if self.server is not None:
+            self.server.stop()
+        stop_all()
 
     # -- the controller thread -----------------------------------------------------------------
 
@@ -305,7 +294,7 @@ class Session:
             if summary != last:
                 _log.info("page %.2f s after start: %s", time.monotonic() - self.started, summary)
                 last = summary
-            time.sleep(0.05)
+            time.sleep(0.1)
         return None
 
     def _fail(self, message: str) -> None:

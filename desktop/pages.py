@@ -92,6 +92,7 @@ RENDER_STATE_JS = """
     window.__etPaintRequested = true;
     requestAnimationFrame(function () { requestAnimationFrame(function () { window.__etPainted = true; }); });
   }
+  var painted = window.__etPainted === true;
   return {
     app: true,
     title: document.title,
@@ -99,9 +100,10 @@ RENDER_STATE_JS = """
     connection: app.getAttribute('data-test-connection-state'),
     elements: elements,
     loading: loading,
-    painted: window.__etPainted === true,
+    painted: painted,
     exceptions: main.querySelectorAll('[data-testid="stException"]').length,
-    text: (main.innerText || '').slice(0, 20000)
+    // innerText forces a layout: only once, when the page is there
+    text: painted && loading === 0 ? (main.innerText || '').slice(0, 20000) : ''
   };
 })()
 """

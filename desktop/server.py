@@ -34,6 +34,7 @@ DEFAULT_PORTS: tuple[int, ...] = (0, 0, 0)
 """Attempts: each lets the OS choose a free port when the child binds."""
 
 _log = logging.getLogger("desktop.server")
+_spawned: list[subprocess.Popen[bytes]] = []
 
 
 class ServerError(Exception):
@@ -152,10 +153,19 @@ def spawn(
         env=_child_env(token),
         **kwargs,
     )
+    _spawned.append(proc)
     events: queue.Queue[dict[str, Any]] = queue.Queue()
     threading.Thread(target=_pump, args=(proc, events), name=f"server-{proc.pid}-output", daemon=True).start()
     _log.info("server child %s started (port %s requested)", proc.pid, port or "any")
     return proc, token, events
+
+
+def stop_all(timeout: float = 5.0) -> None:
+    """Stop every server child this process started that is still running (also one still starting)."""
+    for proc in list(_spawned):
+        if proc.poll() is None:
+            ServerProcess(proc, port=0, token="").stop(timeout)
+        _spawned.remove(proc)
 
 
 def _pump(proc: subprocess.Popen[bytes], events: queue.Queue[dict[str, Any]]) -> None:

@@ -551,5 +551,78 @@ def wait_until(predicate: Any, timeout: float, step: float = 0.0005) -> bool:
     return bool(predicate())
 
 
+def _load_worker(data_dir: str, sync: str, name: str, seconds: float, shared: list[str]) -> None:
+    """One of the load test's processes: changes the ledger for ``seconds`` and logs every acknowledged change.
+
+    Its own transactions are added (through the API or ``main()``), edited and deleted; the ``shared``
+    transactions get +1 minor unit by read-modify-write under the lock, and a shared counter in the
+    ledger's meta data too. A line is written to ``ack-NAME.log`` only once the change has returned.
+    """
+    import random
+
+    import tracker.ledger as ledger_module
+    from tracker.cli import main
+    from tracker.ledger import Ledger
+
+    ledger_module.COMPACT_AFTER_ENTRIES = 50  # folds while the others read incrementally
+    rng = random.Random(name)
+    ledger = Ledger(data_dir)
+    folder = Path(sync)
+    ack = open(folder / f"ack-{name}.log", "a", encoding="utf-8")  # noqa: SIM115 - kept open for the whole run
+    (folder / f"ready-{name}").touch()
+    while not (folder / "go").exists():
+        time.sleep(0.002)
+    deadline = time.monotonic() + seconds
+    mine: list[str] = []
+    n = 0
+
+    def log(record: dict[str, Any]) -> None:
+        ack.write(json.dumps(record, ensure_ascii=False) + "\n")
+        ack.flush()
+
+    while time.monotonic() < deadline:
+        n += 1
+        r = rng.random()
+        if r < 0.30 or len(mine) < 3:
+            amount = f"{rng.randint(1, 99999)}.{rng.randint(0, 99):02d}"
+            note = f"{name}-{n}"
+            if rng.random() < 0.25:  # the CLI's code path, in this process
+                out = io.StringIO()
+                with contextlib.redirect_stdout(out):
+                    code = main(
+                        ["--data-dir", data_dir, "add", "expense", amount, "--category", "Load", "--note", note]
+                    )
+                assert code == 0, code
+                tx_id = out.getvalue().strip()
+            else:
+                tx_id = ledger.add("expense", amount, category="Load", note=note).id
+            mine.append(tx_id)
+            log({"op": "add", "id": tx_id, "amount": amount, "note": note})
+        elif r < 0.55:
+            tx_id = rng.choice(mine)
+            note = f"{name}-{n}-edited"
+            ledger.update(tx_id, note=note)
+            log({"op": "edit", "id": tx_id, "note": note})
+        elif r < 0.70:
+            tx_id = mine.pop(rng.randrange(len(mine)))
+            ledger.delete(tx_id)
+            log({"op": "delete", "id": tx_id})
+        elif r < 0.90:
+            tx_id = rng.choice(shared)
+            with ledger.locked():  # read-modify-write: a lost update would lose a unit
+                ledger.refresh()
+                tx = ledger.get(tx_id)
+                ledger.commit(puts=[dataclasses.replace(tx, amount_minor=tx.amount_minor + 1)], label="increment")
+            log({"op": "increment", "id": tx_id})
+        else:
+            with ledger.locked():
+                ledger.refresh()
+                ledger.set_meta("load_counter", (ledger.meta("load_counter") or 0) + 1)
+            log({"op": "count"})
+    ack.close()
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["zygote"]:
     _zygote()
+elif __name__ == "__main__" and sys.argv[1:2] == ["load-worker"]:
+    _load_worker(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), json.loads(sys.argv[6]))

@@ -322,6 +322,14 @@ def test_sigterm_stops_the_server_child_by_itself(app_env: Path) -> None:
         srv.stop()
 
 
+@linux_only
+def test_stop_all_stops_children_still_starting(app_env: Path) -> None:
+    procs = [spawn(0)[0], spawn(0, lock_timeout=30)[0]]  # the second waits for the first's data-folder lock
+    server.stop_all(timeout=5)
+    assert [p.poll() is not None for p in procs] == [True, True]
+    assert server_children() == []
+
+
 def test_stop_escalates_to_kill_for_a_child_that_ignores_everything(tmp_path: Path) -> None:
     stubborn = subprocess.Popen(
         [

@@ -214,3 +214,18 @@ def test_a_bad_port_is_refused(data_dir: Path) -> None:
     )
     assert done.returncode == 2
     assert "port" in done.stderr
+
+
+def test_a_second_server_on_the_same_data_folder_is_refused(
+    served: tuple[subprocess.Popen[str], str], data_dir: Path
+) -> None:
+    first, url = served
+    done = subprocess.run(
+        [*EXE, "--data-dir", str(data_dir), "serve", "--port", "0"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert "already running on the data folder" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+    assert first.poll() is None  # the first one keeps serving
+    assert get(url.rstrip("/") + "/_stcore/health")[2] == b"ok"

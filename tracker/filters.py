@@ -57,13 +57,15 @@ class Filter:
             raise ValidationError("tag_mode", tag_mode, "must be 'any' or 'all'")
         if type is not None and type not in TX_TYPES:
             raise ValidationError("type", type, "must be 'income' or 'expense'")
+        if text is not None and not isinstance(text, str):
+            raise ValidationError("text", text, "must be text")
         lo = str(to_decimal(min_amount, "min")) if min_amount is not None else None
         hi = str(to_decimal(max_amount, "max")) if max_amount is not None else None
         return cls(
             start=s,
             end=e,
-            categories=_as_tuple(categories),
-            tags=_as_tuple(tags),
+            categories=_as_tuple(categories, "categories"),
+            tags=_as_tuple(tags, "tags"),
             tag_mode="all" if tag_mode == "all" else "any",
             type=type,
             text=text.strip() if text and text.strip() else None,
@@ -72,12 +74,15 @@ class Filter:
         )
 
 
-def _as_tuple(values: Iterable[str] | str | None) -> tuple[str, ...] | None:
+def _as_tuple(values: Iterable[str] | str | None, field: str) -> tuple[str, ...] | None:
     if values is None:
         return None
     if isinstance(values, str):
         return (values,)
-    return tuple(values)
+    items = tuple(values) if isinstance(values, Iterable) and not isinstance(values, bytes | dict) else None
+    if items is None or not all(isinstance(v, str) for v in items):
+        raise ValidationError(field, values, "must be text or a list of text")
+    return items
 
 
 def _amount_bound(frame: pd.DataFrame, bound: str, rounding: str) -> pd.Series:

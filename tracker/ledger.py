@@ -127,7 +127,7 @@ class Ledger:
             except StorageError:
                 if not self.location.is_dir():
                     raise
-                log.warning("reading %s without the lock (the folder is not writable)", self.location)
+                log.info("reading %s without the lock (the folder is not writable)", self.location)
             yield
 
     def refresh(self) -> bool:

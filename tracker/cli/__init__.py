@@ -46,8 +46,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _escape_unencodable_output() -> None:
+    """Text the output's encoding cannot hold (a legacy code page, a redirected Windows console) is written
+    as escapes (``\\u5bb6``) instead of failing the command."""
+    import codecs
+
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        if hasattr(stream, "reconfigure") and codecs.lookup(encoding).name != "utf-8":
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script. Returns the exit status."""
+    _escape_unencodable_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.data_dir:

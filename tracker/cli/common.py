@@ -66,8 +66,13 @@ def add_format_argument(parser: argparse.ArgumentParser, choices: Sequence[str] 
 
 
 def print_json(data: Any) -> None:
-    """JSON on stdout, UTF-8, with a trailing newline."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    """JSON on stdout, UTF-8, with a trailing newline (``\\uXXXX`` escapes where the output's encoding cannot hold a character)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    try:
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        text = json.dumps(data, ensure_ascii=True, indent=2)  # still exact JSON
+    sys.stdout.write(text + "\n")
 
 
 def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], right: Sequence[int] = ()) -> None:

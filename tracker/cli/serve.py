@@ -48,7 +48,25 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"Expense Tracker is running at {url}", flush=True)
         print(f"Data folder: {default_data_dir()}. Press Ctrl+C to stop.", flush=True)
 
-    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl+C while stopping
-        server.run(args.port, args.host, on_ready=ready)
+    from filelock import FileLock, Timeout
+
+    from tracker.errors import StorageError
+    from tracker.storage.paths import SERVER_LOCK, default_data_dir
+
+    data_dir = default_data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = FileLock(str(data_dir / SERVER_LOCK), mode=0o600)
+    try:
+        lock.acquire(timeout=0.5)
+    except Timeout:
+        raise StorageError(
+            f"another Expense Tracker (a window or `serve`) is already running on the data folder {data_dir}; "
+            "use it, or close it first"
+        ) from None
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl+C while stopping
+            server.run(args.port, args.host, on_ready=ready)
+    finally:
+        lock.release()
     print("Stopped.", flush=True)
     return 0

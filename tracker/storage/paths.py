@@ -9,6 +9,8 @@ import platformdirs
 
 APP_NAME = "ExpenseTracker"
 ENV_DATA_DIR = "EXPENSE_TRACKER_DATA_DIR"
+SERVER_LOCK = "desktop-server.lock"
+"""Held by whichever app server (window or ``serve``) runs on a data folder: never two at once."""
 
 
 def default_data_dir() -> Path:

@@ -52,7 +52,7 @@ test: deps system-deps lint typecheck
 	QTWEBENGINE_DISABLE_SANDBOX=1 xvfb-run -a -s "-screen 0 1400x1000x24" $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: deps
-	$(PY) -m benchmarks --n 100000
+	$(PY) -m benchmarks --repeats 5 --markdown
 
 dist: deps
 	$(VENV)/bin/pyinstaller --noconfirm --clean --workpath .pyinstaller-work --distpath dist build/expense-tracker.spec

@@ -4,6 +4,9 @@ Every figure is the **median** of several samples (``--repeats K``: K samples fo
 ``10 * K`` for the write operations and the dashboard computation, which take milliseconds). Each
 size gets its own freshly generated data folder (see :mod:`benchmarks.generate`); the operations
 that change the ledger work on a copy of it, so every read figure sees the same pristine ledger.
+Figures are wall-clock times; where the work is CPU-bound, the JSON also has ``cpu_median`` (process
+CPU time), which other load on the machine disturbs less. ``machine.loadavg_start``/``_end`` say how
+busy the machine was.
 
 What each figure is (the keys of the JSON report):
 
@@ -24,9 +27,11 @@ What each figure is (the keys of the JSON report):
                         period: the calendar year of the data's last day, as a custom range.
 ``apptest_rerun_s``     a rerun of that page in the same session (what a click costs).
 ``cli_list_month_s``    ``python -m tracker.cli list --format json`` for one month, whole process, wall time.
-``window_rendered_s``   the desktop launcher, from start until the dashboard has rendered in the window (Xvfb).
+``window_rendered_s``   ``python -m desktop`` spawned until its probe file says the dashboard has rendered in the
+                        window (private Xvfb; see :mod:`benchmarks.window`). Measured at N = 10,000 only.
 ``server_peak_rss_mb``  VmHWM of ``expense-tracker serve`` after a headless Chromium loaded the dashboard.
-``browser_render_s``    the same run: from opening the page to the dashboard rendered (server already up).
+``browser_render_s``    the same run: from opening the page to the dashboard painted (the launcher's render
+                        check, ``desktop.pages``), the first session of a freshly started server.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
 from benchmarks.generate import CURRENCY, DEFAULT_SEED, END, write_ledger
 
 resource: types.ModuleType | None
@@ -62,18 +68,6 @@ except ImportError:  # Windows
     resource = None
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 PLOTS_JS = "() => document.querySelectorAll('.js-plotly-plot .main-svg').length"
 """How many Plotly charts have drawn their SVG."""
 DASHBOARD_PLOTS = 4

@@ -17,22 +17,11 @@ from typing import Any
 
 import pytest
 
+from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
 from tracker.ledger import Ledger
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("EXPENSE_TRACKER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 TIMEOUT_MS = 20_000
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from test_window import Launcher, alive, close_like_the_close_button, screenshot, wait_all_gone
 
+from benchmarks.chromium import CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "dist" / "expense-tracker"
 BINARY = DIST / "expense-tracker"
@@ -184,17 +186,7 @@ def read_page_with_chromium(url: str) -> tuple[str, list[str]]:
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium or None,
-            args=[
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})

@@ -622,7 +622,147 @@ def _load_worker(data_dir: str, sync: str, name: str, seconds: float, shared: li
     ack.close()
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["zygote"]:
+# -- the app's main flows, for the offline and security suites ------------------------------------------
+
+NETWORK_AUDIT = r"""
+import json, os, sys
+_path = os.environ.get("ET_NETWORK_AUDIT")
+_EVENTS = {"socket.connect", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo", "socket.gethostbyname",
+           "socket.gethostbyname_ex", "socket.gethostbyaddr", "socket.bind"}
+if _path:
+    def _hook(event, args):
+        if event in _EVENTS:
+            target = args[1] if event in ("socket.connect", "socket.sendto", "socket.bind") else args[0]
+            if event == "socket.sendmsg":
+                target = args[-1] if len(args) > 1 else None
+            with open(_path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"pid": os.getpid(), "event": event, "target": repr(target),
+                                     "argv": " ".join(sys.argv[:6])}) + "\n")
+    sys.addaudithook(_hook)
+"""
+"""A ``sitecustomize`` that logs every socket connect, send, bind and name lookup of a Python process."""
+
+LOOPBACK_TARGETS = ("'127.", "('127.", "('::1'", "'::1'", "'localhost'", "('localhost'", "None")
+
+
+def outbound(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The audited events that aim at something other than this computer (loopback and local sockets are fine)."""
+    found = []
+    for event in events:
+        target = event["target"]
+        if target.startswith(LOOPBACK_TARGETS) or target.startswith(("'/", "b'", '"/')) or target == "''":
+            continue  # loopback, a Unix socket path, or the port-0 wildcard of a loopback lookup
+        found.append(event)
+    return found
+
+
+def _flows(data_dir: str, work: str, files: list[str]) -> None:
+    """Run the app's main flows as real processes and write what happened to ``work/flows.json``.
+
+    CLI: add, list, summary, report (PDF), import (each file given), export (CSV, XLSX), backups.
+    Server: ``serve --port 0``, the page, a script it loads, the health check, a cross-origin WebSocket
+    attempt (a hostile page's), then Ctrl+C.
+    """
+    import signal
+    import subprocess
+    import urllib.request
+
+    exe = [sys.executable, "-m", "tracker.cli", "--data-dir", data_dir]
+    out = Path(work)
+    results: dict[str, Any] = {}
+
+    def start(name: str, *args: str) -> tuple[str, subprocess.Popen[str]]:
+        return name, subprocess.Popen([*exe, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def finish(runs: list[tuple[str, subprocess.Popen[str]]]) -> None:
+        for name, proc in runs:
+            stdout, stderr = proc.communicate(timeout=240)
+            results[name] = {"code": proc.returncode, "err": stderr[-500:], "out": stdout[-4000:]}
+
+    finish([start("add expense", "add", "expense", "12.50", "--category", "Food", "--note", "offline ✓")])
+    finish([start("add income", "add", "income", "2500", "--category", "Salary")])
+    runs = [
+        start("list", "list", "--format", "json"),
+        start("summary", "summary", "--format", "json"),
+        start("report pdf", "report", "-o", str(out / "report.pdf")),
+        start("export csv", "export", "-o", str(out / "all.csv")),
+        start("export xlsx", "export", "-o", str(out / "all.xlsx")),
+        start("backups create", "backups", "create"),
+    ]
+    finish(runs)
+    finish([start(f"import {Path(f).suffix}", "import", f) for f in files])
+
+    serve = subprocess.Popen(
+        [*exe, "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    url = ""
+    deadline = time.monotonic() + 90
+    assert serve.stdout is not None
+    while time.monotonic() < deadline and not url:
+        line = serve.stdout.readline()
+        if not line:
+            break
+        if "running at" in line:
+            url = line.split("running at", 1)[1].strip()
+    results["serve url"] = url
+    if url:
+
+        def get(path: str) -> tuple[int, bytes]:
+            try:
+                with urllib.request.urlopen(url + path, timeout=20) as resp:
+                    return resp.status, resp.read()
+            except urllib.error.HTTPError as exc:
+                return exc.code, b""
+
+        status, page = get("")
+        results["page"] = {"code": status, "html": b"<html" in page.lower(), "bytes": len(page)}
+        import re
+
+        scripts = re.findall(rb'src="\./(static/js/[^"]+)"', page)
+        results["script"] = {"code": get(scripts[0].decode())[0] if scripts else 0}
+        status, body = get("_stcore/health")
+        results["health"] = {"code": status, "body": body.decode(errors="replace")}
+        results["hostile websocket"] = {"status_line": websocket_handshake(url, origin="https://evil.example")}
+        time.sleep(2.5)  # what the server does after such a request (e.g. look its origin up) happens now
+        serve.send_signal(signal.SIGINT)
+    try:
+        _, err = serve.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        serve.kill()
+        _, err = serve.communicate()
+    results["serve"] = {"code": serve.returncode, "err": err[-800:]}
+    (out / "flows.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def websocket_handshake(url: str, origin: str | None, host: str | None = None) -> str:
+    """The status line the server answers a WebSocket upgrade of ``/_stcore/stream`` with."""
+    import socket
+    from urllib.parse import urlparse
+
+    where = urlparse(url)
+    lines = [
+        "GET /_stcore/stream HTTP/1.1",
+        f"Host: {host or where.netloc}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+    ]
+    if origin is not None:
+        lines.append(f"Origin: {origin}")
+    with socket.create_connection((where.hostname or "127.0.0.1", where.port or 80), timeout=20) as conn:
+        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        answer = conn.recv(4096).decode(errors="replace")
+    return answer.split("\r\n", 1)[0]
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["flows"]:
+    _flows(sys.argv[2], sys.argv[3], sys.argv[4:])
+elif __name__ == "__main__" and sys.argv[1:] == ["zygote"]:
     _zygote()
 elif __name__ == "__main__" and sys.argv[1:2] == ["load-worker"]:
     _load_worker(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), json.loads(sys.argv[6]))

@@ -110,8 +110,8 @@ def value_for(name: str, ws: Workspace, choices: Any) -> Any:
         return st.one_of(st.sampled_from(list(choices)), hostile)
     pools: dict[str, Any] = {
         "amount": st.sampled_from(["12.50", "1,234.56", "0.01", "1500", "0", "-5", "12.345", "1e3", "NaN", "9" * 30]),
-        "min_amount": st.sampled_from(["0", "10", "-1", "abc", "1e-9"]),
-        "max_amount": st.sampled_from(["0", "100", "x", "99999999999"]),
+        "min_amount": st.sampled_from(["0", "10", "-1", "abc", "1e-9", "99999999999999999999"]),
+        "max_amount": st.sampled_from(["0", "100", "x", "99999999999", "-99999999999999999999"]),
         "date": st.sampled_from(["2026-01-05", "2026-13-01", "yesterday", "1899-12-31", "2200-01-01"]),
         "start": st.sampled_from(["2026-01-01", "2026-12-31", "bad"]),
         "end": st.sampled_from(["2026-01-31", "2025-01-01", "31/12/2026"]),

@@ -193,9 +193,8 @@ def test_an_import_is_all_or_nothing(ws: Workspace, sample: tuple[str, bytes]) -
     FIGURES["imports"] += 1
     try:
         result = import_file(ledger, ws.root / name, data=data)
-    except ValidationError as exc:
+    except ValidationError:
         FIGURES["imports_refused"] += 1
-        assert str(exc)
         after_files = files_of(ws.data)
         assert {k: v[0] for k, v in after_files.items()} == {k: v[0] for k, v in before_files.items()}
         assert Ledger(ws.data).revision == revision

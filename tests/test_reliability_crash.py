@@ -14,7 +14,8 @@ then checks with a fresh :class:`~tracker.ledger.Ledger`:
   independent model; the revision says which), nothing else;
 * every backup listed is a whole, valid snapshot and rotation kept them bounded.
 
-Kills: 260 (CLI) + 250 (UI) in the default run, the two writers running side by side; ``EXPENSE_TRACKER_THOROUGH=1`` multiplies by 5.
+Kills: 260 (CLI) + 250 (UI) in the default run, the two writers running side by side;
+``EXPENSE_TRACKER_THOROUGH=1`` multiplies them by 5. ``EXPENSE_TRACKER_CRASH_SEED`` picks another seed.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ SEED = int(os.environ.get("EXPENSE_TRACKER_CRASH_SEED", "9"))
 ROUNDS_PER_FOLDER = 40
 STRATEGIES = {"random": 0.40, "fold": 0.25, "backup": 0.20, "append": 0.15}
 PHASE_OF = {"fold": 4, "backup": 5, "append": 3}
-WINDOW = {"fold": 0.015, "backup": 0.012, "append": 0.004}  # a random delay within about the step's length
+WINDOW = {"fold": 0.008, "backup": 0.006, "append": 0.001}  # a random delay within about the step's length
 
 
 class Expected:
@@ -233,7 +234,8 @@ def run_kills(mode: str, kills: int, tmp_path: Path) -> dict[str, Any]:
                 time.sleep(rng.uniform(0, 0.03))
             else:
                 phase = PHASE_OF[strategy]
-                wait_until(lambda board=board, phase=phase: read_board(board)[0] == phase, timeout=5)
+                step = 0.0001 if strategy == "append" else 0.0005  # an append takes about a millisecond
+                wait_until(lambda board=board, phase=phase: read_board(board)[0] == phase, timeout=5, step=step)
                 time.sleep(rng.uniform(0, WINDOW[strategy]))
             at_kill = read_board(board)
             status = z.kill(pid)
@@ -336,11 +338,11 @@ def test_cli_and_ui_writers_killed_at_random_instants_leave_the_state_before_or_
     results = lanes(tmp_path)
     for mode, figures in results.items():
         kills = figures["kills"]
-        assert figures["found_before_the_change"] >= kills // 20, (mode, figures)
-        assert figures["found_after_the_change"] >= kills // 20, (mode, figures)
-        assert figures["kills_by_phase"]["journal fold"] >= kills // 25, (mode, figures)
-        assert figures["kills_by_phase"]["backup + rotation"] >= kills // 25, (mode, figures)
-        assert figures["kills_by_phase"]["journal append"] >= kills // 50, (mode, figures)
+        assert figures["found_before_the_change"] >= max(5, kills // 50), (mode, figures)  # both outcomes occur
+        assert figures["found_after_the_change"] >= max(5, kills // 50), (mode, figures)
+        assert figures["kills_by_phase"]["journal fold"] >= kills // 50, (mode, figures)
+        assert figures["kills_by_phase"]["backup + rotation"] >= kills // 50, (mode, figures)
+        assert figures["kills_by_phase"]["journal append"] >= kills // 100, (mode, figures)
         record_figures(f"crash_{mode}", figures)
     for mode, kinds in {"cli": {"add", "edit", "delete", "import", "backup"}, "ui": {"add", "batch"}}.items():
         for counts in (results[mode]["changes_by_kind"], results[mode]["changes_in_flight_by_kind"]):

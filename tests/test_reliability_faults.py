@@ -247,6 +247,28 @@ def test_disk_full_and_read_only_at_every_write_step(
 
 
 @pytest.mark.parametrize("err", list(REASONS))
+@pytest.mark.parametrize("call", ["open", "write-0", "write-20", "fsync"])
+def test_the_api_raises_storage_error_and_keeps_the_ledger_usable(
+    template: Path, tmp_path: Path, err: int, call: str
+) -> None:
+    data = copy_of(template, tmp_path / "case")
+    ledger = Ledger(data)
+    files, before = ledger_files(data), ledger.transactions()
+    with pytest.MonkeyPatch.context() as mp:
+        FaultyFS(mp, data, err, call)
+        with pytest.raises(StorageError, match=REASONS[err]) as info:
+            ledger.add("expense", "3.00", category="Fault")
+    assert str(data / "ledger.journal") in str(info.value)
+    assert "unchanged" in str(info.value)
+    assert ledger_files(data) == files
+    assert ledger.transactions() == before  # the in-memory state did not take the change either
+    tx = ledger.add("expense", "3.00", category="Fault")  # the same object works once there is room
+    after = Ledger(data).transactions()
+    assert tx in after
+    assert len(after) == len(before) + 1
+
+
+@pytest.mark.parametrize("err", list(REASONS))
 def test_a_failed_clean_up_leaves_nothing_the_next_start_does_not_remove(
     err: int, template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

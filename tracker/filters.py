@@ -101,6 +101,9 @@ def _amount_bound(frame: pd.DataFrame, bound: str, rounding: str) -> pd.Series:
         int((value.scaleb(CURRENCY_EXPONENTS.get(c, 2), context=exact)).to_integral_value(rounding=rounding))
         for c in currencies
     ]
+    # Stored amounts are far inside int64: a bound beyond it compares the same once clamped to it.
+    limits = np.iinfo(np.int64)
+    per_currency = [min(max(v, int(limits.min)), int(limits.max)) for v in per_currency]
     return pd.Series(np.asarray(per_currency, dtype="int64")[codes], index=frame.index, dtype="int64")
 
 

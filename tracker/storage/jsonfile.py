@@ -265,12 +265,19 @@ class JsonBackend:
     def set_aside(self) -> list[str]:
         moved = []
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        for path in (self.snapshot_path, self.journal_path):
-            if path.exists():
-                target = path.with_name(f"{path.name}.unreadable-{stamp}")
-                os.replace(path, target)
-                moved.append(target.name)
-        fsync_dir(self.folder)
+        try:
+            for path in (self.snapshot_path, self.journal_path):
+                if path.exists():
+                    target = path.with_name(f"{path.name}.unreadable-{stamp}")
+                    os.replace(path, target)
+                    moved.append(target.name)
+                    if os.name == "posix":
+                        os.chmod(target, 0o600)  # kept for the user: as private as the data it may hold
+            fsync_dir(self.folder)
+        except OSError as exc:
+            raise StorageError(
+                f"could not move the unreadable data in {self.folder} aside: {describe_oserror(exc)}"
+            ) from None
         self._journal_size = 0
         return moved
 

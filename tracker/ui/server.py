@@ -116,6 +116,25 @@ def streamlit_options(
     return options
 
 
+def keep_address_lookups_local() -> None:
+    """Never let Streamlit look this computer's addresses up on the network.
+
+    To judge a cross-origin request (any web page may send one to a local port), Streamlit compares
+    its origin with this computer's "internal" address (a UDP socket aimed at 8.8.8.8) and "external"
+    address (an HTTP request to checkip.amazonaws.com). The app only listens on loopback and no other
+    origin is ever allowed, so both are answered locally: no packet and no lookup leave the computer.
+    """
+    from streamlit import net_util
+
+    for name in ("get_internal_ip", "get_external_ip"):
+        if hasattr(net_util, name):
+            setattr(net_util, name, _loopback_address)
+
+
+def _loopback_address() -> str:
+    return DEFAULT_HOST
+
+
 class AppServer:
     """The app's Streamlit server on the running asyncio loop.
 
@@ -151,6 +170,7 @@ class AppServer:
         from streamlit.web.server import Server
 
         bootstrap.load_config_options(dict(self.options))
+        keep_address_lookups_local()
         server = Server(str(APP_SCRIPT), is_hello=False)
         try:
             await server.start()

@@ -11,7 +11,7 @@ APT_PACKAGES := xvfb xauth chromium fonts-dejavu-core poppler-utils \
 # Commands the suite needs from Debian, one per package group above.
 SYSTEM_COMMANDS := xvfb-run chromium pdftoppm xdotool import
 
-.PHONY: run test lint typecheck unit deps system-deps dist bench clean
+.PHONY: run test lint typecheck deps system-deps dist bench reliability clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ test: deps system-deps lint typecheck
 
 bench: deps
 	$(PY) -m benchmarks --repeats 5 --markdown
+
+reliability: deps system-deps
+	EXPENSE_TRACKER_THOROUGH=1 QTWEBENGINE_DISABLE_SANDBOX=1 xvfb-run -a $(PY) -m pytest -s tests/test_crash.py \
+	  tests/test_concurrency.py tests/test_reliability_crash.py tests/test_reliability_faults.py \
+	  tests/test_reliability_load.py tests/test_fuzz_api.py tests/test_fuzz_cli.py tests/test_fuzz_importers.py \
+	  tests/test_unicode.py tests/test_security.py tests/test_offline.py
 
 dist: deps
 	$(VENV)/bin/pyinstaller --noconfirm --clean --workpath .pyinstaller-work --distpath dist build/expense-tracker.spec

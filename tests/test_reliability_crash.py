@@ -338,8 +338,8 @@ def test_cli_and_ui_writers_killed_at_random_instants_leave_the_state_before_or_
     results = lanes(tmp_path)
     for mode, figures in results.items():
         kills = figures["kills"]
-        assert figures["found_before_the_change"] >= max(5, kills // 50), (mode, figures)  # both outcomes occur
-        assert figures["found_after_the_change"] >= max(5, kills // 50), (mode, figures)
+        assert figures["found_before_the_change"] >= max(3, kills // 100), (mode, figures)  # both outcomes occur
+        assert figures["found_after_the_change"] >= max(3, kills // 100), (mode, figures)
         assert figures["kills_by_phase"]["journal fold"] >= kills // 50, (mode, figures)
         assert figures["kills_by_phase"]["backup + rotation"] >= kills // 50, (mode, figures)
         assert figures["kills_by_phase"]["journal append"] >= kills // 100, (mode, figures)

@@ -481,16 +481,17 @@ def synthetic_frame(n: int, seed: int = 7) -> pd.DataFrame:
 
 
 @pytest.mark.slow
-def test_dashboard_of_a_year_out_of_100k_rows_is_fast():
-    import time
-
+def test_dashboard_of_a_year_out_of_100k_rows_matches_a_direct_sum():
+    # Speed is measured by the benchmarks (issue 8), not asserted here; this checks the vectorised
+    # path on a large frame against a plain pandas computation.
     frame = synthetic_frame(100_000)
     period = Period(dt.date(2025, 12, 1), dt.date(2026, 11, 30))
-    timings = []
-    for _ in range(5):
-        started = time.perf_counter()
-        board = dashboard(frame, period, "EUR")
-        timings.append(time.perf_counter() - started)
-    assert board.comparison.current.count > 9000
-    # The target (issue 8) is 50 ms on the reference machine; a loop over rows would take seconds.
-    assert sorted(timings)[2] < 0.25, timings
+    board = dashboard(frame, period, "EUR")
+    inside = frame[
+        (frame["date"] >= pd.Timestamp(period.start))
+        & (frame["date"] <= pd.Timestamp(period.end))
+        & (frame["currency"] == "EUR")
+    ]
+    assert board.comparison.current.count == len(inside) > 9000
+    assert board.comparison.current.income == int(inside.loc[inside["type"] == "income", "amount_minor"].sum())
+    assert board.comparison.current.expenses == int(inside.loc[inside["type"] == "expense", "amount_minor"].sum())

@@ -352,8 +352,7 @@ class Ledger:
             self._maintain()
         except StorageError as exc:  # the change is saved: a failed fold or backup must not report it as lost
             log.warning("the change was saved, but folding the journal or writing a backup failed: %s", exc)
-        for result in self._after_save(entry):
-            del result
+        self._after_save(entry)
         return self._seq
 
     def _after_save(self, entry: JsonDict) -> list[object]:

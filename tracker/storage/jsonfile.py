@@ -177,8 +177,7 @@ class JsonBackend:
             raise StorageError(f"cannot read {self.journal_path}: {describe_oserror(exc)}") from None
         end = raw.rfind(b"\n") + 1  # bytes after the last newline: a write that never completed
         entries = []
-        start_line = raw.count(b"\n", 0, 0)
-        for number, line in enumerate(raw[:end].splitlines(), start=start_line + 1):
+        for number, line in enumerate(raw[:end].splitlines(), start=1):
             if not line.strip():
                 continue
             try:

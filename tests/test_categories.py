@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,3 +175,39 @@ def test_colors_are_stored_under_the_category_spelling_and_can_be_removed(filled
         set_category_color(filled, "food", None)
     filled.undo()
     assert "food" in category_colors(filled)
+
+
+def test_rename_and_merge_carry_the_import_rules_in_the_same_undoable_commit(filled: Ledger) -> None:
+    from tracker.importers import RULES_KEY
+    from tracker.importers.rules import Rule, dump_rules, load_rules
+
+    rules = [Rule("tesco", "FOOD"), Rule("^uber", "Travel", regex=True), Rule("cinema", "Fun")]
+    filled.set_meta(RULES_KEY, dump_rules(rules), label="add rules")
+    before = state(filled), filled.meta(RULES_KEY)
+    change = rename_category(filled, "food", "Groceries")
+    assert change.rules == 1
+    fresh = Ledger(filled.location)
+    assert [(r.pattern, r.category, r.regex) for r in load_rules(fresh.meta(RULES_KEY))] == [
+        ("tesco", "Groceries", False),
+        ("^uber", "Travel", True),
+        ("cinema", "Fun", False),
+    ]
+    assert fresh.undo() == change.label
+    assert (state(fresh), fresh.meta(RULES_KEY)) == before
+
+    # a category only a rule names can be renamed, and a merge moves rules too
+    assert rename_category(fresh, "travel", "Transport").rules == 1
+    merged = merge_categories(fresh, ["Transport", "Fun"], "Leisure")
+    assert merged.rules == 2
+    assert [r.category for r in load_rules(Ledger(filled.location).meta(RULES_KEY))] == ["FOOD", "Leisure", "Leisure"]
+
+
+def test_cli_rename_reports_the_rules_it_moved(cli: Callable[..., Any], data_dir: Path) -> None:
+    from tracker.importers import RULES_KEY
+
+    assert cli("add", "expense", "5", "--category", "Coffee").returncode == 0
+    Ledger(data_dir).set_meta(RULES_KEY, [{"pattern": "starbucks", "category": "coffee", "regex": False}], "rule")
+    done = cli("category", "rename", "Coffee", "Cafes")
+    assert done.returncode == 0, done.stderr
+    assert "1 import rule" in done.stdout
+    assert Ledger(data_dir).meta(RULES_KEY) == [{"pattern": "starbucks", "category": "Cafes", "regex": False}]

@@ -1,7 +1,7 @@
 """Category and tag management: rename and merge across the whole ledger, and a colour per category.
 
 Every operation is ONE ledger commit (transactions and the meta values that name the category, i.e.
-budgets, recurring templates and colours, together), so one ``ledger.undo()`` reverts it entirely.
+budgets, recurring templates, import rules and colours, together), so one ``ledger.undo()`` reverts it entirely.
 Names match case-insensitively: renaming ``food`` renames ``Food`` and ``FOOD`` too.
 
 Rename vs merge: ``rename`` gives a category (or tag) a new name that is not in use yet (changing only
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from tracker.ledger import Ledger
 
 COLORS_KEY = "category_colors"
+RULES_KEY = "rules"
+"""The import rules' meta key (``tracker.importers.RULES_KEY``; not imported from there, which would pull in the importers)."""
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 
 
@@ -37,6 +39,7 @@ class Change:
     budgets: int = 0
     templates: int = 0
     colors: int = 0
+    rules: int = 0
     revision: int = 0
     label: str = ""
 
@@ -112,7 +115,7 @@ def preferred_spellings(frame: pd.DataFrame) -> dict[str, str]:
 
 
 def _category_names(ledger: Ledger) -> dict[str, str]:
-    """casefold -> spelling of every category named anywhere (transactions, budgets, templates, colours).
+    """casefold -> spelling of every category named anywhere (transactions, budgets, templates, import rules, colours).
 
     For a category the transactions spell in several ways, the most used spelling wins (on a tie, the most recent).
     """
@@ -120,6 +123,7 @@ def _category_names(ledger: Ledger) -> dict[str, str]:
     for source in (
         [b.get("category", "") for b in ledger.meta("budgets") or []],
         [r.get("category", "") for r in ledger.meta("recurring") or []],
+        [r.get("category", "") for r in ledger.meta(RULES_KEY) or [] if isinstance(r, dict)],
         list(ledger.meta(COLORS_KEY) or {}),
     ):
         for name in source:
@@ -132,7 +136,7 @@ def _category_names(ledger: Ledger) -> dict[str, str]:
 def _carry_meta(
     ledger: Ledger, sources: Sequence[str], target: str, *, keep_target_budgets: bool
 ) -> tuple[dict[str, Any], Change]:
-    """The meta values (budgets, recurring, colours) with ``sources`` renamed to ``target``."""
+    """The meta values (budgets, recurring, import rules, colours) with ``sources`` renamed to ``target``."""
     tkey = target.casefold()
     keys = _keys(sources) | {tkey}  # other spellings of the target are normalised too
     meta: dict[str, Any] = {}
@@ -163,6 +167,18 @@ def _carry_meta(
             new_templates.append(r)
         if moved_templates:
             meta["recurring"] = new_templates
+    rules = ledger.meta(RULES_KEY) or []
+    moved_rules = 0
+    if isinstance(rules, list) and rules:
+        new_rules = []
+        for rule in rules:
+            name = rule.get("category") if isinstance(rule, dict) else None
+            if isinstance(name, str) and name.casefold() in keys and name != target:
+                rule = {**rule, "category": target}
+                moved_rules += 1
+            new_rules.append(rule)
+        if moved_rules:
+            meta[RULES_KEY] = new_rules
     colors: dict[str, str] = dict(ledger.meta(COLORS_KEY) or {})
     moved_colors = 0
     if colors:
@@ -175,7 +191,7 @@ def _carry_meta(
         if new_colors != colors:
             moved_colors = 1
             meta[COLORS_KEY] = new_colors or None
-    return meta, Change(0, moved_budgets, moved_templates, moved_colors)
+    return meta, Change(0, moved_budgets, moved_templates, moved_colors, moved_rules)
 
 
 def rename_category(ledger: Ledger, old: str, new: str) -> Change:
@@ -186,7 +202,9 @@ def rename_category(ledger: Ledger, old: str, new: str) -> Change:
         ledger.refresh()
         names = _category_names(ledger)
         if old_name.casefold() not in names:
-            raise NotFoundError("category", old_name, "is not used by any transaction, budget or recurring template")
+            raise NotFoundError(
+                "category", old_name, "is not used by any transaction, budget, recurring template or import rule"
+            )
         if new_name.casefold() in names and new_name.casefold() != old_name.casefold():
             raise ValidationError(
                 "category",
@@ -213,7 +231,9 @@ def merge_categories(ledger: Ledger, sources: Sequence[str], target: str) -> Cha
         names = _category_names(ledger)
         missing = [s for s in source_names if s.casefold() not in names]
         if missing:
-            raise NotFoundError("category", missing[0], "is not used by any transaction, budget or recurring template")
+            raise NotFoundError(
+                "category", missing[0], "is not used by any transaction, budget, recurring template or import rule"
+            )
         existing = names.get(target_name.casefold())
         # Merging into an existing category keeps its spelling unless only the case differs from a source.
         final = existing if existing and target_name.casefold() not in _keys(source_names) else target_name

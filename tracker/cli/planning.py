@@ -371,6 +371,8 @@ def _report(change: object) -> None:
         extra.append(_plural(change.budgets, "budget setting"))
     if change.templates:
         extra.append(_plural(change.templates, "recurring template"))
+    if change.rules:
+        extra.append(_plural(change.rules, "import rule"))
     if change.colors:
         extra.append("the colour")
     tail = f" (also {', '.join(extra)})" if extra else ""

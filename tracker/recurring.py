@@ -80,6 +80,8 @@ class Template:
     tags: tuple[str, ...] = ()
     note: str = ""
     next_index: int = 0
+    posted_until: dt.date | None = None
+    """The last occurrence posted under an earlier schedule (set when an edit changes the schedule)."""
 
     @property
     def interval_text(self) -> str:
@@ -126,8 +128,8 @@ class Template:
 
     @property
     def last_posted(self) -> dt.date | None:
-        """The date of the last posted occurrence, or ``None``."""
-        return self.occurrence(self.next_index - 1) if self.next_index > 0 else None
+        """The date of the last posted occurrence (also under an earlier schedule), or ``None``."""
+        return self.occurrence(self.next_index - 1) if self.next_index > 0 else self.posted_until
 
     def transaction_id(self, day: dt.date) -> str:
         """The deterministic id of the occurrence on ``day``."""
@@ -161,6 +163,7 @@ class Template:
             "start": self.start.isoformat(),
             "end": self.end.isoformat() if self.end else None,
             "next_index": self.next_index,
+            "posted_until": self.posted_until.isoformat() if self.posted_until else None,
         }
 
     def to_json(self, today: dt.date | None = None) -> dict[str, Any]:
@@ -316,6 +319,7 @@ def template_from_meta(data: Mapping[str, Any]) -> Template:
             tags=clean_tags(data.get("tags", [])),
             note=clean_note(data.get("note", "")),
             next_index=index,
+            posted_until=clean_date(data["posted_until"]) if data.get("posted_until") else None,
         )
     except KeyError as exc:
         raise ValidationError("recurring", exc.args[0], "is missing from a stored template") from None
@@ -446,6 +450,81 @@ def delete_template(ledger: Ledger, ident: str) -> Template:
             META_KEY, templates_to_meta(kept) or None, f"recurring: delete {gone.category} every {gone.interval_text}"
         )
     return gone
+
+
+EDITABLE = frozenset({"type", "amount", "currency", "category", "tags", "note", "every", "start", "end"})
+"""The fields :func:`update_template` changes; ``every`` and ``start`` make a new schedule."""
+
+
+def edit_template(template: Template, changes: Mapping[str, Any], today: dt.date | None = None) -> Template:
+    """Pure: ``template`` with ``changes`` applied to its FUTURE occurrences, validated like a new template.
+
+    What was posted stays as it is (those are ordinary transactions now). Changing the amount, category,
+    tags, note, type, currency or end keeps the schedule and its posting state. Changing ``every`` or
+    ``start`` makes a new schedule from ``start`` (default: the next occurrence that is not posted yet),
+    which must come after the last posted occurrence, so nothing is posted twice or back-dated.
+    ``end`` of ``None`` or ``""`` removes the end.
+    """
+    unknown = sorted(set(changes) - EDITABLE)
+    if unknown:
+        raise ValidationError("field", unknown[0], f"cannot be edited; choose from {', '.join(sorted(EDITABLE))}")
+    today = today or dt.date.today()
+    reschedule = "every" in changes or "start" in changes
+    fields: dict[str, Any] = {
+        "type": template.type,
+        "amount": format_plain(template.amount_minor, template.currency),
+        "currency": template.currency,
+        "category": template.category,
+        "tags": template.tags,
+        "note": template.note,
+        "every": template.every,
+        "unit": template.unit,
+        "start": template.start,
+        "end": template.end,
+    }
+    fields.update(changes)  # an amount kept while the currency changes is checked against the new currency
+    if reschedule and "start" not in changes:
+        upcoming = next(iter(template.occurrences(template.next_index)), None)
+        last = template.last_posted
+        fields["start"] = upcoming[1] if upcoming else max(today, last + dt.timedelta(days=1) if last else today)
+    edited = make_template(
+        **fields,
+        id=template.id,
+        # an unchanged schedule keeps its state: its past occurrences are not a new backlog
+        today=today if reschedule else clean_date(fields["start"]),
+    )
+    if not reschedule:
+        return dataclasses.replace(edited, next_index=template.next_index)
+    last = template.last_posted
+    if last is not None and edited.start <= last:
+        raise ValidationError(
+            "start",
+            edited.start.isoformat(),
+            f"must be after the last posted occurrence {last.isoformat()} (posted transactions are not moved)",
+        )
+    return dataclasses.replace(edited, posted_until=last)
+
+
+def update_template(ledger: Ledger, ident: str, **changes: Any) -> tuple[Template, Template]:
+    """Edit a template's future occurrences (see :func:`edit_template`); one undoable commit.
+
+    Returns ``(before, after)``. Due occurrences of the new schedule are posted by :func:`post_due`.
+    """
+    if not changes:
+        raise ValidationError("edit", ident, "needs at least one field to change (for example the amount)")
+    with ledger.locked():
+        ledger.refresh()
+        templates = load_templates(ledger)
+        before = find_template(templates, ident)
+        after = edit_template(before, changes)
+        if after == before:
+            return before, after
+        ledger.set_meta(
+            META_KEY,
+            templates_to_meta(after if t.id == before.id else t for t in templates),
+            f"recurring: edit {after.category} every {after.interval_text}",
+        )
+    return before, after
 
 
 def upcoming_all(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from typing import Any
 
 from tracker.cli.common import add_format_argument, open_ledger, print_json, print_table
 from tracker.errors import TrackerError
@@ -171,6 +172,26 @@ def _register_recurring(sub: Subparsers) -> None:
     add_format_argument(r)
     r.set_defaults(func=run_recurring_list)
 
+    r = rsub.add_parser(
+        "edit", help="change a template's future occurrences (what it posted stays); posts what is then due"
+    )
+    r.add_argument("id", help="template id (or a unique prefix of 4+ characters)")
+    r.add_argument("--type", choices=("income", "expense"))
+    r.add_argument("--amount")
+    r.add_argument("--category")
+    r.add_argument("--currency")
+    r.add_argument("--every", metavar="INTERVAL", help="a new schedule: 'month', '2 weeks', ...")
+    r.add_argument("--start", metavar="DATE", help="a new schedule from DATE (after the last posted occurrence)")
+    ends = r.add_mutually_exclusive_group()
+    ends.add_argument("--end", metavar="DATE", help="last possible occurrence, YYYY-MM-DD")
+    ends.add_argument("--no-end", action="store_true", help="repeat without an end")
+    tags = r.add_mutually_exclusive_group()
+    tags.add_argument("--tag", dest="tags", action="append", metavar="T", help="replace the tags (repeatable)")
+    tags.add_argument("--no-tags", action="store_true", help="remove all tags")
+    r.add_argument("--note")
+    r.add_argument("--no-post", action="store_true", help="do not post the occurrences due after the change")
+    r.set_defaults(func=run_recurring_edit)
+
     r = rsub.add_parser("delete", help="delete a template (the transactions it posted stay)")
     r.add_argument("id", help="template id (or a unique prefix of 4+ characters)")
     r.set_defaults(func=run_recurring_delete)
@@ -251,6 +272,38 @@ def run_recurring_list(args: argparse.Namespace) -> int:
     print_table(
         rows, ["id", "type", "amount", "cur", "category", "every", "start", "end", "next", "posted"], right=(2, 9)
     )
+    return 0
+
+
+def run_recurring_edit(args: argparse.Namespace) -> int:
+    from tracker.recurring import post_due, update_template
+
+    changes: dict[str, Any] = {
+        name: getattr(args, name)
+        for name in ("type", "amount", "category", "currency", "every", "start", "end", "note")
+        if getattr(args, name) is not None
+    }
+    if args.no_end:
+        changes["end"] = None
+    if args.no_tags:
+        changes["tags"] = []
+    elif args.tags is not None:
+        changes["tags"] = args.tags
+    ledger = open_ledger(args)
+    before, after = update_template(ledger, args.id, **changes)
+    if after == before:
+        print(f"recurring {after.id} unchanged")
+        return 0
+    nxt = after.to_json()["next"]
+    print(
+        f"edited recurring {after.id}: {format_plain(after.amount_minor, after.currency)} {after.currency} "
+        f"{after.category} every {after.interval_text}, next {nxt or 'none (finished)'}; "
+        "posted transactions stay as they are"
+    )
+    if not args.no_post:
+        posted = post_due(ledger)
+        if posted:
+            print(f"posted {_plural(posted, 'due transaction')}")
     return 0
 
 

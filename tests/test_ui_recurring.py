@@ -134,3 +134,50 @@ def test_post_due_now(ledger: Ledger) -> None:
     assert len(Ledger(ledger.location)) == 3
     at.button(key="rec_post_now").click().run()
     assert len(Ledger(ledger.location)) == 3
+
+
+def test_edit_a_template_changes_its_future_occurrences(ledger: Ledger) -> None:
+    t = add_template(
+        ledger,
+        make_template(
+            type="expense", amount="9.99", category="Music", currency="USD", start=TODAY - dt.timedelta(days=3)
+        ),
+    )
+    at = open_page()
+    assert at.text_input(key=f"rec_edit_amount_{t.id}").value == "9.99"
+    at.text_input(key=f"rec_edit_amount_{t.id}").input("11.99")
+    at.multiselect(key=f"rec_edit_tags_{t.id}").set_value(["subscriptions"])
+    at.text_input(key=f"rec_edit_note_{t.id}").input("family plan")
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert not at.exception
+    assert not at.error
+    led = Ledger(ledger.location)
+    (edited,) = load_templates(led)
+    assert (edited.amount_minor, edited.tags, edited.note, edited.next_index) == (
+        1199,
+        ("subscriptions",),
+        "family plan",
+        1,
+    )
+    (posted,) = led.transactions()
+    assert posted.amount_minor == 999  # what was posted stays
+    assert any("Saved: Music every month" in plain(s.value) for s in at.success)
+    assert any("Expense of **$11.99** every month" in plain(m.value) for m in at.markdown)
+
+
+def test_an_invalid_edit_shows_the_message_and_changes_nothing(ledger: Ledger) -> None:
+    t = add_template(ledger, make_template(type="expense", amount="50", category="Gym", currency="USD", start=TODAY))
+    at = open_page()
+    files = {p.name: p.read_bytes() for p in ledger.location.iterdir() if p.is_file()}  # after the start-up posting
+    at.text_input(key=f"rec_edit_amount_{t.id}").input("fifty")
+    at.number_input(key=f"rec_edit_every_{t.id}").set_value(2)
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert not at.exception
+    assert any(e.value.startswith("amount:") for e in at.error)
+    assert {p.name: p.read_bytes() for p in ledger.location.iterdir() if p.is_file()} == files
+    at.text_input(key=f"rec_edit_amount_{t.id}").input("50")
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert not at.error
+    (edited,) = load_templates(Ledger(ledger.location))
+    assert (edited.every, edited.unit) == (2, "month")
+    assert edited.start == t.occurrence(1)  # the new interval starts at the next occurrence

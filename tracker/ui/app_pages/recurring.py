@@ -1,4 +1,4 @@
-"""Recurring: what is coming up, the recurring transactions with their next dates, and a form to add one.
+"""Recurring: what is coming up, the recurring transactions with their next dates (each editable), and a form to add one.
 
 Due occurrences are posted when the app starts (and with the "Post due now" button), each exactly once.
 """
@@ -13,6 +13,7 @@ import streamlit as st
 from tracker import recurring
 from tracker.errors import TrackerError
 from tracker.ledger import Ledger
+from tracker.money import format_plain
 from tracker.recurring import UNITS, Template
 from tracker.ui import state
 from tracker.ui.widgets_quickentry import md
@@ -68,8 +69,74 @@ def _delete(template_id: str) -> None:
     state.flash(f"Deleted the recurring {gone.category} (every {gone.interval_text}); the transactions it posted stay.")
 
 
+def _edit(template_id: str) -> None:
+    """Form callback: apply the edit form of one template (its future occurrences)."""
+    ss = st.session_state
+    before = next((t for t in recurring.load_templates(state.ledger()) if t.id == template_id), None)
+    if before is None:
+        state.flash("That recurring transaction no longer exists.", "error")
+        return
+    changes: dict[str, object] = {
+        "amount": (ss.get(f"rec_edit_amount_{template_id}") or "").strip(),
+        "category": ss.get(f"rec_edit_category_{template_id}") or "",
+        "tags": list(ss.get(f"rec_edit_tags_{template_id}") or ()),
+        "note": ss.get(f"rec_edit_note_{template_id}", ""),
+        "end": ss.get(f"rec_edit_end_{template_id}"),
+    }
+    every = int(ss.get(f"rec_edit_every_{template_id}") or before.every)
+    unit = ss.get(f"rec_edit_unit_{template_id}") or before.unit
+    if (every, unit) != (before.every, before.unit):
+        changes["every"] = f"{every} {unit}"
+    try:
+        _, after = recurring.update_template(state.ledger(), template_id, **changes)
+        posted = recurring.post_due(state.ledger())
+    except TrackerError as exc:
+        ss[f"rec_edit_error_{template_id}"] = str(exc)
+        return
+    ss.pop(f"rec_edit_error_{template_id}", None)
+    extra = f" {posted} occurrence{'s were' if posted != 1 else ' was'} due and posted." if posted else ""
+    state.flash(f"Saved: {after.category} every {after.interval_text}, from the next occurrence on.{extra}")
+
+
+def edit_form(led: Ledger, t: Template) -> None:
+    """Edit one template's future occurrences (keys ``rec_edit_<field>_<id>``); what it posted stays."""
+    error = st.session_state.get(f"rec_edit_error_{t.id}")
+    with st.expander("Edit", expanded=bool(error)), st.form(f"rec_edit_form_{t.id}", border=False):
+        a, b = st.columns(2)
+        a.text_input(
+            f"Amount ({t.currency})", value=format_plain(t.amount_minor, t.currency), key=f"rec_edit_amount_{t.id}"
+        )
+        names = led.categories()
+        b.selectbox(
+            "Category",
+            names if t.category in names else [t.category, *names],
+            index=(names if t.category in names else [t.category, *names]).index(t.category),
+            accept_new_options=True,
+            key=f"rec_edit_category_{t.id}",
+        )
+        a, b, c = st.columns(3)
+        a.number_input(
+            "Every", min_value=1, max_value=recurring.MAX_EVERY, value=t.every, step=1, key=f"rec_edit_every_{t.id}"
+        )
+        b.selectbox(
+            "Unit", UNITS, index=UNITS.index(t.unit), key=f"rec_edit_unit_{t.id}", format_func=lambda u: f"{u}(s)"
+        )
+        c.date_input("Last date (empty: no end)", value=t.end, key=f"rec_edit_end_{t.id}", format="YYYY-MM-DD")
+        a, b = st.columns(2)
+        tag_options = sorted({*led.tags(), *t.tags}, key=str.casefold)
+        a.multiselect("Tags", tag_options, default=list(t.tags), accept_new_options=True, key=f"rec_edit_tags_{t.id}")
+        b.text_input("Note", value=t.note, key=f"rec_edit_note_{t.id}")
+        st.caption(
+            "Changes apply to the occurrences still to come; the transactions already posted stay as they are. "
+            "A new interval starts at the next occurrence."
+        )
+        st.form_submit_button("Save changes", on_click=_edit, args=(t.id,))
+    if error:
+        st.error(error, icon=":material/error:")
+
+
 def template_list(led: Ledger, templates: list[Template], today: dt.date) -> None:
-    """Each template with its schedule, progress and a Delete button (keys ``rec_delete_<id>``)."""
+    """Each template with its schedule, progress, an Edit form and a Delete button (keys ``rec_delete_<id>``)."""
     st.subheader("Recurring transactions")
     if not templates:
         st.info("No recurring transactions yet. Add rent, salary or subscriptions below and they post themselves.")
@@ -83,6 +150,7 @@ def template_list(led: Ledger, templates: list[Template], today: dt.date) -> Non
             text.markdown(describe(led, t))
             text.caption(f"{when} · {status} · {t.next_index} posted · id {t.id}")
             button.button("Delete", key=f"rec_delete_{t.id}", on_click=_delete, args=(t.id,), width="stretch")
+            edit_form(led, t)
 
 
 def _add() -> None:

@@ -34,7 +34,7 @@ import math
 import random
 from pathlib import Path
 
-from tracker.model import Transaction, make_transaction, records_to_columns
+from tracker.model import Transaction, make_transaction, stored_columns
 from tracker.storage.codec import empty_snapshot
 from tracker.storage.jsonfile import JsonBackend
 
@@ -239,10 +239,10 @@ def generate(n: int, seed: int = DEFAULT_SEED) -> list[Transaction]:
 
 
 def snapshot_of(transactions: list[Transaction], seq: int = 1) -> dict[str, object]:
-    """The columnar snapshot the ledger would write for these transactions (by date, creation, id)."""
+    """The columnar snapshot (current schema) the ledger would write for these transactions (by date, creation, id)."""
     records = sorted((t.to_record() for t in transactions), key=lambda r: (r["date"], r["created_at"], r["id"]))
     snap = empty_snapshot()
-    snap.update(seq=seq, transactions=records_to_columns(records), meta={"settings": {"currency": CURRENCY}})
+    snap.update(seq=seq, transactions=stored_columns(records), meta={"settings": {"currency": CURRENCY}})
     return snap
 
 

@@ -352,7 +352,7 @@ def test_a_corrupt_data_file_is_refused_and_can_be_restored(
         (b"", ["is empty"]),
         (b"\x89PNG\r\n\x1a\n\x00\x00", ["binary"]),
         (b"[]", ["not a JSON object"]),
-        (b'{"format": "expense-tracker-ledger", "schema_version": 2, "seq": 9}', ["newer version"]),
+        (b'{"format": "expense-tracker-ledger", "schema_version": 99, "seq": 9}', ["newer version"]),
     ],
 )
 def test_unreadable_files_are_refused_untouched(

@@ -51,7 +51,7 @@ import traceback
 
 import tracker.ledger as ledger_module
 from tracker.ledger import Ledger
-from tracker.model import RECORD_FIELDS, make_transaction
+from tracker.model import make_transaction, record_at
 from tracker.storage.codec import upgrade_snapshot
 
 ledger_module.COMPACT_AFTER_ENTRIES = int(os.environ["CRASH_COMPACT_AFTER"])
@@ -135,7 +135,7 @@ def writer(data_dir, side, seed):
             name = found[0].name
             snap, _ = upgrade_snapshot(ledger.backend.read_backup(name), name)
             cols = snap["transactions"]
-            records = [dict(zip(RECORD_FIELDS, row)) for row in zip(*(cols[f] for f in RECORD_FIELDS))]
+            records = [record_at(cols, i) for i in range(len(cols["id"]))]
             counter = snap.get("meta", {}).get("counter")
             log(fd, "I", {"op": "restore", "key": key, "name": name, "records": records, "counter": counter})
             ledger.restore_backup(name)

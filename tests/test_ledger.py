@@ -407,3 +407,30 @@ def test_undo_after_any_sequence_restores_each_previous_state(ops: list[tuple[An
             assert full_state(ledger) == expected
             assert full_state(Ledger(folder)) == expected
         assert ledger.undo() is None
+
+
+@pytest.mark.parametrize("kept", [0, 1, 2])
+def test_a_fold_after_changing_all_or_all_but_some_stored_rows_keeps_exactly_the_state(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, kept: int
+) -> None:
+    """Folding when none, one or two rows of the stored snapshot are left unchanged (an edge of the column picking)."""
+    led = Ledger(data_dir)
+    stored = [led.add_expense(str(n), category="Food", date=f"2026-01-0{n}") for n in range(1, 5)]
+    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 1)
+    led.update(stored[0].id, note="folded")  # the 4 rows are now in the snapshot file
+    assert (data_dir / "ledger.journal").read_bytes() == b""
+    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 1000)
+    for tx in stored[kept:]:
+        if tx.amount_minor % 200:
+            led.delete(tx.id)
+        else:
+            led.update(tx.id, amount="99")
+    led.add_income("5", category="Gift", date="2026-01-02")
+    expected = sorted((t.id, t.amount_minor, t.note) for t in led.transactions())
+    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 1)
+    led.add_expense("7", category="Food", date="2025-12-31")  # this commit folds
+    assert (data_dir / "ledger.journal").read_bytes() == b""
+    expected.append(next((t.id, t.amount_minor, t.note) for t in led.transactions() if t.amount_minor == 700))
+    fresh = Ledger(data_dir)
+    assert sorted((t.id, t.amount_minor, t.note) for t in fresh.transactions()) == sorted(expected)
+    assert list(fresh.frame()["date"]) == sorted(fresh.frame()["date"])

@@ -8,6 +8,7 @@ changed (byte for byte), and the way back (the backups) is offered.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import stat
@@ -22,9 +23,9 @@ from memory_backend import MemoryBackend, plugin_manager, store_for
 import tracker.ledger as ledger_module
 from tracker.errors import CorruptDataError, NotFoundError
 from tracker.ledger import KEEP_BACKUPS, Ledger, restore_backup
-from tracker.model import COLUMNS, Transaction
+from tracker.model import COLUMNS, Transaction, iso_utc
 from tracker.storage import JsonBackend, StorageBackend
-from tracker.storage.codec import SCHEMA_VERSION
+from tracker.storage.codec import JOURNAL_VERSION, SCHEMA_VERSION
 from tracker.storage.fsutil import TMP_MARK, atomic_write
 
 MakeTx = Callable[..., Transaction]
@@ -556,14 +557,20 @@ def test_the_json_files_are_readable_json(data_dir: Path) -> None:
     tx = ledger.add("expense", "12.50", category="Café", currency="EUR")
     lines = (data_dir / "ledger.journal").read_bytes().splitlines()
     entry = json.loads(lines[0])
-    assert entry["schema_version"] == SCHEMA_VERSION
+    assert entry["schema_version"] == JOURNAL_VERSION
     assert entry["seq"] == 1
     assert entry["ops"][0]["tx"]["amount_minor"] == 1250
+    assert entry["ops"][0]["tx"]["created_at"] == iso_utc(tx.created_at)  # the journal keeps the record form
     assert "Café".encode() in lines[0]  # UTF-8, not \u escapes
     ledger._fold()
-    snapshot = json.loads((data_dir / "ledger.json").read_bytes())
+    raw = (data_dir / "ledger.json").read_bytes()
+    assert raw.isascii()  # the snapshot is ASCII-only: json parses that faster
+    assert b"Caf\\u00e9" in raw
+    snapshot = json.loads(raw)
     assert snapshot["format"] == "expense-tracker-ledger"
+    assert snapshot["schema_version"] == SCHEMA_VERSION == 2
     assert snapshot["transactions"]["id"] == [tx.id]
+    assert snapshot["transactions"]["category"] == ["Café"]
 
 
 def test_stray_temporary_files_are_removed_on_the_next_start(data_dir: Path) -> None:
@@ -621,3 +628,97 @@ def _forget_memory_stores() -> Iterator[None]:
 
     yield
     STORES.clear()
+
+
+# -- the stale-cursor race: a new snapshot that looks like the old one --------------------------------------------
+
+
+@pytest.mark.parametrize("entries_after_fold", [0, 1, 2, 3])
+def test_a_reader_is_not_misled_by_a_new_snapshot_with_the_old_inode_mtime_and_size(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, entries_after_fold: int
+) -> None:
+    """Two folds in one mtime tick, the new snapshot on the old inode with the old size: the reader must notice.
+
+    The situation is forced: the old snapshot's inode is kept alive by a hard link, the new snapshot's
+    bytes are written into it (padded with JSON whitespace to the old size), it is renamed back and its
+    mtime set to the old one. Every entry has the same length, so with 2 entries after the fold the new
+    journal is exactly as long as the reader's offset into the old one (without the generation token it
+    would see nothing new: silently stale), and with 3 its offset falls on an entry boundary (it would
+    read seq 19 after seq 14: a false "missing changes" error).
+    """
+    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 4)
+    writer = Ledger(data_dir)
+
+    def add(amount: int) -> None:  # every journal line the same length
+        writer.add("expense", str(amount), category="Journal", note="x" * 40)
+
+    for i in range(1, 13):  # the 12th commit folds (seq 10 on: every seq has two digits)
+        add((i - 1) % 9 + 1)
+    snapshot = data_dir / "ledger.json"
+    with open(snapshot, "ab") as fh:
+        fh.write(b" " * 65536)  # room, so that the next snapshot can be given exactly this size
+    add(4)
+    add(5)
+    reader = Ledger(data_dir)
+    assert reader.revision == 14
+    offset = (data_dir / "ledger.journal").stat().st_size
+    old = os.stat(snapshot)
+    keep = data_dir / "old-inode"
+    os.link(snapshot, keep)
+    for i in range(15, 17 + entries_after_fold):  # the 16th folds, the rest go to the new journal
+        add((i - 1) % 9 + 1)
+    assert (data_dir / "ledger.journal").stat().st_size == offset * entries_after_fold // 2
+    new = snapshot.read_bytes()
+    assert len(new) <= old.st_size
+    keep.write_bytes(new + b" " * (old.st_size - len(new)))  # same inode, new content
+    os.replace(keep, snapshot)
+    os.utime(snapshot, ns=(old.st_atime_ns, old.st_mtime_ns))
+    now = os.stat(snapshot)
+    assert (now.st_ino, now.st_mtime_ns, now.st_size) == (old.st_ino, old.st_mtime_ns, old.st_size)
+    assert reader.refresh()
+    truth = Ledger(data_dir)
+    assert reader.revision == truth.revision == 16 + entries_after_fold
+    assert {t.id: t for t in reader.transactions()} == {t.id: t for t in truth.transactions()}
+    pd.testing.assert_frame_equal(reader.frame(), truth.frame())
+
+
+def test_a_journal_left_behind_by_an_interrupted_fold_is_read_again_until_replaced(data_dir: Path) -> None:
+    """A fold cut between its two renames leaves the new snapshot beside the old journal: a reader that
+    reads them then must not keep an offset into that journal, which the next fold replaces."""
+    writer = Ledger(data_dir)
+    for i in range(3):
+        writer.add("expense", f"{i + 1}", category="A")
+    journal = data_dir / "ledger.journal"
+    old_journal = journal.read_bytes()
+    writer._fold()
+    journal.write_bytes(old_journal)  # as if killed before the journal was emptied
+    reader = Ledger(data_dir)
+    assert reader.revision == 3
+    assert reader._cursor.offset is None  # type: ignore[attr-defined]
+    other = Ledger(data_dir)
+    other.add("expense", "4", category="B")  # appended to the journal left behind
+    assert reader.refresh()
+    assert reader.revision == 4
+    other._fold()
+    other.add("expense", "5", category="C")
+    other.add("expense", "6", category="C")
+    assert reader.refresh()
+    assert reader.revision == 6
+    assert {t.id for t in reader.transactions()} == {t.id for t in Ledger(data_dir).transactions()}
+    assert reader._cursor.offset == journal.stat().st_size  # type: ignore[attr-defined]
+
+
+def test_a_fold_copies_the_new_snapshot_file_as_its_backup(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 3)
+    monkeypatch.setattr(ledger_module, "BACKUP_EVERY", dt.timedelta(0))  # a backup at every commit
+    ledger = Ledger(data_dir)
+    for i in range(3):
+        ledger.add("expense", f"{i + 1}", category="Café")
+    backups = ledger.backups()
+    assert [b.reason for b in backups] == ["fold", "daily", "daily"]
+    assert (data_dir / "backups" / backups[0].name).read_bytes() == (data_dir / "ledger.json").read_bytes()
+    ledger.add("expense", "9", category="Later")
+    info = ledger.create_backup()  # with a journal: the state, encoded
+    restored = json.loads((data_dir / "backups" / info.name).read_bytes())
+    assert restored["seq"] == 4
+    assert restored["transactions"]["category"][-1] == "Later"

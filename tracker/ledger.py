@@ -4,6 +4,9 @@ Every change is one *commit*: an entry of operations appended durably to the bac
 under an inter-process lock, after picking up what other processes committed. Now and then the
 journal is folded into a fresh snapshot (and a backup is written), so a load reads one columnar
 snapshot plus a short journal.
+
+In memory the ledger keeps the snapshot's columns as read (schema 2 encoding, see
+:mod:`tracker.storage.codec`) plus an *overlay* of the records the journal changed since.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import operator
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -30,17 +34,20 @@ from tracker.model import (
     apply_changes,
     empty_frame,
     frame_from_columns,
+    frame_from_stored,
     from_record,
     iso_utc,
     make_transaction,
     new_id,
+    record_at,
     records_to_columns,
+    stored_columns,
     utcnow,
 )
 from tracker.money import NUMBER_FORMATS, normalize_currency
 from tracker.plugins import make_backend, make_plugin_manager
 from tracker.storage.base import BackupInfo, JsonDict, StorageBackend
-from tracker.storage.codec import SCHEMA_VERSION, check_entry, check_snapshot, empty_snapshot, upgrade_snapshot
+from tracker.storage.codec import JOURNAL_VERSION, check_entry, check_snapshot, empty_snapshot, upgrade_snapshot
 from tracker.storage.paths import resolve_data_dir
 
 log = logging.getLogger(__name__)
@@ -220,13 +227,13 @@ class Ledger:
         i = self._pos.get(tx_id)
         if i is None:
             return None
-        return {name: self._cols[name][i] for name in RECORD_FIELDS}
+        return record_at(self._cols, i)
 
     def _records(self) -> Iterator[JsonDict]:
         ids = self._cols["id"]
         for i, tx_id in enumerate(ids):
             if tx_id not in self._overlay:
-                yield {name: self._cols[name][i] for name in RECORD_FIELDS}
+                yield record_at(self._cols, i)
         for rec in self._overlay.values():
             if rec is not None:
                 yield rec
@@ -241,7 +248,7 @@ class Ledger:
                 return self._frame[1]
             if self._base_frame is None:
                 try:
-                    base = frame_from_columns(self._cols)
+                    base = frame_from_stored(self._cols)
                 except (ValueError, TypeError, OverflowError) as exc:
                     raise self._damaged(f"{self._source} is damaged: {exc}. It was left untouched") from None
                 self._base_frame = _by_date(base)
@@ -342,7 +349,7 @@ class Ledger:
             return self._write({"ops": ops, "label": label, "undo_of": None})
 
     def _write(self, body: JsonDict) -> int:
-        entry = {"schema_version": SCHEMA_VERSION, "seq": self._seq + 1, "at": iso_utc(utcnow()), **body}
+        entry = {"schema_version": JOURNAL_VERSION, "seq": self._seq + 1, "at": iso_utc(utcnow()), **body}
         if self._pre_migration is not None:
             self._fold(reason="before-migration", backup_of=self._pre_migration)
             entry["seq"] = self._seq + 1
@@ -363,27 +370,82 @@ class Ledger:
             return []
 
     def _snapshot(self) -> JsonDict:
-        records = sorted(self._records(), key=lambda r: (r["date"], r["created_at"], r["id"]))
+        """The current state as a snapshot: rows sorted by date, creation time and id."""
+        cols = self._cols
+        if self._overlay:
+            live = stored_columns(r for r in self._overlay.values() if r is not None)
+            if self._pos is None:
+                self._pos = {v: i for i, v in enumerate(cols["id"])}
+            if any(tx_id in self._pos for tx_id in self._overlay):  # edits or deletions of stored rows
+                kept = [i for i, tx_id in enumerate(cols["id"]) if tx_id not in self._overlay]
+                keep = operator.itemgetter(*kept) if kept else None  # itemgetter() of nothing is an error
+                merged = {name: [*(_picked(keep, cols[name]) if keep else ()), *live[name]] for name in RECORD_FIELDS}
+            else:  # only new rows: the stored columns as they are, plus them
+                merged = {name: [*cols[name], *live[name]] for name in RECORD_FIELDS}
+            ids = np.array(merged["id"], dtype=str)  # no control characters in an id, so no padding clash
+            order = np.lexsort((ids, merged["created_at"], merged["date"]))
+            if not bool((order == np.arange(len(order))).all()):
+                pick = operator.itemgetter(*order.tolist())
+                merged = {name: _picked(pick, values) for name, values in merged.items()}
+            cols = merged
         snap = empty_snapshot()
-        snap.update(seq=self._seq, transactions=records_to_columns(records), meta=self._meta, undo=self._undo)
+        snap.update(seq=self._seq, transactions=cols, meta=self._meta, undo=self._undo)
         return snap
 
+    def _at_snapshot(self) -> bool:
+        """Whether the state is exactly the stored snapshot (nothing in the journal since, nothing migrated)."""
+        return not self._overlay and self._entries_since_snapshot == 0 and self._pre_migration is None
+
+    def _backup(self, reason: str) -> BackupInfo:
+        """Write a backup of the current state: a copy of the snapshot file when that is the state."""
+        copy = getattr(self.backend, "copy_snapshot_to_backup", None)
+        info = copy(reason, KEEP_BACKUPS) if copy is not None and self._at_snapshot() else None
+        if info is None:
+            info = self.backend.write_backup(self._snapshot(), reason, KEEP_BACKUPS)
+        self._last_backup = info.created_at
+        return info
+
     def _fold(self, reason: str | None = None, backup_of: JsonDict | None = None) -> None:
-        """Write the state as a fresh snapshot and empty the journal (under the lock)."""
+        """Write the state as a fresh snapshot and empty the journal (under the lock).
+
+        With ``backup_of`` (a migration) that old snapshot is backed up first, and nothing is changed if
+        that fails; otherwise the backup (``reason``) is a copy of the new snapshot file, made after it.
+        """
         snap = self._snapshot()
-        if reason is not None:
-            self._last_backup = self.backend.write_backup(backup_of or snap, reason, KEEP_BACKUPS).created_at
-        self.backend.compact(snap)
+        if backup_of is not None:
+            copy = getattr(self.backend, "copy_snapshot_to_backup", None)
+            info = copy(reason or "before-migration", KEEP_BACKUPS) if copy is not None else None
+            if info is None:
+                info = self.backend.write_backup(backup_of, reason or "before-migration", KEEP_BACKUPS)
+            self._last_backup = info.created_at
+        cursor = self.backend.compact(snap)
         self._pre_migration = None
-        self._cursor = None
-        self._refresh_locked()
+        if cursor is None:  # a backend that cannot say where it is now: read back what was written
+            self._cursor = None
+            self._refresh_locked()
+        else:
+            self._adopt(snap, cursor)
+        if reason is not None and backup_of is None:
+            self._backup(reason)
+
+    def _adopt(self, snap: JsonDict, cursor: object) -> None:
+        """Take the snapshot just written as the loaded one (same state, nothing to read back or check)."""
+        current = self._frame[1] if self._frame is not None and self._frame[0] == self._seq else None
+        self._cols = snap["transactions"]
+        self._pos = None
+        self._overlay = {}
+        self._entries_since_snapshot = 0
+        self._ops_since_snapshot = 0
+        self._cursor = cursor
+        self._base_frame = None
+        if current is not None and current["id"].tolist() == self._cols["id"]:
+            self._base_frame = current  # the same rows in the same order: no need to build it again
 
     def _maintain(self) -> None:
         if self._entries_since_snapshot >= COMPACT_AFTER_ENTRIES or self._ops_since_snapshot >= COMPACT_AFTER_OPS:
             self._fold(reason="fold" if self._backup_due() else None)
         elif self._backup_due():
-            self.backend.write_backup(self._snapshot(), "daily", KEEP_BACKUPS)
-            self._last_backup = utcnow()
+            self._backup("daily")
 
     def _backup_due(self) -> bool:
         if self._last_backup is None:
@@ -513,9 +575,7 @@ class Ledger:
         """Write a backup of the current state now."""
         with self.locked():
             self._refresh_locked()
-            info = self.backend.write_backup(self._snapshot(), reason, KEEP_BACKUPS)
-            self._last_backup = info.created_at
-            return info
+            return self._backup(reason)
 
     def restore_backup(self, name: str) -> None:
         """Replace the ledger with a backup. The current state is backed up first; if it cannot be
@@ -528,7 +588,7 @@ class Ledger:
             try:
                 self._cursor = None
                 self._refresh_locked()
-                self.backend.write_backup(self._snapshot(), "before-restore", KEEP_BACKUPS)
+                self._backup("before-restore")
                 seq = self._seq
             except CorruptDataError:
                 self.backend.set_aside()
@@ -538,6 +598,12 @@ class Ledger:
             self._cursor = None
             self._refresh_locked()
             self._after_save({"seq": self._seq, "label": f"restore {name}"})  # a restore is a save too (for sync)
+
+
+def _picked(pick: operator.itemgetter[Any], values: list[Any]) -> list[Any]:
+    """``[values[i] for i in the indexes of pick]`` at C speed (an itemgetter of one index returns a value)."""
+    got = pick(values)
+    return list(got) if isinstance(got, tuple) else [got]
 
 
 def _by_date(frame: pd.DataFrame) -> pd.DataFrame:

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.errors import ValidationError
-from tracker.money import Minor, format_plain, normalize_currency, to_decimal_amount, to_minor
+from tracker.money import CURRENCY_EXPONENTS, Minor, format_plain, normalize_currency, to_decimal_amount, to_minor
 
 TxType = Literal["income", "expense"]
 Category = str
@@ -379,14 +379,24 @@ def _string_column(values: Sequence[Any]) -> pd.Series:
 
 
 def _decimal_column(minor: np.ndarray, currencies: Sequence[Any]) -> np.ndarray:
-    """``to_decimal_amount`` of every row, computed once per distinct (amount, currency)."""
+    """``to_decimal_amount`` of every row, computed once per distinct (amount, decimal places).
+
+    Currencies with the same number of decimal places share their ``Decimal`` values (an amount of
+    1250 minor units is ``Decimal("12.50")`` in USD and in EUR), so a ledger in USD, EUR and GBP
+    converts each distinct amount once.
+    """
     out = np.empty(len(minor), dtype=object)
-    cur_codes, cur_names = pd.factorize(pd.Series(currencies, dtype=object), use_na_sentinel=False)
-    for i, code in enumerate(cur_names):
-        rows = np.flatnonzero(cur_codes == i) if len(cur_names) > 1 else slice(None)
+    places = {code: CURRENCY_EXPONENTS.get(code, 2) for code in set(currencies)}
+    if len(set(places.values())) == 1:
+        groups: list[tuple[Any, int]] = [(slice(None), next(iter(places.values())))]
+    else:
+        per_row = np.fromiter((places[c] for c in currencies), dtype=np.int64, count=len(minor))
+        groups = [(np.flatnonzero(per_row == exp), exp) for exp in sorted(set(places.values()))]
+    for rows, exp in groups:
         codes, amounts = pd.factorize(minor[rows])
         values = np.empty(len(amounts), dtype=object)
-        values[:] = [to_decimal_amount(m, code) for m in amounts.tolist()]
+        # exactly to_decimal_amount(m, code): Decimal(m).scaleb(-exp) if exp else Decimal(m)
+        values[:] = [Decimal(m).scaleb(-exp) for m in amounts.tolist()] if exp else list(map(Decimal, amounts.tolist()))
         out[rows] = values[codes]
     return out
 
@@ -470,6 +480,167 @@ def records_to_columns(records: Iterable[Mapping[str, Any]]) -> dict[str, list[A
         for name in RECORD_FIELDS:
             cols[name].append(rec[name])
     return cols
+
+
+# -- the snapshot's column encoding (storage schema 2) ----------------------------------------------------------------
+#
+# A snapshot stores each field as one list, in a form that the standard ``json`` module parses fast and that
+# turns into the frame with numpy/pyarrow, never row by row: ``date`` as whole days since 1970-01-01,
+# ``created_at`` as whole microseconds since 1970-01-01T00:00:00Z, ``updated_at`` as whole microseconds after
+# ``created_at`` (0 for a transaction never edited), ``tags`` as one string per row (the tags joined by
+# :data:`TAG_SEPARATOR`, which no tag can contain: see :func:`clean_tags`), the rest as in the record form.
+# Journal entries keep the record form (:meth:`Transaction.to_record`), which people can read.
+
+TAG_SEPARATOR = " "
+"""Joins a row's tags in a snapshot. A tag is one word: :func:`clean_tags` refuses any whitespace in it."""
+EPOCH_DAY = dt.date(1970, 1, 1).toordinal()
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+STORED_MICROS_RANGE = (
+    int(pd.Timestamp.min.ceil("us").value // 1000),
+    int(pd.Timestamp.max.floor("us").value // 1000),
+)
+"""The microsecond stamps a frame can hold (``datetime64[ns]``: 1677-09-21 to 2262-04-11)."""
+STORED_DAY_RANGE = (MIN_DATE.toordinal() - EPOCH_DAY, MAX_DATE.toordinal() - EPOCH_DAY)
+
+
+def day_number(day: dt.date) -> int:
+    """Whole days since 1970-01-01 (negative before)."""
+    return day.toordinal() - EPOCH_DAY
+
+
+def micros(moment: dt.datetime) -> int:
+    """Whole microseconds since 1970-01-01T00:00:00Z (exact: integer arithmetic only)."""
+    return (moment - EPOCH) // _MICROSECOND
+
+
+def stored_row(record: Mapping[str, Any]) -> tuple[Any, ...]:
+    """One record (storage form) in the snapshot's column encoding, field by field in ``RECORD_FIELDS`` order."""
+    return (
+        record["id"],
+        record["type"],
+        record["amount_minor"],
+        record["currency"],
+        day_number(dt.date.fromisoformat(record["date"])),
+        record["category"],
+        TAG_SEPARATOR.join(record["tags"]),
+        record["note"],
+        record["external_id"],
+        micros(parse_utc(record["created_at"])),
+        micros(parse_utc(record["updated_at"])) - micros(parse_utc(record["created_at"])),
+    )
+
+
+def stored_columns(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Records (storage form) to snapshot columns, one record at a time (for the few rows of a journal)."""
+    rows = [stored_row(rec) for rec in records]
+    if not rows:
+        return {name: [] for name in RECORD_FIELDS}
+    return {name: list(values) for name, values in zip(RECORD_FIELDS, zip(*rows, strict=True), strict=True)}
+
+
+def record_at(cols: Mapping[str, Sequence[Any]], i: int) -> dict[str, Any]:
+    """Row ``i`` of snapshot columns back in the storage form (what :meth:`Transaction.to_record` gives)."""
+    tags = cols["tags"][i]
+    return {
+        "id": cols["id"][i],
+        "type": cols["type"][i],
+        "amount_minor": cols["amount_minor"][i],
+        "currency": cols["currency"][i],
+        "date": dt.date.fromordinal(cols["date"][i] + EPOCH_DAY).isoformat(),
+        "category": cols["category"][i],
+        "tags": tags.split(TAG_SEPARATOR) if tags else [],
+        "note": cols["note"][i],
+        "external_id": cols["external_id"][i],
+        "created_at": iso_utc(EPOCH + cols["created_at"][i] * _MICROSECOND),
+        "updated_at": iso_utc(EPOCH + (cols["created_at"][i] + cols["updated_at"][i]) * _MICROSECOND),
+    }
+
+
+def stored_from_record_columns(cols: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+    """Record-form columns (schema 1) to snapshot columns (schema 2), a whole column at a time.
+
+    Strict: a date must be a real ``YYYY-MM-DD`` day, a time exactly :func:`iso_utc`'s form; categories and
+    tags are cleaned as :func:`clean_category`/:func:`clean_tags` do (an older file may hold them uncleaned);
+    otherwise ``ValueError``/``TypeError`` (``ValidationError`` is a ``ValueError``).
+    """
+    days = {}
+    for text in set(cols["date"]):  # once per distinct day
+        if not isinstance(text, str) or clean_date(text).isoformat() != text:
+            raise ValueError(f"the date {text!r} is not a calendar date in the form YYYY-MM-DD")
+        days[text] = day_number(dt.date.fromisoformat(text))
+    joined = {}
+    for tags in cols["tags"]:
+        key = tuple(tags)
+        if key not in joined:  # once per distinct list of tags; cleaned (sorted, folded) as a new transaction's
+            if not all(isinstance(t, str) for t in key):
+                raise TypeError(f"the tags {list(key)!r} are not text")
+            joined[key] = TAG_SEPARATOR.join(clean_tags(list(key)))
+    categories = {c: clean_category(c) for c in set(cols["category"])}
+    created = _utc_column(cols["created_at"]).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    updated = _utc_column(cols["updated_at"]).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    return {
+        "id": list(cols["id"]),
+        "type": list(cols["type"]),
+        "amount_minor": list(cols["amount_minor"]),
+        "currency": list(cols["currency"]),
+        "date": [days[d] for d in cols["date"]],
+        "category": [categories[c] for c in cols["category"]],
+        "tags": [joined[tuple(t)] for t in cols["tags"]],
+        "note": list(cols["note"]),
+        "external_id": list(cols["external_id"]),
+        "created_at": (created.astype("int64") // 1000).tolist(),
+        "updated_at": ((updated.astype("int64") - created.astype("int64")) // 1000).tolist(),
+    }
+
+
+def frame_from_stored(cols: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+    """Build the frame from snapshot columns (see :data:`TAG_SEPARATOR` for the encoding), column by column.
+
+    The hot path of a cold load: integers go straight to numpy, strings straight to Arrow, and each
+    distinct amount and tag string is converted once.
+    """
+    if not cols.get("id"):
+        return empty_frame()
+    minor = np.array(cols["amount_minor"], dtype=np.int64)
+    types = _string_column(cols["type"])
+    income = (types == "income").to_numpy(dtype=bool)
+    created = np.array(cols["created_at"], dtype=np.int64)
+    updated = created + np.array(cols["updated_at"], dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "id": _string_column(cols["id"]),
+            "type": types,
+            "amount_minor": pd.Series(minor, dtype="int64"),
+            "amount": pd.Series(_decimal_column(minor, cols["currency"]), dtype="object"),
+            "signed_minor": pd.Series(np.where(income, minor, -minor), dtype="int64"),
+            "currency": _string_column(cols["currency"]),
+            "date": pd.Series(
+                np.array(cols["date"], dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]"),
+                dtype="datetime64[ns]",
+            ),
+            "category": _string_column(cols["category"]),
+            "tags": pd.Series(_tags_column(cols["tags"]), dtype="object"),
+            "note": _string_column(cols["note"]),
+            "external_id": _string_column(cols["external_id"]),
+            "created_at": _stamp_column(created),
+            "updated_at": _stamp_column(updated),
+        }
+    )
+
+
+def _stamp_column(values: np.ndarray) -> pd.Series:
+    """Microseconds since the epoch (int64) to ``datetime64[ns, UTC]``."""
+    stamps = values.astype("datetime64[us]").astype("datetime64[ns]")
+    return pd.Series(stamps, dtype="datetime64[ns]").dt.tz_localize("UTC")
+
+
+def _tags_column(joined: Sequence[str]) -> np.ndarray:
+    """Joined tag strings to tuples of tags, split once per distinct string."""
+    codes, distinct = pd.factorize(pd.Series(joined, dtype=object), use_na_sentinel=False)
+    values = np.empty(len(distinct), dtype=object)
+    values[:] = [tuple(t.split(TAG_SEPARATOR)) if t else () for t in distinct.tolist()]
+    return values[codes]
 
 
 def frame_from_transactions(transactions: Iterable[Transaction]) -> pd.DataFrame:

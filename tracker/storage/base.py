@@ -62,8 +62,12 @@ class StorageBackend(Protocol):
         """Durably add one entry to the journal (under the lock)."""
         ...
 
-    def compact(self, snapshot: JsonDict) -> None:
-        """Durably replace the snapshot and empty the journal (under the lock)."""
+    def compact(self, snapshot: JsonDict) -> object | None:
+        """Durably replace the snapshot and empty the journal (under the lock).
+
+        May return the cursor of the state just written (what :meth:`read` would return as ``cursor``
+        now), so that the writer need not read it back; ``None`` makes the ledger read it back.
+        """
         ...
 
     def write_backup(self, snapshot: JsonDict, reason: str, keep: int) -> BackupInfo:
@@ -85,3 +89,9 @@ class StorageBackend(Protocol):
     def cleanup(self) -> None:
         """Remove leftovers of interrupted writes (under the lock)."""
         ...
+
+
+# Optional, used when a backend has it (the JSON backend does):
+#     copy_snapshot_to_backup(reason: str, keep: int) -> BackupInfo | None
+# stores the snapshot as it is stored (no decoding or encoding) as a backup; ``None`` when there is none.
+# The ledger calls it only when its state is exactly the stored snapshot (nothing in the journal since).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import subprocess
@@ -13,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -434,3 +436,55 @@ def test_a_fold_after_changing_all_or_all_but_some_stored_rows_keeps_exactly_the
     fresh = Ledger(data_dir)
     assert sorted((t.id, t.amount_minor, t.note) for t in fresh.transactions()) == sorted(expected)
     assert list(fresh.frame()["date"]) == sorted(fresh.frame()["date"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    days=st.lists(st.integers(0, 40), min_size=0, max_size=25),
+    edits=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 40), st.booleans()), max_size=8),
+    bounds=st.tuples(st.one_of(st.none(), st.integers(0, 40)), st.one_of(st.none(), st.integers(0, 40))),
+)
+def test_frame_between_is_the_frame_cut_to_the_dates(
+    tmp_path_factory: pytest.TempPathFactory,
+    days: list[int],
+    edits: list[tuple[int, int, bool]],
+    bounds: tuple[int | None, int | None],
+) -> None:
+    """Built from the stored columns and the journal's changes, it equals the whole frame filtered by date."""
+    folder = tmp_path_factory.mktemp("between")
+    base = dt.date(2026, 1, 1)
+    writer = Ledger(folder)
+    folding = ledger_module.COMPACT_AFTER_ENTRIES
+    ledger_module.COMPACT_AFTER_ENTRIES = 1  # every commit folds: the rows added now end up in the snapshot file
+    try:
+        added = [
+            writer.add_expense(str(n + 1), category="Food", date=base + dt.timedelta(days=d))
+            for n, d in enumerate(days)
+        ]
+    finally:
+        ledger_module.COMPACT_AFTER_ENTRIES = folding  # what follows stays in the journal
+    for pick, day, delete in edits:
+        if not added:
+            break
+        tx = added[pick % len(added)]
+        if delete:
+            with contextlib.suppress(NotFoundError):
+                writer.delete(tx.id)
+        else:
+            with contextlib.suppress(NotFoundError):
+                writer.update(tx.id, date=base + dt.timedelta(days=day))
+    writer.add_income("5", category="Gift", date=base + dt.timedelta(days=20))
+    start, end = (None if b is None else base + dt.timedelta(days=b) for b in bounds)
+    whole = Ledger(folder).frame()
+    keep = pd.Series(True, index=whole.index)
+    if start is not None:
+        keep &= whole["date"] >= pd.Timestamp(start)
+    if end is not None:
+        keep &= whole["date"] <= pd.Timestamp(end)
+    expected = whole[keep].reset_index(drop=True)
+    fresh = Ledger(folder).frame_between(start, end)  # nothing built yet: from the columns
+    pd.testing.assert_frame_equal(fresh, expected)
+    built = Ledger(folder)
+    built.frame()
+    pd.testing.assert_frame_equal(built.frame_between(start, end), expected)  # from the cached frame
+    assert list(fresh.columns) == list(COLUMNS)

@@ -32,6 +32,7 @@ from tracker.model import (
     RECORD_FIELDS,
     Transaction,
     apply_changes,
+    day_number,
     empty_frame,
     frame_from_columns,
     frame_from_stored,
@@ -265,6 +266,55 @@ class Ledger:
                     frame = empty_frame()
             self._frame = (self._seq, frame)
             return frame
+
+    def frame_between(self, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
+        """The rows dated ``start`` to ``end`` (inclusive; ``None``: open), exactly as ``frame()`` has them.
+
+        For one-shot readers such as a CLI command: when the whole frame is not built yet, only the rows in
+        the range are converted (a month of 100,000 rows costs a few milliseconds instead of the whole
+        frame). Not cached; do not modify it in place.
+        """
+        if start is None and end is None:
+            return self.frame()
+        lo = pd.Timestamp(start) if start is not None else None
+        hi = pd.Timestamp(end) if end is not None else None
+        with self._mutex:
+            if (self._frame is not None and self._frame[0] == self._seq) or self._base_frame is not None:
+                frame = self.frame()
+                dates = frame["date"]
+                mask = np.ones(len(frame), dtype=bool)
+                if lo is not None:
+                    mask &= (dates >= lo).to_numpy(dtype=bool)
+                if hi is not None:
+                    mask &= (dates <= hi).to_numpy(dtype=bool)
+                return frame[mask].reset_index(drop=True)
+            days = np.array(self._cols["date"], dtype=np.int64)
+            inside = np.ones(len(days), dtype=bool)
+            if start is not None:
+                inside &= days >= day_number(start)
+            if end is not None:
+                inside &= days <= day_number(end)
+            rows = [i for i in np.flatnonzero(inside).tolist() if self._cols["id"][i] not in self._overlay]
+            parts = []
+            if rows:
+                pick = operator.itemgetter(*rows)
+                try:
+                    parts.append(frame_from_stored({n: _picked(pick, self._cols[n]) for n in RECORD_FIELDS}))
+                except (ValueError, TypeError, OverflowError) as exc:
+                    raise self._damaged(f"{self._source} is damaged: {exc}. It was left untouched") from None
+            live = [
+                r
+                for r in self._overlay.values()
+                if r is not None
+                and (start is None or r["date"] >= start.isoformat())
+                and (end is None or r["date"] <= end.isoformat())
+            ]
+            if live:
+                parts.append(frame_from_columns(records_to_columns(live)))
+            if not parts:
+                return empty_frame()
+            frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            return _by_date(frame)
 
     def transactions(self) -> list[Transaction]:
         """Every transaction, by date then creation time."""

@@ -115,7 +115,7 @@ def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def run_list(args: argparse.Namespace) -> int:
     flt = filter_from_args(args)
-    rows = frame_rows(apply_filter(open_ledger(args).frame(), flt))
+    rows = frame_rows(apply_filter(open_ledger(args).frame_between(flt.start, flt.end), flt))
     if args.format == "json":
         print_json(rows)
     elif args.format == "csv":
@@ -162,7 +162,8 @@ def summarize(frame: pd.DataFrame, currency: str) -> dict[str, Any]:
 
 def run_summary(args: argparse.Namespace) -> int:
     ledger = open_ledger(args)
-    frame = apply_filter(ledger.frame(), filter_from_args(args))
+    flt = filter_from_args(args)
+    frame = apply_filter(ledger.frame_between(flt.start, flt.end), flt)
     result = summarize(frame, ledger.default_currency)
     if args.format == "json":
         print_json(result)

@@ -6,9 +6,10 @@ means a new interpreter that has never read the ledger (the OS file cache is war
 Kinds:
 
 * ``load DIR``: ``import tracker`` then ``tracker.load_data(DIR)``; reports both times.
-* ``apptest DIR REPEATS [START..END]``: the Dashboard page through Streamlit's AppTest: a first run (imports),
-  then ``REPEATS`` fresh sessions (each opens the ledger anew) and ``REPEATS`` reruns of one session,
-  with the sidebar's period set to the custom range ``START..END``.
+* ``apptest DIR REPEATS [START..END]``: the Dashboard page through Streamlit's AppTest: a first run (imports,
+  the ledger read, everything computed), then ``REPEATS`` fresh sessions (as a new browser tab of a running
+  server: the process's shared ledger and caches are warm, the session's own state is empty) and ``REPEATS``
+  reruns of one session, with the sidebar's period set to the custom range ``START..END``.
 * ``cli-modules DIR``: runs ``expense-tracker list --format json`` in this process and reports which
   heavy modules it imported.
 """
@@ -59,10 +60,18 @@ def probe_load(data_dir: str) -> dict[str, Any]:
     return {"import_s": t1 - t0, "load_s": t2 - t1, "load_cpu_s": c2 - c1, "rows": len(frame)}
 
 
-def _apptest(timeout: float, period: str | None) -> Any:
+def _apptest(timeout: float, period: str | None, like: Any = None) -> Any:
+    """A new AppTest of the app; ``like``: an AppTest whose component registry it reuses.
+
+    A new AppTest scans every installed distribution for Streamlit components (about 0.4 s here) the
+    first time it runs. A server does that once at start, not per browser tab, so the fresh sessions
+    reuse the first AppTest's registry; the scan is timed on its own (``component_scan_s``).
+    """
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP_SCRIPT), default_timeout=timeout)
+    if like is not None and getattr(like, "_bidi_component_manager", None) is not None:
+        at._bidi_component_manager = like._bidi_component_manager
     if period:  # the sidebar's period, as if chosen before: a custom range START..END
         start, end = (dt.date.fromisoformat(day) for day in period.split(".."))
         at.session_state["dash_period"] = "Custom range"
@@ -80,10 +89,15 @@ def _problems(at: Any) -> list[str]:
 def probe_apptest(data_dir: str, repeats: int, period: str | None = None, timeout: float = 120.0) -> dict[str, Any]:
     """Time the Dashboard page (the router's default page) in AppTest.
 
-    ``first_s`` includes importing Streamlit, plotly and the pages; ``session_s`` are fresh sessions
-    (a new ``Ledger`` is opened and the ledger read, as for a new browser tab); ``rerun_s`` are reruns
-    of one session (what every click costs: the frame and the computations are cached per revision).
-    ``period`` (``START..END``) is the sidebar's period (default: the page's own default, "This month").
+    ``first_s`` is the first run in this fresh process: importing Streamlit, plotly and the pages, the
+    component scan, reading the ledger and building its frame, computing and building every chart.
+    ``session_s`` are fresh sessions of the same process, as a new browser tab of a running server:
+    the process's shared ``Ledger`` is refreshed (not read again), the figures of an unchanged ledger
+    are reused, the session state starts empty. ``rerun_s`` are reruns of one session (what every
+    click costs). ``changed_session_s`` are fresh sessions right after another ``Ledger`` committed an
+    expense in the period: the frame, the numbers and the charts are made anew. ``component_scan_s`` is what each fresh session would add if it scanned the installed
+    components again, as a new AppTest (not a server) does. ``period`` (``START..END``) is the sidebar's
+    period (default: the page's own default, "This month").
     """
     os.environ["EXPENSE_TRACKER_DATA_DIR"] = data_dir
     t0 = time.perf_counter()
@@ -96,7 +110,7 @@ def probe_apptest(data_dir: str, repeats: int, period: str | None = None, timeou
     sessions, reruns, cpu = [], [], []
     for _ in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
-        fresh = _apptest(timeout, period)
+        fresh = _apptest(timeout, period, like=at)
         fresh.run()
         sessions.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
@@ -105,9 +119,27 @@ def probe_apptest(data_dir: str, repeats: int, period: str | None = None, timeou
         t0 = time.perf_counter()
         at.run()
         reruns.append(time.perf_counter() - t0)
+    changed = []
+    for i in range(repeats):  # another process commits, then a new tab opens: frame, numbers and charts anew
+        from tracker.ledger import Ledger
+
+        day = dt.date.fromisoformat(period.split("..")[0]) if period else dt.date.today()
+        Ledger(data_dir).add_expense(f"{i + 1}.00", category="Benchmark", date=day)
+        t0 = time.perf_counter()
+        fresh = _apptest(timeout, period, like=at)
+        fresh.run()
+        changed.append(time.perf_counter() - t0)
+        problems += _problems(fresh)
+    from streamlit.components.v2.component_manager import BidiComponentManager
+
+    t0 = time.perf_counter()
+    BidiComponentManager().discover_and_register_components(start_file_watching=False)
+    scan = time.perf_counter() - t0
     return {
         "first_s": first,
+        "component_scan_s": scan,
         "session_s": sessions,
+        "changed_session_s": changed,
         "session_cpu_s": cpu,
         "rerun_s": reruns,
         "titles": titles,

@@ -6,7 +6,13 @@ finished, elements shown, no placeholder left, two animation frames passed). Thi
 its own Xvfb, then for each repeat starts ``python -m desktop --data-dir DIR`` as a new process and
 takes the wall time from spawning it until that file says ``rendered``; the launcher's own figure
 (measured from the start of its ``main``, so without the interpreter's start-up and imports) is kept
-beside it. SIGTERM closes the window (and the launcher stops its server) before the next repeat.
+beside it. SIGTERM closes the window (and the launcher stops its server) before the next launch.
+
+The window keeps a web profile (HTTP and JavaScript code caches) in the user cache folder
+(:mod:`desktop.webprofile`), so its first launch and the launches after it differ. Each repeat gets a
+fresh data folder and an empty cache folder (``EXPENSE_TRACKER_CACHE_DIR``) and launches twice:
+``window_first_launch_s`` is the first launch (empty profile: what a new install, or a cleared cache,
+costs) and ``window_rendered_s`` the relaunch on the same data with the profile the first one left.
 """
 
 from __future__ import annotations
@@ -69,22 +75,30 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
-def launch_once(ctx: Context, display: str, index: int) -> dict[str, Any]:
-    """One launch on a fresh copy of the data: wall time to the probe's ``rendered``, and what it reported."""
+def launch_once(ctx: Context, display: str, index: int, relaunch: bool = False) -> dict[str, Any]:
+    """One launch: wall time to the probe's ``rendered``, and what it reported.
+
+    A first launch gets a fresh copy of the data and an empty cache folder; a relaunch reuses both.
+    """
     from benchmarks.runner import ROOT, _copy, _env
 
-    data = _copy(ctx, f"window-{index}")
-    probe = ctx.work / f"window-probe-{index}.json"
+    data = ctx.work / f"window-{index}" if relaunch else _copy(ctx, f"window-{index}")
+    cache = ctx.work / f"window-cache-{index}"
+    if not relaunch:
+        shutil.rmtree(cache, ignore_errors=True)
+    name = f"{index}-{'relaunch' if relaunch else 'first'}"
+    probe = ctx.work / f"window-probe-{name}.json"
     probe.unlink(missing_ok=True)
     env = {
         **_env(data),
+        "EXPENSE_TRACKER_CACHE_DIR": str(cache),
         "DISPLAY": display,
         "EXPENSE_TRACKER_DESKTOP_PROBE": str(probe),
         "EXPENSE_TRACKER_DESKTOP_TIMEOUT": str(RENDER_TIMEOUT),
         "QTWEBENGINE_DISABLE_SANDBOX": "1",
     }
     env.pop("WAYLAND_DISPLAY", None)
-    log = (ctx.work / f"window-{index}.log").open("wb")
+    log = (ctx.work / f"window-{name}.log").open("wb")
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "desktop", "--data-dir", str(data)],
@@ -126,27 +140,37 @@ def launch_once(ctx: Context, display: str, index: int) -> dict[str, Any]:
     }
 
 
+FIGURES = ("window_rendered_s", "window_first_launch_s")
+
+
 def measure(ctx: Context) -> dict[str, dict[str, Any]]:
-    """``window_rendered_s``: median over up to three launches (``unavailable`` without the launcher or Xvfb)."""
+    """Median over up to three repeats of a first launch and a relaunch (``unavailable`` without the launcher or Xvfb)."""
     from benchmarks.runner import ROOT, figure, not_measured
 
     if not (ROOT / "desktop" / "launcher.py").exists():
-        return {"window_rendered_s": not_measured("unavailable", "desktop/launcher.py does not exist")}
+        return {name: not_measured("unavailable", "desktop/launcher.py does not exist") for name in FIGURES}
     if shutil.which("Xvfb") is None:
-        return {"window_rendered_s": not_measured("unavailable", "Xvfb is not installed")}
-    runs = []
+        return {name: not_measured("unavailable", "Xvfb is not installed") for name in FIGURES}
+    firsts, relaunches = [], []
     with xvfb() as display:
         for i in range(max(1, min(ctx.repeats, MAX_WINDOW_REPEATS))):
-            runs.append(launch_once(ctx, display, i))
-    return {
-        "window_rendered_s": figure(
+            firsts.append(launch_once(ctx, display, i))
+            relaunches.append(launch_once(ctx, display, i, relaunch=True))
+
+    def result(runs: list[dict[str, Any]], where: str) -> dict[str, Any]:
+        return figure(
             [r["wall_s"] for r in runs],
             "s",
-            where="spawn of `python -m desktop` to the launcher's 'rendered' probe (Xvfb)",
+            where=where,
             launcher_reported_s=[r["launcher_s"] for r in runs],
             server_ready_s=[r["server_ready_s"] for r in runs],
             elements=[r["elements"] for r in runs],
         )
+
+    spawn = "spawn of `python -m desktop` to the launcher's 'rendered' probe (Xvfb)"
+    return {
+        "window_rendered_s": result(relaunches, f"{spawn}; a relaunch: the web cache of the launch before is warm"),
+        "window_first_launch_s": result(firsts, f"{spawn}; the first launch: empty web cache folder"),
     }
 
 

@@ -6,11 +6,20 @@ The child:
 * dies with the launcher: on Linux ``prctl(PR_SET_PDEATHSIG)``; on every OS a watchdog thread that
   reads stdin (a pipe only the launcher holds: end of file means the launcher has gone or asked us to
   stop) and, on POSIX, polls the parent pid;
+* with ``--wait-go``, imports everything it needs, then waits for the line ``go [PORT TOKEN]`` on stdin
+  before it touches the data folder: the launcher starts it first thing, in parallel with its own
+  start-up, and sends ``go`` once it holds the data folder's window lock, with the address it wants
+  (end of file instead means "not needed");
 * takes ``desktop-server.lock`` in the data folder, so two servers never share one data folder;
 * binds the port itself (``0`` = the OS picks a free one at bind time: no probe-then-bind race) and
   serves under a secret base path, so only a client that knows the token reaches the app;
 * reports one handshake line on stdout: ``EXPENSE-TRACKER-SERVER {"event": "ready", "port": ...}``,
-  or ``{"event": "bind-failed"}`` / ``{"event": "error"}`` and exits non-zero.
+  or ``{"event": "bind-failed"}`` / ``{"event": "error"}`` and exits non-zero;
+* once ready, warms up on a thread while the window loads the frontend
+  (:func:`tracker.ui.server.warm_up`), so the first page run only computes.
+
+Nothing of the ``tracker`` package is imported when this module is (``import tracker`` loads pandas):
+the launcher imports this module before it starts the child and must stay quick.
 
 The Streamlit options come from :func:`tracker.ui.server.streamlit_options` (shared with
 ``expense-tracker serve``); only the base path is added here.
@@ -31,8 +40,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tracker.storage.paths import SERVER_LOCK
-
 SERVER_FLAG = "--desktop-server"
 """First argument that turns the frozen binary into the server child."""
 
@@ -41,6 +48,10 @@ ENV_TOKEN = "EXPENSE_TRACKER_DESKTOP_TOKEN"
 ENV_PARENT = "EXPENSE_TRACKER_DESKTOP_PARENT"
 ENV_SCRIPT = "EXPENSE_TRACKER_DESKTOP_SCRIPT"
 """Debug/test override of the Streamlit script (default: the app's router, tracker/ui/app.py)."""
+
+GO = b"go"
+"""The line the launcher writes to a ``--wait-go`` child's stdin once the child may start serving:
+``go`` or ``go PORT TOKEN`` (the port to bind and the base-path token to use instead of the given ones)."""
 
 EXIT_BIND_FAILED = 3
 EXIT_LOCKED = 4
@@ -69,6 +80,8 @@ class _Watchdog:
         self._fired = threading.Event()
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self.go = threading.Event()
+        self.go_line = ""
 
     def set_stopper(self, stop: Callable[[], None]) -> None:
         """From now on, a stop is graceful (``stop`` is called from the watchdog thread)."""
@@ -85,8 +98,14 @@ class _Watchdog:
         # make the interpreter abort at exit (it cannot take the buffer's lock).
         try:
             fd = sys.stdin.fileno()
-            while os.read(fd, 4096):
-                pass
+            pending = b""
+            while chunk := os.read(fd, 4096):
+                if not self.go.is_set():
+                    pending = (pending + chunk)[:1024]
+                    line, newline, _ = pending.partition(b"\n")
+                    if newline and line.split(b" ", 1)[0] == GO:
+                        self.go_line = line.decode("ascii", "replace")
+                        self.go.set()
         except (OSError, ValueError, AttributeError):
             pass
         self._fire("stdin closed")
@@ -161,14 +180,20 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--lock-timeout", type=float, default=15.0, help="seconds to wait for the data folder's server lock"
     )
+    parser.add_argument(
+        "--wait-go", action="store_true", help="import, then wait for 'go' on stdin before using the data folder"
+    )
     return parser.parse_args(list(argv))
 
 
-def _warm_up() -> None:
-    """Import what the first page run needs while the window loads Streamlit's frontend."""
-    for name in ("pandas", "tracker.ledger", "plotly.graph_objects"):
-        with contextlib.suppress(Exception):
-            __import__(name)
+def _preload() -> None:
+    """Import the server's own modules (Streamlit's server, the app's UI package): about a second."""
+    import filelock  # noqa: F401
+    import streamlit.web.bootstrap
+    import streamlit.web.server  # noqa: F401
+
+    import tracker.ui.server
+    import tracker.ui.state  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -181,10 +206,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not token:
         announce("error", message=f"{ENV_TOKEN} is not set")
         return EXIT_ERROR
+    _preload()
+    if args.wait_go:
+        watchdog.go.wait()  # end of file instead ends this process (the watchdog's stop)
+        parts = watchdog.go_line.split()
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isalnum():  # the token goes into URLs
+            args.port, token = int(parts[1]), parts[2]
 
     from filelock import FileLock, Timeout
 
-    from tracker.storage.paths import default_data_dir
+    from tracker.storage.paths import SERVER_LOCK, default_data_dir
 
     data_dir = default_data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -225,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except (NotImplementedError, RuntimeError, ValueError):  # Windows
                 signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop))
         announce("ready", port=app.port, token=token, base_path=base_path(token))
-        threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+        ui_server.start_warm_up(log=lambda text: _discard(sys.stderr.write(f"desktop server: {text}\n")))
         await app.wait_stopped()
         return 0
 

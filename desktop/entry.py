@@ -30,9 +30,26 @@ def run(argv: Sequence[str] | None = None) -> int:
         from desktop.child import main as serve
 
         return serve(args[1:])
+    if opens_the_window(args):  # a double-click: straight to the launcher, which starts its server first
+        from desktop.launcher import main as launch
+
+        return launch(args)
     from tracker.cli import main
 
     return main(args)
+
+
+def opens_the_window(args: Sequence[str]) -> bool:
+    """True for the arguments that only open the window: none, or just ``--data-dir DIR``.
+
+    The command line (``tracker.cli``) would open the window for them too, but only after importing
+    the ``tracker`` package (pandas: half a second) before the launcher can start the server.
+    """
+    if not args:
+        return True
+    if len(args) == 2 and args[0] == "--data-dir" and not args[1].startswith("-"):
+        return True
+    return len(args) == 1 and args[0].startswith("--data-dir=") and len(args[0]) > len("--data-dir=")
 
 
 if __name__ == "__main__":

@@ -3,16 +3,20 @@
 ``expense-tracker`` (no subcommand) and ``python -m desktop`` call :func:`main`:
 
 1. no display on Linux -> a message suggesting ``expense-tracker serve``, exit 2;
-2. take the data folder's single-instance lock; if another window has it, bring that window to the
-   front (or say clearly that it is running) and exit;
-3. spawn the server child (it binds a free loopback port itself) *before* importing the GUI, so
-   both start in parallel; open the window on a loading view;
-4. a controller thread waits for the server's handshake and health, loads the app, and polls the
+2. spawn the server child at once (it imports Streamlit and the app, about a second, in parallel with
+   everything below) but let it wait before it touches the data folder;
+3. take the data folder's single-instance lock; if another window has it, end the waiting child, bring
+   that window to the front (or say clearly that it is running) and exit;
+4. tell the child to start, on the address of the last launch if it is still free (so the window's
+   persistent web cache, :mod:`desktop.webprofile`, applies), else on a port the OS chooses at bind
+   time; open the window on a loading view;
+5. a controller thread waits for the server's handshake and health, loads the app, and polls the
    page through ``evaluate_js`` until the dashboard has really rendered; a failure or timeout shows
    an error view with the log path, never a hang;
-5. the window closing (close button, SIGINT, SIGTERM) stops the server; exit 0.
+6. the window closing (close button, SIGINT, SIGTERM) stops the server; exit 0.
 
-Knows nothing about money. Environment knobs for tests and benchmarks:
+Knows nothing about money, and imports nothing of the ``tracker`` package before the child is started
+(``import tracker`` loads pandas: half a second). Environment knobs for tests and benchmarks:
 ``EXPENSE_TRACKER_DESKTOP_TIMEOUT`` (seconds for each of server start and first render, default 60),
 ``EXPENSE_TRACKER_DESKTOP_PROBE`` (a JSON file written once the dashboard has rendered or failed:
 status, timings, the page's text) and ``EXPENSE_TRACKER_DESKTOP_SCRIPT`` (another Streamlit script).
@@ -25,8 +29,10 @@ import contextlib
 import json
 import logging
 import os
+import queue
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -34,6 +40,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from desktop import webprofile
 from desktop.instance import FocusListener, InstanceLock, read_info, request_focus, write_info
 from desktop.pages import (
     APP_TITLE,
@@ -44,7 +51,7 @@ from desktop.pages import (
     loading_html,
     prefetch_js,
 )
-from desktop.server import ServerError, ServerProcess, spawn, start_server, stop_all
+from desktop.server import DEFAULT_PORTS, ServerError, ServerProcess, go, spawn, start_server, stop_all
 
 ENV_PROBE = "EXPENSE_TRACKER_DESKTOP_PROBE"
 ENV_TIMEOUT = "EXPENSE_TRACKER_DESKTOP_TIMEOUT"
@@ -74,6 +81,30 @@ def no_display() -> bool:
     if sys.platform == "darwin" or os.name == "nt":
         return False
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def software_gl_only() -> bool:
+    """True on Linux without a GPU render node (``/dev/dri/renderD*``) this user may open.
+
+    OpenGL is then Mesa's software rasteriser (llvmpipe: a virtual machine, a remote or virtual X
+    server such as Xvfb), and drawing the page through it costs more CPU than Chromium's own software
+    compositing: about a second of CPU time until the dashboard is painted, on a machine that has little.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        nodes = [p for p in Path("/dev/dri").iterdir() if p.name.startswith("renderD")]
+    except OSError:
+        return True
+    return not any(os.access(p, os.R_OK | os.W_OK) for p in nodes)
+
+
+def use_software_rendering() -> None:
+    """Draw with Qt Quick's software renderer and Chromium's software compositing (unless the user chose)."""
+    os.environ.setdefault("QT_QUICK_BACKEND", "software")
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
+    if "--disable-gpu" not in flags:
+        os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join([*flags, "--disable-gpu"])
 
 
 def _timeout() -> float:
@@ -131,7 +162,13 @@ class SignalCloser:
 class Session:
     """One window and its server, from the loading view to the shutdown."""
 
-    def __init__(self, data_dir: Path, log_path: Path, started: float) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        log_path: Path,
+        started: float,
+        first: tuple[subprocess.Popen[bytes], str, queue.Queue[dict[str, Any]]] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
         self.started = started
@@ -145,7 +182,12 @@ class Session:
         self._icon_uri = ""
         self._minimized = threading.Event()
         self._probe_path = os.environ.get(ENV_PROBE)
-        self._first = spawn(0)  # now, from the main thread: on Linux the child dies with this thread
+        self.profile = webprofile.profile_dir(data_dir)
+        origin = webprofile.load_origin(self.profile)
+        self._ports: tuple[int, ...] = (origin[0], *DEFAULT_PORTS[1:]) if origin else DEFAULT_PORTS
+        # from the main thread: on Linux the child dies with the thread that started it
+        first = first or spawn(0, wait_go=True)
+        self._first = go(first, *origin) if origin else go(first)
 
     # -- the window ----------------------------------------------------------------------------
 
@@ -167,6 +209,8 @@ class Session:
             from desktop import qt_downloads
 
             qt_downloads.install()
+        if gui == "qt":
+            webprofile.install(self.profile)
         webview.settings["ALLOW_DOWNLOADS"] = True
         webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
         self._icon_uri = icon_data_uri(self.icon)
@@ -192,7 +236,8 @@ class Session:
         closer = SignalCloser(lambda _sig: self.close())
         threading.Thread(target=self._control, name="controller", daemon=True).start()
         try:
-            webview.start(gui=gui, icon=str(self.icon) if self.icon else None, private_mode=True)
+            # not private: the profile keeps its HTTP and code caches on disk (cookies stay in memory)
+            webview.start(gui=gui, icon=str(self.icon) if self.icon else None, private_mode=gui != "qt")
         finally:
             closer.restore()
             listener.close()
@@ -240,11 +285,12 @@ class Session:
     def _start_app(self) -> None:
         t_server = time.monotonic()
         try:
-            server = start_server(timeout=self.timeout, first=self._first)
+            server = start_server(self._ports, timeout=self.timeout, first=self._first)
         except ServerError as exc:
             self._fail(str(exc))
             return
         self.server = server
+        webprofile.save_origin(self.profile, server.port, server.token)
         if self.closing.is_set():
             return
         ready_s = time.monotonic() - self.started
@@ -374,20 +420,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_NO_DISPLAY
 
-    from tracker.logs import setup_logging
-    from tracker.storage.paths import default_data_dir
+    # The server child imports for about a second: start it now. It waits for `go` (sent by the Session,
+    # once the data folder's window lock is ours) before it touches the data folder.
+    first = spawn(0, wait_go=True)
+    used = False
+    try:
+        from tracker.logs import setup_logging
+        from tracker.storage.paths import default_data_dir
 
-    log_path = setup_logging()
-    data_dir = default_data_dir()
-    lock = InstanceLock(data_dir)
+        log_path = setup_logging()
+        data_dir = default_data_dir()
+        lock = InstanceLock(data_dir)
+    except BaseException:
+        stop_all()
+        raise
     try:
         if not lock.acquire():
+            stop_all(timeout=2)  # the waiting child was not needed
             return _already_running(data_dir)
         if hasattr(os, "geteuid") and os.geteuid() == 0:  # Chromium refuses its sandbox as root
             os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
         os.environ.setdefault("QT_API", "pyqt6")
+        if software_gl_only() and "QT_QUICK_BACKEND" not in os.environ:
+            use_software_rendering()
+            _log.info("no GPU render node: software rendering")
         _log.info("starting the window for %s", data_dir)
-        return Session(data_dir, log_path, started).run()
+        session = Session(data_dir, log_path, started, first)
+        used = True
+        return session.run()
     except Exception as exc:
         _log.exception("the window could not start")
         print(
@@ -396,4 +456,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     finally:
+        if not used:
+            stop_all(timeout=2)
         lock.release()

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop.child import ENV_PARENT, ENV_TOKEN, HANDSHAKE, SERVER_FLAG, base_path
+from desktop.child import ENV_PARENT, ENV_TOKEN, GO, HANDSHAKE, SERVER_FLAG, base_path
 
 HOST = "127.0.0.1"
 DEFAULT_PORTS: tuple[int, ...] = (0, 0, 0)
@@ -126,12 +126,14 @@ class ServerProcess:
 
 
 def spawn(
-    port: int = 0, token: str | None = None, lock_timeout: float = 15.0
+    port: int = 0, token: str | None = None, lock_timeout: float = 15.0, wait_go: bool = False
 ) -> tuple[subprocess.Popen[bytes], str, queue.Queue[dict[str, Any]]]:
     """Start a server child; returns it, its token and a queue that receives its handshake events.
 
     ``lock_timeout``: how long the child waits for the data folder's server lock (a previous
-    server of the same folder may still be shutting down).
+    server of the same folder may still be shutting down). ``wait_go``: the child imports what it
+    needs, then waits for :func:`go` before it touches the data folder (so it can be started before
+    the caller knows it will be needed; :meth:`ServerProcess.stop` or closing its stdin ends it).
 
     Every output line of the child goes to the log; its end is signalled by ``{"event": "exit"}``.
     On Linux the child dies with the thread that calls this (``PR_SET_PDEATHSIG``): call it from a
@@ -146,7 +148,14 @@ def spawn(
             subprocess, "CREATE_NO_WINDOW", 0
         )
     proc = subprocess.Popen(
-        [*server_command(), "--port", str(port), "--lock-timeout", str(lock_timeout)],
+        [
+            *server_command(),
+            "--port",
+            str(port),
+            "--lock-timeout",
+            str(lock_timeout),
+            *(["--wait-go"] if wait_go else []),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -157,6 +166,31 @@ def spawn(
     events: queue.Queue[dict[str, Any]] = queue.Queue()
     threading.Thread(target=_pump, args=(proc, events), name=f"server-{proc.pid}-output", daemon=True).start()
     _log.info("server child %s started (port %s requested)", proc.pid, port or "any")
+    return proc, token, events
+
+
+def go(
+    spawned: tuple[subprocess.Popen[bytes], str, queue.Queue[dict[str, Any]]],
+    port: int | None = None,
+    token: str | None = None,
+) -> tuple[subprocess.Popen[bytes], str, queue.Queue[dict[str, Any]]]:
+    """Let a child started with ``wait_go=True`` take the data folder and start serving.
+
+    ``port`` and ``token`` (both or neither) replace the ones it was started with; returns the
+    spawned triple with the token the child now uses (for :func:`wait_ready`).
+    """
+    proc, old_token, events = spawned
+    line = GO
+    if port is not None and token is not None:
+        if not token.isalnum():
+            raise ValueError("a token is letters and digits")
+        line += f" {int(port)} {token}".encode("ascii")
+    else:
+        token = old_token
+    if proc.stdin is not None and proc.poll() is None:
+        with contextlib.suppress(OSError, ValueError):
+            proc.stdin.write(line + b"\n")
+            proc.stdin.flush()
     return proc, token, events
 
 

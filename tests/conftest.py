@@ -21,12 +21,14 @@ TEST_OUTPUT = ROOT / "test-output"
 
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never touch the real user-data or log folders: every test gets its own."""
+    """Never touch the real user-data, log or cache folders: every test gets its own."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("EXPENSE_TRACKER_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("EXPENSE_TRACKER_LOG_DIR", str(home / "logs"))
+    monkeypatch.setenv("EXPENSE_TRACKER_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "xdg-state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
 
 
 @pytest.fixture

@@ -188,7 +188,9 @@ def test_server_peak_rss_is_measured_with_a_real_browser(tmp_path: Path) -> None
 @pytest.mark.gui
 def test_window_figure_is_measured_under_xvfb(tmp_path: Path) -> None:
     report, _ = run_benchmarks(tmp_path, "--only", "window", "--window-at", str(SMALL_N))
-    result = report["results"][str(SMALL_N)]["window_rendered_s"]
-    assert_measured(result, "window_rendered_s")
-    assert result["launcher_reported_s"][0] > 0
-    assert result["launcher_reported_s"][0] <= result["median"] + 0.5
+    for name in ("window_rendered_s", "window_first_launch_s"):  # a relaunch and a first launch
+        result = report["results"][str(SMALL_N)][name]
+        assert_measured(result, name)
+        assert result["launcher_reported_s"][0] > 0
+        assert result["launcher_reported_s"][0] <= result["median"] + 0.5
+    assert "relaunch" in report["results"][str(SMALL_N)]["window_rendered_s"]["where"]

@@ -5,6 +5,7 @@ Screenshots go to the test's tmp folder and to ``test-output/<test name>/`` (git
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import signal
@@ -104,6 +105,16 @@ def metric(page: Any, label: str) -> Any:
     return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
 
 
+def cut_values(page: Any) -> list[str]:
+    """The KPI values drawn wider than their card (Streamlit then shows them cut, like ``$2,48…``)."""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll("[data-testid='stMetricValue'], [data-testid='stMetricValue'] *")]
+                .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.textContent)"""
+        )
+    )
+
+
 def form(page: Any, title: str) -> Any:
     return page.get_by_test_id("stForm").filter(has_text=title)
 
@@ -167,6 +178,7 @@ def test_add_expense_and_income_see_them_and_filter(
     expect(metric(page, "Expenses")).to_have_text("$12.50")
     expect(metric(page, "Net")).to_have_text("$2,487.50")
     expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    assert cut_values(page) == []
     shot("04-dashboard")
 
     categories = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Categories")
@@ -217,3 +229,22 @@ def test_typed_entry_survives_reruns_theme_and_outside_changes(
     expect(page.locator(".js-plotly-plot")).to_have_count(4)
     settle(page)
     shot("07-dashboard-dark")
+
+
+def test_large_kpi_values_are_shown_whole_in_a_small_window(
+    page: Any, server: str, data_dir: Path, tmp_path: Path, output_dir: Path
+) -> None:
+    """Streamlit cuts a metric value that is wider than its card (``$67,3…``); the Dashboard sizes them to fit."""
+    from playwright.sync_api import expect
+
+    led = Ledger(data_dir)
+    today = dt.date.today()
+    led.add_income("1234567.89", category="Salary", date=today)
+    led.add_expense("987654.32", category="House", date=today)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(server)
+    expect(metric(page, "Income")).to_have_text("$1,234,567.89")
+    settle(page)
+    assert cut_values(page) == []
+    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    Shots(page, tmp_path, output_dir)("kpis-1280")

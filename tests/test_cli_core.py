@@ -402,3 +402,39 @@ def test_an_unexpected_error_exits_1_with_a_short_message_and_a_log(tmp_path: Pa
     assert str(log) in result.stderr
     assert "secret internal detail" in log.read_text()
     assert "Traceback" in log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], None),
+        (["--data-dir", "/x"], "/x"),
+        (["--data-dir=/x"], "/x"),
+        (["list"], False),
+        (["--data-dir", "/x", "list"], False),
+        (["--version"], False),
+        (["--data-dir"], False),
+        (["--data-dir", "--version"], False),
+        (["--data-dir", ""], False),
+    ],
+)
+def test_only_the_window_skips_the_subcommand_parser(argv: list[str], expected: object) -> None:
+    from tracker.cli import _window_only
+
+    assert _window_only(argv) == expected
+
+
+def test_opening_the_window_does_not_wait_for_pandas(tmp_path: Path) -> None:
+    """``expense-tracker`` alone goes to the launcher before any subcommand (or pandas) is imported."""
+    code = (
+        "import sys\n"
+        "from tracker.cli import main\n"
+        f"status = main(['--data-dir', {str(tmp_path)!r}])\n"
+        "print(status, 'pandas' in sys.modules, 'tracker.cli.core' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    from desktop.launcher import EXIT_NO_DISPLAY
+
+    assert done.stdout.split() == [str(EXIT_NO_DISPLAY), "False", "False"], done.stderr
+    assert "no display found" in done.stderr

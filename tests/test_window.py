@@ -19,8 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from desktop.instance import InstanceLock, read_info
+from tracker.storage.paths import SERVER_LOCK
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "test-output" / "desktop"
@@ -186,6 +188,7 @@ class Launcher:
             **os.environ,
             "QTWEBENGINE_DISABLE_SANDBOX": "1",
             "EXPENSE_TRACKER_LOG_DIR": str(self.log_dir),
+            "EXPENSE_TRACKER_CACHE_DIR": str(tmp / "cache"),  # the window's web profile, never the user's
             "EXPENSE_TRACKER_DESKTOP_PROBE": str(self.probe),
             **(env or {}),
         }
@@ -304,6 +307,31 @@ def test_window_renders_the_dashboard_and_the_close_button_ends_everything(
     lock.release()
 
 
+def test_the_web_cache_is_kept_in_the_cache_folder_and_a_relaunch_renders_from_it(
+    data: Path, tmp_path: Path, launchers: list[Launcher]
+) -> None:
+    first = Launcher(tmp_path, data, name="first")
+    launchers.append(first)
+    probe = first.wait_probe("rendered")
+    assert_dashboard(probe)
+    (profile,) = (tmp_path / "cache" / "webview").iterdir()  # one profile, for this data folder
+    assert (profile / "origin.json").is_file()
+    cached = [p for p in (profile / "cache").rglob("*") if p.is_file() and p.stat().st_size > 0]
+    assert sum(p.stat().st_size for p in cached) > 1_000_000  # Streamlit's scripts, kept on disk
+    os.kill(first.proc.pid, signal.SIGTERM)
+    assert first.proc.wait(timeout=30) == 0
+
+    again = Launcher(tmp_path, data, name="again")
+    launchers.append(again)
+    second = again.wait_probe("rendered")
+    assert_dashboard(second)
+    assert second["url"] == probe["url"]  # the same address, so the cached scripts apply
+    shot = screenshot("window-dashboard-relaunch")
+    assert len(colours(shot, (100, 100, 1300, 900))) > 200
+    os.kill(again.proc.pid, signal.SIGTERM)
+    assert again.proc.wait(timeout=30) == 0
+
+
 @pytest.mark.parametrize(
     ("sig", "command"),
     [
@@ -364,23 +392,32 @@ def test_loading_view_then_a_readable_error_when_the_app_never_finishes(
 ) -> None:
     hanging = tmp_path / "hanging_app.py"
     hanging.write_text("import time\nimport streamlit as st\nst.write('half a page')\ntime.sleep(600)\n")
-    launcher = Launcher(
-        tmp_path,
-        data,
-        env={"EXPENSE_TRACKER_DESKTOP_SCRIPT": str(hanging), "EXPENSE_TRACKER_DESKTOP_TIMEOUT": "8"},
-    )
-    launchers.append(launcher)
-    find_windows(TITLE)
+    # While another server holds the data folder, the new one waits for it: the window shows its loading
+    # view all that time (a fast start would replace it before a screenshot could catch it).
+    other_server = FileLock(str(data / SERVER_LOCK))
+    other_server.acquire()
+    try:
+        launcher = Launcher(
+            tmp_path,
+            data,
+            env={"EXPENSE_TRACKER_DESKTOP_SCRIPT": str(hanging), "EXPENSE_TRACKER_DESKTOP_TIMEOUT": "8"},
+        )
+        launchers.append(launcher)
+        find_windows(TITLE)
 
-    def shows_loading_view() -> bool:
-        # The loading view: the app icon's greens on the light background, not a blank or black window.
-        loading = screenshot("window-loading")
-        return any(r < 80 and g > 120 and b < 140 and g - r > 60 for r, g, b in colours(loading))
+        def shows_loading_view() -> bool:
+            # The loading view: the app icon's greens on the light background, not a blank or black
+            # window, and not the error view (its title is dark red).
+            seen = colours(screenshot("window-loading"))
+            icon = any(r < 80 and g > 120 and b < 140 and g - r > 60 for r, g, b in seen)
+            return icon and not any(r > 130 and g < 70 and b < 70 for r, g, b in seen)
 
-    deadline = time.monotonic() + 20  # the window paints late on a busy machine: look again until it shows
-    while not shows_loading_view():
-        assert time.monotonic() < deadline, "no loading view"
-        time.sleep(0.3)
+        deadline = time.monotonic() + 20  # the window paints late on a busy machine: look again until it shows
+        while not shows_loading_view():
+            assert time.monotonic() < deadline, "no loading view"
+            time.sleep(0.3)
+    finally:
+        other_server.release()
 
     probe = launcher.wait_probe("error", timeout=START_TIMEOUT)
     assert "did not finish loading within 8 seconds" in probe["message"]

@@ -14,17 +14,44 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import importlib
 import os
 import threading
 from typing import TYPE_CHECKING, Any
 
 from tracker.errors import CorruptDataError, NotFoundError, StorageError, TrackerError, ValidationError
-from tracker.filters import Filter, apply_filter, filter_data
-from tracker.ledger import Ledger
-from tracker.model import COLUMNS, Transaction
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from tracker.filters import Filter, apply_filter, filter_data
+    from tracker.ledger import Ledger
+    from tracker.model import COLUMNS, Transaction
+
+_LAZY = {
+    "Filter": "tracker.filters",
+    "apply_filter": "tracker.filters",
+    "filter_data": "tracker.filters",
+    "Ledger": "tracker.ledger",
+    "COLUMNS": "tracker.model",
+    "Transaction": "tracker.model",
+}
+"""Names imported on first use (PEP 562): ``import tracker`` alone does not import pandas, so the desktop
+launcher and its server child start without waiting for it."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tracker' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "COLUMNS",
@@ -59,6 +86,8 @@ def get_ledger(data_dir: str | os.PathLike[str] | None = None) -> Ledger:
     with _guard:
         ledger = _ledgers.get(key)
         if ledger is None:
+            from tracker.ledger import Ledger
+
             ledger = _ledgers[key] = Ledger(key)
             return ledger
     ledger.refresh()

@@ -50,8 +50,13 @@ def _layout(fig: go.Figure, theme: str, number_format: str, title: str | None, *
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0, "title": None},
         **extra,
     )
-    fig.update_xaxes(gridcolor=colors.grid, linecolor=colors.grid, zerolinecolor=colors.grid, color=colors.muted)
-    fig.update_yaxes(gridcolor=colors.grid, linecolor=colors.grid, zerolinecolor=colors.muted, color=colors.muted)
+    # no template (Streamlit's Plotly has none): the axes must make room for their labels themselves
+    fig.update_xaxes(
+        gridcolor=colors.grid, linecolor=colors.grid, zerolinecolor=colors.grid, color=colors.muted, automargin=True
+    )
+    fig.update_yaxes(
+        gridcolor=colors.grid, linecolor=colors.grid, zerolinecolor=colors.muted, color=colors.muted, automargin=True
+    )
     return fig
 
 

@@ -57,15 +57,36 @@ def _escape_unencodable_output() -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+def _window_only(argv: Sequence[str]) -> str | bool | None:
+    """For ``expense-tracker [--data-dir DIR]`` (the window): the data folder given (``None`` if none);
+    ``False`` for anything else. Decided before the subcommands are imported, so opening the window does
+    not wait for pandas and the rest of the CLI."""
+    args = list(argv)
+    if not args:
+        return None
+    if len(args) == 2 and args[0] == "--data-dir" and args[1] and not args[1].startswith("-"):
+        return args[1]
+    if len(args) == 1 and args[0].startswith("--data-dir=") and len(args[0]) > len("--data-dir="):
+        return args[0].split("=", 1)[1]
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script. Returns the exit status."""
     _escape_unencodable_output()
+    window = _window_only(sys.argv[1:] if argv is None else argv)
+    if window is not False:
+        if isinstance(window, str):
+            os.environ["EXPENSE_TRACKER_DATA_DIR"] = os.path.abspath(window)
+        from desktop.launcher import main as launch  # the native window
+
+        return launch()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.data_dir:
         os.environ["EXPENSE_TRACKER_DATA_DIR"] = os.path.abspath(args.data_dir)
     if args.command is None:
-        from desktop.launcher import main as launch  # the native window
+        from desktop.launcher import main as launch
 
         return launch()
     try:

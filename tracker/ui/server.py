@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tracker.errors import TrackerError
 
@@ -67,11 +68,17 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def saved_theme() -> str:
-    """``"light"`` or ``"dark"`` from the ledger's settings (light when the ledger cannot be read)."""
-    try:
-        from tracker.ledger import Ledger
+    """``"light"`` or ``"dark"`` from the ledger's settings (light when the ledger cannot be read).
 
-        theme = Ledger().settings.get("theme", "light")
+    Reads the process's shared ledger (:func:`tracker.ui.state.shared_ledger`): the first session
+    then finds it already read.
+    """
+    try:
+        from tracker.ui.state import shared_ledger
+
+        led = shared_ledger()
+        led.refresh()
+        theme = led.settings.get("theme", "light")
     except Exception:  # a broken ledger is reported by the pages, not here
         return "light"
     return theme if theme in ("light", "dark") else "light"
@@ -133,6 +140,85 @@ def keep_address_lookups_local() -> None:
 
 def _loopback_address() -> str:
     return DEFAULT_HOST
+
+
+WARM_MODULES = (
+    "tracker.ui.state",
+    "tracker.analysis",
+    "tracker.filters",
+    "tracker.budgets",
+    "tracker.recurring",
+    "tracker.charts.colors",
+    "tracker.charts.plotly_charts",
+    "plotly.graph_objects",
+)
+"""What the Dashboard's first run imports."""
+
+
+def warm_up() -> float:
+    """Do what the first page run would: import the pages' modules, read the ledger, build its frame.
+
+    Run on a thread once the server listens, while the browser (or the window) loads Streamlit's
+    frontend, which takes about a second. The ledger is the process's shared one
+    (:func:`tracker.ui.state.shared_ledger`), so the first session finds it read and its frame built;
+    this month's dashboard is computed and drawn once (:func:`_exercise_dashboard`). Failures are left
+    for the page to report. Returns the seconds taken.
+    """
+    import importlib
+    import time
+
+    t0 = time.perf_counter()
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the page reports it
+            _log.debug("warm-up: cannot import %s", name, exc_info=True)
+    try:
+        from tracker.ui.state import shared_ledger
+
+        led = shared_ledger()
+        frame = led.frame()
+        led.categories()
+        led.tags()
+        _exercise_dashboard(frame, led.default_currency)
+    except Exception:  # a ledger that cannot be read is shown by the page, with the backups
+        _log.debug("warm-up stopped", exc_info=True)
+    return time.perf_counter() - t0
+
+
+def _exercise_dashboard(frame: Any, currency: str) -> None:
+    """Compute this month's dashboard and draw its four figures once, and throw them away.
+
+    The first call of each loads code the page would otherwise load in its first run (Plotly imports
+    the validators of every property the first time it is set, pandas builds its kernels), so the
+    first session only computes. Nothing is cached here: the page computes its own view.
+    """
+    import datetime as dt
+
+    from tracker import analysis
+    from tracker.analysis.period import Period, month_end, month_start
+    from tracker.charts import plotly_charts as pc
+
+    today = dt.date.today()
+    chosen = analysis.choose_currency(frame, currency)
+    board = analysis.dashboard(frame, Period(month_start(today), month_end(today)), chosen, as_of=today)
+    pc.spending_donut(board.by_category, chosen).to_dict()
+    pc.cash_flow_bars(board.cash_flow, chosen, granularity=board.granularity).to_dict()
+    pc.balance_line(board.balance, chosen).to_dict()
+    pc.month_to_date_lines(board.month_to_date).to_dict()
+
+
+def start_warm_up(log: Callable[[str], None] | None = None) -> threading.Thread:
+    """:func:`warm_up` on a daemon thread; ``log`` receives one line when it is done."""
+
+    def run() -> None:
+        seconds = warm_up()
+        if log is not None:
+            log(f"warmed up in {seconds:.2f} s")
+
+    thread = threading.Thread(target=run, name="warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 class AppServer:
@@ -219,6 +305,7 @@ def run(
                     signal.signal(sig, lambda *_: loop.call_soon_threadsafe(app.stop))
         if on_ready is not None:
             on_ready(app.url)
+        start_warm_up()
         await app.wait_stopped()
 
     asyncio.run(main())

@@ -1,9 +1,12 @@
 """Session state shared by the pages: the ledger, cached computations, the filter sidebar, formatting.
 
-The ledger is opened once per session (``Ledger()`` reads ``EXPENSE_TRACKER_DATA_DIR``) and refreshed
-at the start of every run, so changes made by other processes (the CLI, another window) show at once.
-Everything computed from it is cached on ``(data folder, ledger.revision, what was asked)``: a new
-commit changes the revision, so nothing stale is ever shown and nothing is recomputed needlessly.
+One :class:`Ledger` per data folder is shared by every session of the server process
+(:func:`shared_ledger`; ``EXPENSE_TRACKER_DATA_DIR`` names the folder): a new browser tab does not read
+and parse the whole ledger again. It is refreshed at the start of every run, so changes made by other
+processes (the CLI, another window) and by other sessions show at once; the Ledger serialises its
+readers and writers with its own lock. Everything computed from it is cached on ``(data folder,
+revision, what was asked)``, where the revision is the one the run started from (:func:`data_key`): a
+new commit changes it, so nothing stale is ever shown and nothing is recomputed needlessly.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import dataclasses
 import datetime as dt
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -29,6 +34,7 @@ log = logging.getLogger("tracker.ui")
 
 LEDGER_KEY = "ledger"
 OPEN_ERROR_KEY = "ledger_open_error"
+RUN_REVISION_KEY = "_run_revision"
 FLASH_KEY = "flash_messages"
 PRESETS = ("This month", "Last month", "Last 30 days", "This year", "All time", "Custom range")
 KINDS = {"Income and expenses": None, "Income only": "income", "Expenses only": "expense"}
@@ -47,28 +53,62 @@ APP_ICON = (
 # -- the ledger ---------------------------------------------------------------------------------
 
 
+_shared: dict[str, Ledger] = {}
+_shared_guard = threading.Lock()
+
+
+def shared_ledger() -> Ledger:
+    """The server process's one :class:`Ledger` of the data folder (opened and read on first use).
+
+    Every session of the process gets the same object, so the ledger is read and its DataFrame built
+    once per process, not once per browser tab. Raises ``TrackerError`` when the data cannot be read
+    (nothing is kept then, so the next call tries again).
+    """
+    from tracker.storage.paths import resolve_data_dir
+
+    key = str(resolve_data_dir(None))
+    with _shared_guard:  # two first sessions at once must not read the ledger twice
+        led = _shared.get(key)
+        if led is None:
+            led = Ledger(key)
+            _shared[key] = led
+    return led
+
+
+def forget_shared_ledger(led: Ledger) -> None:
+    """Drop ``led`` from the shared ledgers (it could not be read): the next session opens the folder anew."""
+    with _shared_guard:
+        for key, known in list(_shared.items()):
+            if known is led:
+                del _shared[key]
+
+
 def init_session() -> Ledger | None:
-    """Open the ledger once per session, pick up outside changes, apply the saved theme.
+    """Get the shared ledger, pick up outside changes, post due recurring items once, apply the theme.
 
     Called by the router on every run. Returns ``None`` (and shows why) when the data cannot be read.
     """
     from tracker.logs import setup_logging
 
     setup_logging()
+    led = st.session_state.get(LEDGER_KEY)
     try:
-        led = st.session_state.get(LEDGER_KEY)
         if led is None:
-            led = Ledger()
+            led = shared_ledger()
+            led.refresh()  # the shared ledger may have been read long before this session started
             st.session_state[LEDGER_KEY] = led
             _post_recurring(led)
         else:
             led.refresh()
     except TrackerError as exc:
         log.warning("cannot open the ledger: %s", exc)
+        if led is not None:
+            forget_shared_ledger(led)
         st.session_state.pop(LEDGER_KEY, None)
         st.session_state[OPEN_ERROR_KEY] = str(exc)
         return None
     st.session_state.pop(OPEN_ERROR_KEY, None)
+    st.session_state[RUN_REVISION_KEY] = led.revision
     apply_theme(led.settings.get("theme", "light"))
     return led
 
@@ -107,7 +147,7 @@ def _watch() -> None:
 
 def watch_outside_changes(led: Ledger) -> None:
     """Rerun the page when the data changes elsewhere, so KPIs and charts are never stale (cheap when idle)."""
-    st.session_state["_shown_revision"] = led.revision
+    st.session_state["_shown_revision"] = data_key(led)[1]
     with st.sidebar:
         _watch()
 
@@ -138,12 +178,17 @@ def cannot_open() -> None:
 
 
 def ledger() -> Ledger:
-    """The session's ledger (opened on first use, e.g. when a page runs on its own in a test)."""
+    """The session's ledger (opened on first use, e.g. when a page runs on its own in a test).
+
+    Pages call this at the start of every run: the run's revision (:func:`data_key`) is taken here too,
+    so a page run on its own (without the router) also sees its own commits on the next run.
+    """
     led = st.session_state.get(LEDGER_KEY)
     if led is None:
         led = init_session()
         if led is None:
             raise TrackerError(st.session_state.get(OPEN_ERROR_KEY, "the data cannot be read"))
+    st.session_state[RUN_REVISION_KEY] = led.revision
     return led
 
 
@@ -163,8 +208,16 @@ def apply_theme(theme: str) -> None:
 
 
 def data_key(led: Ledger) -> tuple[str, int]:
-    """What identifies the ledger's current content: its folder and revision."""
-    return str(led.location), led.revision
+    """What identifies the ledger's content this run shows: its folder and the revision the run started from.
+
+    The ledger is shared with other sessions, which may commit while this run is under way: a key taken
+    later could then name a newer revision than the data a value was computed from, and that stale
+    value would be served until the next commit. The run's starting revision is never newer than the
+    data read during the run, so a cached value is never older than its key says.
+    """
+    pinned = st.session_state.get(RUN_REVISION_KEY)
+    revision = led.revision if not isinstance(pinned, int) else min(pinned, led.revision)
+    return str(led.location), revision
 
 
 def cached(name: str, led: Ledger, key: object, compute: Callable[[], T]) -> T:
@@ -180,6 +233,30 @@ def cached(name: str, led: Ledger, key: object, compute: Callable[[], T]) -> T:
     if len(store) >= 16:
         store.pop(next(iter(store)))
     store[full] = value
+    return value
+
+
+_process_cache: OrderedDict[object, Any] = OrderedDict()
+_process_guard = threading.Lock()
+PROCESS_CACHE_ENTRIES = 64
+
+
+def shared_cached(name: str, led: Ledger, key: object, compute: Callable[[], T]) -> T:
+    """Like :func:`cached`, but shared by every session of the process (a new tab reuses it).
+
+    Only for values nobody modifies after they are made (figures handed to Streamlit as they are).
+    Keyed on (data folder, revision, ``name``, ``key``); the least recently used entries go first.
+    """
+    full = (*data_key(led), name, key)
+    with _process_guard:
+        if full in _process_cache:
+            _process_cache.move_to_end(full)
+            return _process_cache[full]
+    value = compute()  # outside the lock: two sessions may compute the same value once each, never wrongly
+    with _process_guard:
+        _process_cache[full] = value
+        while len(_process_cache) > PROCESS_CACHE_ENTRIES:
+            _process_cache.popitem(last=False)
     return value
 
 

@@ -51,10 +51,30 @@ def money_metric(
     where.metric(label, state.money(minor, cur, led), text, delta_arrow=arrow, border=True, help=tip, **kw)
 
 
+def fit_values(shown: list[str]) -> None:
+    """Size the KPI values to their cards: Streamlit cuts a value that does not fit (``$67,3…``).
+
+    The font shrinks with the card's width (a CSS container query) so the longest value fits whole,
+    never growing beyond Streamlit's own size.
+    """
+    longest = max(6, *map(len, shown))
+    per_char = 0.6  # em: the width of a digit in the app's font, with a margin for "$", "," and "-"
+    scale = 100 / (per_char * longest)
+    st.html(
+        "<style>[data-testid='stMetric']{container-type:inline-size}"
+        f"[data-testid='stMetricValue']{{font-size:min(2.25rem,{scale:.1f}cqi)}}</style>"
+    )
+
+
 def kpis(board: analysis.Dashboard, led: Ledger, compare: bool) -> None:
     """Income, expenses, net, savings rate and daily spend, with their change."""
     cmp = board.comparison
     now = cmp.current
+    cur = board.currency
+    fit_values(
+        [state.money(m, cur, led) for m in (now.income, now.expenses, now.net, now.average_daily_spend)]
+        + [state.percent(now.savings_percent)]
+    )
     cols = st.columns(5)
     money_metric(cols[0], "Income", now.income, cmp.income if compare else None, board, led)
     money_metric(
@@ -89,36 +109,54 @@ def kpis(board: analysis.Dashboard, led: Ledger, compare: bool) -> None:
         )
 
 
-def charts(board: analysis.Dashboard, led: Ledger) -> None:
-    """Spending by category, income vs expenses over time, the balance, this month against last month."""
+def figures(board: analysis.Dashboard, led: Ledger, board_key: object) -> dict[str, Any]:
+    """The four Plotly figures, built once per (data, board, theme, number format) in the process.
+
+    ``board_key`` says what ``board`` was computed from besides the data (view, currency, day, period).
+
+    Building a figure validates every property (tens of milliseconds each); a rerun, another tab or a
+    page switch back reuses them. Nobody modifies them afterwards.
+    """
     from tracker.charts import plotly_charts as pc
     from tracker.charts.colors import category_colors
 
     style = {"theme": state.current_theme(), "number_format": led.settings.get("number_format", "1,234.56")}
     cur = board.currency
-    colors = state.cached("colors", led, None, lambda: category_colors(led.categories(), led.meta("category_colors")))
 
-    def show(fig: Any, key: str) -> None:
-        # Streamlit's Plotly has no template, so the axes must make room for their labels themselves.
-        fig.update_xaxes(automargin=True)
-        fig.update_yaxes(automargin=True)
-        st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False, "displayModeBar": False})
+    def build() -> dict[str, Any]:
+        colors = category_colors(led.categories(), led.meta("category_colors"))
+        return {
+            "dash_pie": pc.spending_donut(board.by_category, cur, colors, **style),
+            "dash_bar": pc.cash_flow_bars(board.cash_flow, cur, granularity=board.granularity, **style),
+            "dash_line": pc.balance_line(board.balance, cur, **style),
+            "dash_mtd": pc.month_to_date_lines(board.month_to_date, **style),
+        }
+
+    return state.shared_cached("dash_figures", led, (board_key, tuple(sorted(style.items()))), build)
+
+
+def charts(board: analysis.Dashboard, led: Ledger, board_key: object) -> None:
+    """Spending by category, income vs expenses over time, the balance, this month against last month."""
+    figs = figures(board, led, board_key)
+
+    def show(key: str) -> None:
+        st.plotly_chart(figs[key], key=key, theme=None, config={"displaylogo": False, "displayModeBar": False})
 
     left, right = st.columns(2)
     with left, st.container(border=True):
         st.markdown("**Spending by category**")
-        show(pc.spending_donut(board.by_category, cur, colors, **style), "dash_pie")
+        show("dash_pie")
     with right, st.container(border=True):
         st.markdown("**Income and expenses**")
-        show(pc.cash_flow_bars(board.cash_flow, cur, granularity=board.granularity, **style), "dash_bar")
+        show("dash_bar")
     left, right = st.columns(2)
     with left, st.container(border=True):
         st.markdown("**Balance over the period**")
-        show(pc.balance_line(board.balance, cur, **style), "dash_line")
+        show("dash_line")
     with right, st.container(border=True):
         mtd = board.month_to_date
         st.markdown(f"**Spent in {mtd.month.start:%B} so far, against {mtd.last_month.start:%B}**")
-        show(pc.month_to_date_lines(mtd, **style), "dash_mtd")
+        show("dash_mtd")
 
 
 def details(board: analysis.Dashboard, led: Ledger) -> None:
@@ -167,6 +205,8 @@ def budgets(led: Ledger, today: dt.date) -> None:
         from tracker import budgets as budget_module
     except ImportError:  # pragma: no cover - the module is part of the app
         return
+    if not led.meta(budget_module.META_KEY):
+        return  # no budget was ever set: nothing to show, and no need to index the month's spending
     statuses = state.cached("budgets", led, today, lambda: budget_module.status(led, today=today))
     if not statuses:
         return
@@ -209,6 +249,7 @@ with state.guard("The Dashboard"):
         period = view.period or Period.covering(frame, today=today)
         st.caption(state.describe_view(view))
         board = compute(*state.data_key(led), view.key(), currency, today, frame, period)
+        board_key = (view.key(), currency, today, period)
         if board.empty:
             st.info(
                 "Nothing matches these filters in this period. Try another period or fewer filters.",
@@ -217,5 +258,5 @@ with state.guard("The Dashboard"):
         kpis(board, led, compare=view.period is not None)
         budgets(led, today)
         with state.guard("The charts"):
-            charts(board, led)
+            charts(board, led, board_key)
         details(board, led)

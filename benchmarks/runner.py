@@ -10,7 +10,7 @@ busy the machine was.
 
 What each figure is (the keys of the JSON report):
 
-``import_s``            ``import tracker`` in a fresh interpreter.
+``import_s``            ``import tracker`` and the modules behind ``load_data`` (pandas) in a fresh interpreter.
 ``cold_load_s``         ``tracker.load_data(dir)`` in a fresh interpreter (after the import; warm OS file
                         cache): read + parse + check the snapshot and journal, build the DataFrame.
 ``frame_after_change_ms``  ``Ledger.frame()`` right after one commit (the overlay folded into the cached frame).

@@ -187,13 +187,14 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def _preload() -> None:
-    """Import the server's own modules (Streamlit's server, the app's UI package): about a second."""
+    """Import what the server needs to listen (Streamlit's server, the app's server module): about half a
+    second. pandas and the pages (another half second) are imported by the warm-up once it listens, while
+    the window loads the frontend."""
     import filelock  # noqa: F401
     import streamlit.web.bootstrap
     import streamlit.web.server  # noqa: F401
 
-    import tracker.ui.server
-    import tracker.ui.state  # noqa: F401
+    import tracker.ui.server  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> int:

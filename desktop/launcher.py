@@ -210,7 +210,7 @@ class Session:
 
             qt_downloads.install()
         if gui == "qt":
-            webprofile.install(self.profile)
+            webprofile.install(self.profile, startup_js=prefetch_js())
         webview.settings["ALLOW_DOWNLOADS"] = True
         webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
         self._icon_uri = icon_data_uri(self.icon)

@@ -102,6 +102,8 @@ RENDER_STATE_JS = """
     loading: loading,
     painted: painted,
     exceptions: main.querySelectorAll('[data-testid="stException"]').length,
+    // when the launcher's startup script ran in this page (ms after navigation), if it did
+    startup: typeof window.__etStartup === 'number' ? Math.round(window.__etStartup) : null,
     // innerText forces a layout: only once, when the page is there
     text: painted && loading === 0 ? (main.innerText || '').slice(0, 20000) : ''
   };

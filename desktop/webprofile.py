@@ -85,12 +85,20 @@ def save_origin(folder: Path, port: int, token: str) -> None:
         _log.info("could not remember the app's address in %s: %s", folder, exc)
 
 
-def install(folder: Path) -> None:
+APP_PATH_JS = r"/^\/et-[0-9a-f]+\/$/.test(location.pathname) && location.hostname === '127.0.0.1'"
+"""True in the page of the app's own server (``http://127.0.0.1:PORT/et-<token>/``), false in the loading view."""
+
+
+def install(folder: Path, startup_js: str = "") -> None:
     """Make pywebview's Qt backend use a persistent profile in ``folder`` (call before ``webview.start``).
 
     ``webview.start(private_mode=False)`` must be used with it. pywebview creates the named profile
     ``QWebEngineProfile("pywebview")`` and sets its storage path; the cache path, the disk HTTP
     cache and the in-memory cookies are set here, before the profile loads anything.
+
+    ``startup_js`` runs in the app's page as soon as its document is created (before Streamlit's own
+    scripts), only there (see :data:`APP_PATH_JS`): the launcher starts fetching and compiling the
+    dashboard's frontend chunks with it while Streamlit boots and the server runs the page.
     """
     os.environ.setdefault("QT_API", "pyqt6")
     from webview.platforms import qt
@@ -106,9 +114,25 @@ def install(folder: Path) -> None:
             profile.setHttpCacheType(original.HttpCacheType.DiskHttpCache)
             profile.setHttpCacheMaximumSize(200 * 1024 * 1024)
             profile.setPersistentCookiesPolicy(original.PersistentCookiesPolicy.NoPersistentCookies)
+            if startup_js:
+                _add_startup_script(profile, startup_js)
             _log.info("web profile in %s", folder)
         return profile
 
     make_profile._expense_tracker_original = original  # type: ignore[attr-defined]
     qt.QWebEngineProfile = make_profile
     qt._profile_storage_path = str(folder / "storage")
+
+
+def _add_startup_script(profile: Any, code: str) -> None:
+    """Run ``code`` at document creation in the app's pages of ``profile`` (main frame, main world)."""
+    from PyQt6.QtWebEngineCore import QWebEngineScript
+
+    script = QWebEngineScript()
+    script.setName("expense-tracker-startup")
+    script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
+    script.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
+    script.setRunsOnSubFrames(False)
+    # __etStartup marks that it ran (the render check reports it: desktop.pages.RENDER_STATE_JS)
+    script.setSourceCode(f"if ({APP_PATH_JS}) {{ window.__etStartup = performance.now(); {code}; }}")
+    profile.scripts().insert(script)

@@ -488,3 +488,32 @@ def test_frame_between_is_the_frame_cut_to_the_dates(
     built.frame()
     pd.testing.assert_frame_equal(built.frame_between(start, end), expected)  # from the cached frame
     assert list(fresh.columns) == list(COLUMNS)
+
+
+def test_peek_meta_reads_the_committed_value_without_the_ledger(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``peek_meta`` (the server's quick look at the theme) agrees with the ledger through changes, undo and folds."""
+    from tracker.storage import JsonBackend, peek_meta
+
+    def peeked() -> Any:
+        return peek_meta(JsonBackend(data_dir), "settings", {})
+
+    led = Ledger(data_dir)
+    assert peeked() == {}
+    led.update_settings(theme="dark")
+    led.add_expense("1", category="Food")
+    assert peeked() == Ledger(data_dir).meta("settings") == led.meta("settings")
+    assert peeked()["theme"] == "dark"
+    led.update_settings(theme="light", currency="EUR")
+    assert peeked()["currency"] == "EUR"
+    led.undo()
+    assert peeked()["theme"] == "dark"
+    assert peeked() == Ledger(data_dir).meta("settings")
+    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 1)
+    led.update_settings(number_format="1.234,56")  # folds: the value now comes from the snapshot
+    assert (data_dir / "ledger.journal").read_bytes() == b""
+    assert peeked() == Ledger(data_dir).meta("settings")
+    assert peeked()["number_format"] == "1.234,56"
+    led.set_meta("settings", None, label="reset")  # deleting the key
+    assert peeked() == {}

@@ -326,6 +326,9 @@ def test_the_web_cache_is_kept_in_the_cache_folder_and_a_relaunch_renders_from_i
     second = again.wait_probe("rendered")
     assert_dashboard(second)
     assert second["url"] == probe["url"]  # the same address, so the cached scripts apply
+    # the chunk prefetch ran as the app's document was created, in both launches
+    assert isinstance(probe["page"]["startup"], int)
+    assert isinstance(second["page"]["startup"], int)
     shot = screenshot("window-dashboard-relaunch")
     assert len(colours(shot, (100, 100, 1300, 900))) > 200
     os.kill(again.proc.pid, signal.SIGTERM)

@@ -70,15 +70,18 @@ def port_is_free(host: str, port: int) -> bool:
 def saved_theme() -> str:
     """``"light"`` or ``"dark"`` from the ledger's settings (light when the ledger cannot be read).
 
-    Reads the process's shared ledger (:func:`tracker.ui.state.shared_ledger`): the first session
-    then finds it already read.
+    A quick look at the stored settings (:func:`tracker.storage.peek_meta`: no pandas, no DataFrame),
+    so a server binds its port without waiting for them; the ledger itself is read by the warm-up
+    (:func:`warm_up`) while the browser loads the frontend.
     """
     try:
-        from tracker.ui.state import shared_ledger
+        from tracker.plugins import make_backend, make_plugin_manager
+        from tracker.storage import peek_meta
+        from tracker.storage.paths import resolve_data_dir
 
-        led = shared_ledger()
-        led.refresh()
-        theme = led.settings.get("theme", "light")
+        name = os.environ.get("EXPENSE_TRACKER_BACKEND", "json")  # tracker.ledger.ENV_BACKEND (imports pandas)
+        settings = peek_meta(make_backend(make_plugin_manager(), name, resolve_data_dir(None)), "settings")
+        theme = settings.get("theme", "light") if isinstance(settings, dict) else "light"
     except Exception:  # a broken ledger is reported by the pages, not here
         return "light"
     return theme if theme in ("light", "dark") else "light"

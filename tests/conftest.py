@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +106,28 @@ def output_dir(request: pytest.FixtureRequest) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
+
+
+TINY_APP = """
+import streamlit as st
+st.title("Tiny launcher test app")
+st.write("rendered by", __file__)
+"""
+"""The Streamlit script the desktop server child runs in the launcher tests (instead of the app)."""
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A tmp data, log and cache folder and a tiny Streamlit script for the desktop server child; yields the
+    data folder, and stops every server child still running afterwards."""
+    from desktop import child, server, webprofile
+
+    script = tmp_path / "tiny_app.py"
+    script.write_text(TINY_APP, encoding="utf-8")
+    data = tmp_path / "data"
+    monkeypatch.setenv("EXPENSE_TRACKER_DATA_DIR", str(data))
+    monkeypatch.setenv("EXPENSE_TRACKER_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv(webprofile.ENV_CACHE_DIR, str(tmp_path / "cache"))
+    monkeypatch.setenv(child.ENV_SCRIPT, str(script))
+    yield data
+    server.stop_all(timeout=5)

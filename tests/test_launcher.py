@@ -40,13 +40,6 @@ from desktop.server import (
 ROOT = Path(__file__).resolve().parents[1]
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
-TINY_APP = """
-import streamlit as st
-st.title("Tiny launcher test app")
-st.write("rendered by", __file__)
-"""
-
-
 # -- helpers -------------------------------------------------------------------------------------
 
 
@@ -94,18 +87,6 @@ def server_children() -> list[int]:
         for pid in children(os.getpid())
         if alive(pid) and "desktop.child" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     ]
-
-
-@pytest.fixture
-def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A tmp data folder and a tiny Streamlit script for the server child; returns the data folder."""
-    script = tmp_path / "tiny_app.py"
-    script.write_text(TINY_APP, encoding="utf-8")
-    data = tmp_path / "data"
-    monkeypatch.setenv("EXPENSE_TRACKER_DATA_DIR", str(data))
-    monkeypatch.setenv("EXPENSE_TRACKER_LOG_DIR", str(tmp_path / "logs"))
-    monkeypatch.setenv(child.ENV_SCRIPT, str(script))
-    return data
 
 
 @pytest.fixture

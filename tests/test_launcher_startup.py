@@ -18,26 +18,11 @@ from pathlib import Path
 import pytest
 from filelock import FileLock, Timeout
 
-from desktop import child, server, webprofile
+from desktop import server, webprofile
 from desktop.server import go, spawn, start_server, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY_APP = 'import streamlit as st\nst.title("Tiny app")\n'
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process details read from /proc")
-
-
-@pytest.fixture
-def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A tmp data folder, log folder and cache folder, and a tiny Streamlit script; returns the data folder."""
-    script = tmp_path / "tiny_app.py"
-    script.write_text(TINY_APP, encoding="utf-8")
-    data = tmp_path / "data"
-    monkeypatch.setenv("EXPENSE_TRACKER_DATA_DIR", str(data))
-    monkeypatch.setenv("EXPENSE_TRACKER_LOG_DIR", str(tmp_path / "logs"))
-    monkeypatch.setenv(webprofile.ENV_CACHE_DIR, str(tmp_path / "cache"))
-    monkeypatch.setenv(child.ENV_SCRIPT, str(script))
-    yield data
-    server.stop_all(timeout=5)
 
 
 def lock_is_free(data: Path) -> bool:

@@ -28,6 +28,7 @@ import pandas as pd
 import pluggy
 
 from tracker.errors import CorruptDataError, NotFoundError, StorageError, ValidationError
+from tracker.filters import Filter, apply_filter
 from tracker.model import (
     RECORD_FIELDS,
     Transaction,
@@ -46,7 +47,7 @@ from tracker.model import (
     utcnow,
 )
 from tracker.money import NUMBER_FORMATS, normalize_currency
-from tracker.plugins import make_backend, make_plugin_manager
+from tracker.plugins import ENV_BACKEND, make_backend, make_plugin_manager
 from tracker.storage.base import BackupInfo, JsonDict, StorageBackend
 from tracker.storage.codec import JOURNAL_VERSION, check_entry, check_snapshot, empty_snapshot, upgrade_snapshot
 from tracker.storage.paths import resolve_data_dir
@@ -60,7 +61,6 @@ KEEP_BACKUPS = 10
 BACKUP_EVERY = dt.timedelta(hours=24)
 DEFAULT_SETTINGS: dict[str, str] = {"currency": "USD", "number_format": "1,234.56", "theme": "light"}
 THEMES = ("light", "dark")
-ENV_BACKEND = "EXPENSE_TRACKER_BACKEND"
 
 
 class Ledger:
@@ -276,18 +276,9 @@ class Ledger:
         """
         if start is None and end is None:
             return self.frame()
-        lo = pd.Timestamp(start) if start is not None else None
-        hi = pd.Timestamp(end) if end is not None else None
         with self._mutex:
             if (self._frame is not None and self._frame[0] == self._seq) or self._base_frame is not None:
-                frame = self.frame()
-                dates = frame["date"]
-                mask = np.ones(len(frame), dtype=bool)
-                if lo is not None:
-                    mask &= (dates >= lo).to_numpy(dtype=bool)
-                if hi is not None:
-                    mask &= (dates <= hi).to_numpy(dtype=bool)
-                return frame[mask].reset_index(drop=True)
+                return apply_filter(self.frame(), Filter(start=start, end=end)).reset_index(drop=True)
             days = np.array(self._cols["date"], dtype=np.int64)
             inside = np.ones(len(days), dtype=bool)
             if start is not None:

@@ -15,6 +15,9 @@ from tracker import hookspecs
 from tracker.errors import ValidationError
 from tracker.storage.base import StorageBackend
 
+ENV_BACKEND = "EXPENSE_TRACKER_BACKEND"
+"""Names the storage backend when none is given (default ``json``)."""
+
 log = logging.getLogger(__name__)
 
 

@@ -155,8 +155,9 @@ def _complaint(source: str) -> Callable[[str], CorruptDataError]:
     return bad
 
 
-def _check_header(data: JsonDict, bad: Callable[[str], CorruptDataError]) -> dict[str, list[Any]]:
-    """The checks every schema shares: format, seq, meta, undo, and a complete table of equal-length columns."""
+def _check_common(data: JsonDict, bad: Callable[[str], CorruptDataError]) -> dict[str, list[Any]]:
+    """The checks every schema shares: format, seq, meta, undo, a complete table of equal-length columns, and
+    the columns stored alike in every version (unique ids, types, currencies)."""
     if data.get("format") != FORMAT:
         raise bad("it is not an Expense Tracker ledger (format field)")
     seq = data.get("seq")
@@ -170,6 +171,14 @@ def _check_header(data: JsonDict, bad: Callable[[str], CorruptDataError]) -> dic
     n = len(cols["id"])
     if any(len(cols[name]) != n for name in RECORD_FIELDS):
         raise bad("the transactions table has columns of different lengths")
+    # Each check runs in C over a whole column (set(map(type, ...))): this is on the path of every cold load.
+    ids = set(cols["id"])
+    if len(ids) != n or not _types(cols["id"]) <= {str} or "" in ids:
+        raise bad("transaction ids are missing or repeated")
+    if not set(cols["type"]) <= {"income", "expense"}:
+        raise bad("a transaction type is neither income nor expense")
+    if not set(cols["currency"]) <= CURRENCY_EXPONENTS.keys():
+        raise bad("a currency code is unknown")
     return cols
 
 
@@ -180,18 +189,10 @@ def check_snapshot(data: JsonDict, source: str) -> JsonDict:
     distinct value: this is on the path of every cold load.
     """
     bad = _complaint(source)
-    cols = _check_header(data, bad)
-    n = len(cols["id"])
-    ids = set(cols["id"])
-    if len(ids) != n or not _types(cols["id"]) <= {str} or "" in ids:
-        raise bad("transaction ids are missing or repeated")
+    cols = _check_common(data, bad)
     amounts = cols["amount_minor"]
     if not _types(amounts) <= {int} or (amounts and (min(amounts) <= 0 or max(amounts) > _INT64_MAX)):
         raise bad("an amount is not a positive whole number of minor units")
-    if not set(cols["type"]) <= {"income", "expense"}:
-        raise bad("a transaction type is neither income nor expense")
-    if not set(cols["currency"]) <= CURRENCY_EXPONENTS.keys():
-        raise bad("a currency code is unknown")
     for name in ("category", "note", "external_id", "tags"):
         if not _types(cols[name]) <= {str}:
             raise bad(f"a {name} is not text")
@@ -229,19 +230,10 @@ def check_snapshot(data: JsonDict, source: str) -> JsonDict:
 def check_snapshot_v1(data: JsonDict, source: str) -> JsonDict:
     """Validate a version 1 snapshot (record-form columns) before it is migrated."""
     bad = _complaint(source)
-    cols = _check_header(data, bad)
-    n = len(cols["id"])
-    # Each check runs in C over a whole column (set(map(type, ...))): this is on the path of every cold load.
-    ids = set(cols["id"])
-    if len(ids) != n or not _types(cols["id"]) <= {str} or "" in ids:
-        raise bad("transaction ids are missing or repeated")
+    cols = _check_common(data, bad)
     amounts = cols["amount_minor"]
     if not _types(amounts) <= {int} or (amounts and min(amounts) <= 0):
         raise bad("an amount is not a positive whole number of minor units")
-    if not set(cols["type"]) <= {"income", "expense"}:
-        raise bad("a transaction type is neither income nor expense")
-    if not set(cols["currency"]) <= CURRENCY_EXPONENTS.keys():
-        raise bad("a currency code is unknown")
     for name in ("date", "category", "note", "external_id", "created_at", "updated_at"):
         if not _types(cols[name]) <= {str}:
             raise bad(f"a {name} is not text")

@@ -75,11 +75,11 @@ def saved_theme() -> str:
     (:func:`warm_up`) while the browser loads the frontend.
     """
     try:
-        from tracker.plugins import make_backend, make_plugin_manager
+        from tracker.plugins import ENV_BACKEND, make_backend, make_plugin_manager
         from tracker.storage import peek_meta
         from tracker.storage.paths import resolve_data_dir
 
-        name = os.environ.get("EXPENSE_TRACKER_BACKEND", "json")  # tracker.ledger.ENV_BACKEND (imports pandas)
+        name = os.environ.get(ENV_BACKEND, "json")
         settings = peek_meta(make_backend(make_plugin_manager(), name, resolve_data_dir(None)), "settings")
         theme = settings.get("theme", "light") if isinstance(settings, dict) else "light"
     except Exception:  # a broken ledger is reported by the pages, not here

@@ -51,6 +51,56 @@ MAX_EXTERNAL_ID = 200
 MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
 
+FieldKind = Literal["id", "type", "money", "currency", "date", "text", "tags", "time"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Field:
+    """One field of a transaction, declared once; every field list in the program is derived from these.
+
+    Attributes:
+        name: the attribute of :class:`Transaction` and the key of its public JSON form (``amount`` is
+            the exact decimal; the record form stores it as ``amount_minor``).
+        kind: how the value is validated, stored, shown and turned into frame columns.
+        editable: it can be changed by :func:`apply_changes` (the CLI's ``edit``, the table editor).
+        listed: a column of the CLI's ``list`` table.
+    """
+
+    name: str
+    kind: FieldKind
+    editable: bool = False
+    listed: bool = False
+
+    @property
+    def record(self) -> str:
+        """The key in the storage record form."""
+        return "amount_minor" if self.kind == "money" else self.name
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("id", "id", listed=True),
+    Field("date", "date", editable=True, listed=True),
+    Field("type", "type", editable=True, listed=True),
+    Field("amount", "money", editable=True, listed=True),
+    Field("currency", "currency", editable=True, listed=True),
+    Field("category", "text", editable=True, listed=True),
+    Field("tags", "tags", editable=True, listed=True),
+    Field("note", "text", editable=True, listed=True),
+    Field("external_id", "text"),
+    Field("created_at", "time"),
+    Field("updated_at", "time"),
+)
+"""The transaction's fields in the order people see them (export columns, JSON keys, list columns)."""
+
+PUBLIC_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS)
+"""Keys of the public JSON form and columns of every CSV/XLSX export, in order."""
+RECORD_FIELDS: tuple[str, ...] = tuple(f.record for f in FIELDS)
+"""Keys of the storage record form (and the snapshot's columns), in order."""
+EDITABLE: tuple[str, ...] = tuple(f.name for f in FIELDS if f.editable)
+"""Fields :func:`apply_changes` accepts."""
+LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.listed)
+"""Columns of the CLI's ``list`` table."""
+
 COLUMNS: dict[str, Any] = {
     "id": "string",
     "type": "string",
@@ -261,9 +311,6 @@ def make_transaction(
     )
 
 
-EDITABLE = ("type", "amount", "currency", "date", "category", "tags", "note")
-
-
 def apply_changes(tx: Transaction, changes: Mapping[str, object], now: dt.datetime | None = None) -> Transaction:
     """A copy of ``tx`` with ``changes`` validated and applied (``amount`` given as text/Decimal)."""
     unknown = set(changes) - set(EDITABLE)
@@ -458,21 +505,6 @@ def _updated_column(updated: Sequence[Any], created: Sequence[Any], created_utc:
     return pd.Series(values, dtype="datetime64[ns]").dt.tz_localize("UTC")
 
 
-RECORD_FIELDS = (
-    "id",
-    "type",
-    "amount_minor",
-    "currency",
-    "date",
-    "category",
-    "tags",
-    "note",
-    "external_id",
-    "created_at",
-    "updated_at",
-)
-
-
 def records_to_columns(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
     """Row records (storage form) to columns."""
     cols: dict[str, list[Any]] = {name: [] for name in RECORD_FIELDS}
@@ -516,19 +548,15 @@ def micros(moment: dt.datetime) -> int:
 
 def stored_row(record: Mapping[str, Any]) -> tuple[Any, ...]:
     """One record (storage form) in the snapshot's column encoding, field by field in ``RECORD_FIELDS`` order."""
-    return (
-        record["id"],
-        record["type"],
-        record["amount_minor"],
-        record["currency"],
-        day_number(dt.date.fromisoformat(record["date"])),
-        record["category"],
-        TAG_SEPARATOR.join(record["tags"]),
-        record["note"],
-        record["external_id"],
-        micros(parse_utc(record["created_at"])),
-        micros(parse_utc(record["updated_at"])) - micros(parse_utc(record["created_at"])),
-    )
+    created = micros(parse_utc(record["created_at"]))
+    encoded = {
+        **record,
+        "date": day_number(dt.date.fromisoformat(record["date"])),
+        "tags": TAG_SEPARATOR.join(record["tags"]),
+        "created_at": created,
+        "updated_at": micros(parse_utc(record["updated_at"])) - created,
+    }
+    return tuple(encoded[name] for name in RECORD_FIELDS)
 
 
 def stored_columns(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:

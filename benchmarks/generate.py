@@ -34,8 +34,9 @@ import math
 import random
 from pathlib import Path
 
-from tracker.model import Transaction, make_transaction, stored_columns
+from tracker.model import Transaction, make_transaction
 from tracker.storage.codec import empty_snapshot
+from tracker.storage.columns import stored_columns
 from tracker.storage.jsonfile import JsonBackend
 
 END = dt.date(2026, 11, 30)

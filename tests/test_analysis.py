@@ -35,7 +35,8 @@ from tracker.analysis import (
     totals,
 )
 from tracker.errors import ValidationError
-from tracker.model import empty_frame, frame_from_columns, frame_from_transactions, make_transaction
+from tracker.frame import empty_frame, frame_from_columns, frame_from_transactions
+from tracker.model import make_transaction
 from tracker.money import format_plain
 
 DATA = Path(__file__).resolve().parent / "data" / "analysis"

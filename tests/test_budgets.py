@@ -25,8 +25,9 @@ from tracker.budgets import (
     status,
 )
 from tracker.errors import NotFoundError, ValidationError
+from tracker.frame import frame_from_transactions
 from tracker.ledger import Ledger
-from tracker.model import Transaction, frame_from_transactions, make_transaction
+from tracker.model import Transaction, make_transaction
 
 D = dt.date
 TODAY = D(2026, 11, 10)  # day 10 of a 30-day month

@@ -29,7 +29,8 @@ from tracker.charts.colors import (
 )
 from tracker.charts.common import donut_slices, money_ticks, plotly_separators, short_money, text_color_on
 from tracker.errors import ValidationError
-from tracker.model import empty_frame, frame_from_transactions, make_transaction
+from tracker.frame import empty_frame, frame_from_transactions
+from tracker.model import make_transaction
 
 DATA = Path(__file__).resolve().parent / "data" / "analysis"
 NOV = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
@@ -305,7 +306,7 @@ def test_mpl_charts_draw_on_empty_data_and_in_dark(tmp_path):
 def test_charts_never_touch_pyplot_or_streamlit():
     code = (
         "import sys, datetime as dt\n"
-        "from tracker.model import empty_frame\n"
+        "from tracker.frame import empty_frame\n"
         "from tracker.analysis import dashboard, Period\n"
         "from tracker.charts import mpl_charts as mc, plotly_charts as pc\n"
         "b = dashboard(empty_frame(), Period(dt.date(2026,1,1), dt.date(2026,1,31)), 'EUR')\n"

@@ -21,23 +21,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.errors import CorruptDataError
+from tracker.frame import frame_from_transactions
 from tracker.ledger import Ledger
-from tracker.model import (
-    EPOCH,
-    MAX_DATE,
-    MAX_TAG,
-    MIN_DATE,
-    STORED_MICROS_RANGE,
-    Transaction,
-    frame_from_transactions,
-    iso_utc,
-    make_transaction,
-    micros,
-    record_at,
-    records_to_columns,
-    stored_columns,
-)
+from tracker.model import MAX_DATE, MAX_TAG, MIN_DATE, Transaction, iso_utc, make_transaction
 from tracker.storage.codec import JOURNAL_VERSION, SCHEMA_VERSION, check_snapshot, upgrade_snapshot
+from tracker.storage.columns import EPOCH, STORED_MICROS_RANGE, micros, record_at, records_to_columns, stored_columns
 
 FilesOf = Callable[[Path], dict[str, bytes]]
 

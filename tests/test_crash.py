@@ -51,7 +51,8 @@ import traceback
 
 import tracker.ledger as ledger_module
 from tracker.ledger import Ledger
-from tracker.model import make_transaction, record_at
+from tracker.model import make_transaction
+from tracker.storage.columns import record_at
 from tracker.storage.codec import upgrade_snapshot
 
 ledger_module.COMPACT_AFTER_ENTRIES = int(os.environ["CRASH_COMPACT_AFTER"])

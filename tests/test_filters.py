@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from tracker.errors import ValidationError
 from tracker.filters import Filter, apply_filter, filter_data
-from tracker.model import COLUMNS, Transaction, frame_from_transactions, make_transaction
+from tracker.frame import COLUMNS, frame_from_transactions
+from tracker.model import Transaction, make_transaction
 
 THOROUGH = os.environ.get("EXPENSE_TRACKER_THOROUGH") == "1"
 EXAMPLES = 1500 if THOROUGH else 100

@@ -23,8 +23,9 @@ from reliability_helpers import THOROUGH, record_figures
 
 from tracker import filter_data
 from tracker.errors import ValidationError
+from tracker.frame import COLUMNS
 from tracker.ledger import Ledger
-from tracker.model import COLUMNS, EDITABLE, MAX_CATEGORY, MAX_NOTE, MAX_TAG, MAX_TAGS, Transaction
+from tracker.model import EDITABLE, MAX_CATEGORY, MAX_NOTE, MAX_TAG, MAX_TAGS, Transaction
 from tracker.quickentry import CategoryHistory, parse_quick_entry
 
 CASES: dict[str, int] = {}

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 import tracker
 import tracker.ledger as ledger_module
 from tracker.errors import NotFoundError, ValidationError
+from tracker.frame import COLUMNS
 from tracker.ledger import Ledger
-from tracker.model import COLUMNS, MAX_CATEGORY, MAX_NOTE, MAX_TAG, MAX_TAGS, Transaction, make_transaction
+from tracker.model import MAX_CATEGORY, MAX_NOTE, MAX_TAG, MAX_TAGS, Transaction, make_transaction
 
 THOROUGH = os.environ.get("EXPENSE_TRACKER_THOROUGH") == "1"
 MakeTx = Callable[..., Transaction]

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from tracker.errors import ValidationError
+from tracker.frame import COLUMNS, empty_frame, frame_from_transactions, transactions_from_frame
 from tracker.model import (
-    COLUMNS,
     MAX_CATEGORY,
     MAX_NOTE,
     MAX_TAG,
@@ -24,13 +24,10 @@ from tracker.model import (
     clean_date,
     clean_tags,
     clean_type,
-    empty_frame,
-    frame_from_transactions,
     from_record,
     iso_utc,
     make_transaction,
     parse_utc,
-    transactions_from_frame,
 )
 
 MakeTx = Callable[..., Transaction]

@@ -260,7 +260,7 @@ def test_history_from_a_frame_equals_history_from_transactions() -> None:
     """The aggregated frame path and the row path index the same thing and guess the same."""
     import random
 
-    from tracker.model import frame_from_transactions
+    from tracker.frame import frame_from_transactions
 
     rng = random.Random(3)
     words = ["coffee", "Coffee", "lunch", "team", "bus", "rent", "", "gift  card", "books"]

@@ -16,8 +16,9 @@ from tracker import report
 from tracker.analysis import Period, dashboard
 from tracker.errors import ValidationError
 from tracker.filters import Filter
+from tracker.frame import empty_frame, frame_from_transactions
 from tracker.ledger import Ledger
-from tracker.model import empty_frame, frame_from_transactions, make_transaction
+from tracker.model import make_transaction
 
 DATA = Path(__file__).resolve().parent / "data" / "analysis"
 NOV = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))

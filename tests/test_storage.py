@@ -22,8 +22,9 @@ from memory_backend import MemoryBackend, plugin_manager, store_for
 
 import tracker.ledger as ledger_module
 from tracker.errors import CorruptDataError, NotFoundError
+from tracker.frame import COLUMNS
 from tracker.ledger import KEEP_BACKUPS, Ledger, restore_backup
-from tracker.model import COLUMNS, Transaction, iso_utc
+from tracker.model import Transaction, iso_utc
 from tracker.storage import JsonBackend, StorageBackend
 from tracker.storage.codec import JOURNAL_VERSION, SCHEMA_VERSION
 from tracker.storage.fsutil import TMP_MARK, atomic_write

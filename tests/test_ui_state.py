@@ -10,7 +10,8 @@ import pytest
 
 from tracker.analysis import Period
 from tracker.filters import Filter
-from tracker.model import frame_from_transactions, make_transaction
+from tracker.frame import frame_from_transactions
+from tracker.model import make_transaction
 from tracker.ui import state
 
 DAY = dt.date(2024, 3, 15)  # a leap year

@@ -25,15 +25,16 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from tracker.filters import Filter, apply_filter, filter_data
+    from tracker.frame import COLUMNS
     from tracker.ledger import Ledger
-    from tracker.model import COLUMNS, Transaction
+    from tracker.model import Transaction
 
 _LAZY = {
     "Filter": "tracker.filters",
     "apply_filter": "tracker.filters",
     "filter_data": "tracker.filters",
     "Ledger": "tracker.ledger",
-    "COLUMNS": "tracker.model",
+    "COLUMNS": "tracker.frame",
     "Transaction": "tracker.model",
 }
 """Names imported on first use (PEP 562): ``import tracker`` alone does not import pandas, so the desktop
@@ -127,7 +128,7 @@ def add_expense(
 
 
 def load_data(data_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Every transaction as a DataFrame with the schema :data:`tracker.model.COLUMNS` (also when empty)."""
+    """Every transaction as a DataFrame with the schema :data:`tracker.frame.COLUMNS` (also when empty)."""
     return get_ledger(data_dir).frame().copy()
 
 

@@ -29,27 +29,22 @@ import pluggy
 
 from tracker.errors import CorruptDataError, NotFoundError, StorageError, ValidationError
 from tracker.filters import Filter, apply_filter
+from tracker.frame import empty_frame, frame_from_columns, frame_from_stored
 from tracker.model import (
     RECORD_FIELDS,
     Transaction,
     apply_changes,
-    day_number,
-    empty_frame,
-    frame_from_columns,
-    frame_from_stored,
     from_record,
     iso_utc,
     make_transaction,
     new_id,
-    record_at,
-    records_to_columns,
-    stored_columns,
     utcnow,
 )
 from tracker.money import NUMBER_FORMATS, normalize_currency
 from tracker.plugins import ENV_BACKEND, make_backend, make_plugin_manager
 from tracker.storage.base import BackupInfo, JsonDict, StorageBackend
 from tracker.storage.codec import JOURNAL_VERSION, check_entry, check_snapshot, empty_snapshot, upgrade_snapshot
+from tracker.storage.columns import day_number, record_at, records_to_columns, stored_columns
 from tracker.storage.paths import resolve_data_dir
 
 log = logging.getLogger(__name__)
@@ -240,7 +235,7 @@ class Ledger:
                 yield rec
 
     def frame(self) -> pd.DataFrame:
-        """The whole ledger as a DataFrame (schema: :data:`tracker.model.COLUMNS`), by date then creation.
+        """The whole ledger as a DataFrame (schema: :data:`tracker.frame.COLUMNS`), by date then creation.
 
         Cached per revision: do not modify it in place.
         """

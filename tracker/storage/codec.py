@@ -13,7 +13,7 @@ Columns, one list per field, rows sorted by date, creation time and id: ``date``
 1970-01-01, ``created_at`` in whole microseconds since 1970-01-01T00:00:00Z, ``updated_at`` in whole
 microseconds after ``created_at`` (0: never edited), ``tags`` one string per row (the row's tags joined by
 one space, which no tag contains), the other fields as in the record form (see
-:func:`tracker.model.stored_columns`). Snapshots are written ASCII-only (``\\uXXXX``
+:func:`tracker.storage.columns.stored_columns`). Snapshots are written ASCII-only (``\\uXXXX``
 escapes), which the standard ``json`` module parses about twice as fast as UTF-8 text.
 
 Journal entry (one per committed change; ``schema_version`` 1, the record form, unchanged by schema 2)::
@@ -40,19 +40,21 @@ from tracker.errors import CorruptDataError, ValidationError
 from tracker.model import (
     MAX_CATEGORY,
     RECORD_FIELDS,
-    STORED_DAY_RANGE,
-    STORED_MICROS_RANGE,
-    TAG_SEPARATOR,
     clean_category,
     clean_date,
     clean_tags,
     from_record,
     iso_utc,
-    records_to_columns,
-    stored_from_record_columns,
     utcnow,
 )
 from tracker.money import CURRENCY_EXPONENTS, to_minor
+from tracker.storage.columns import (
+    STORED_DAY_RANGE,
+    STORED_MICROS_RANGE,
+    TAG_SEPARATOR,
+    records_to_columns,
+    stored_from_record_columns,
+)
 
 FORMAT = "expense-tracker-ledger"
 SCHEMA_VERSION = 2

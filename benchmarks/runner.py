@@ -275,8 +275,8 @@ def measure_fold(ctx: Context) -> dict[str, dict[str, Any]]:
     not); the folding one is timed together with the ``frame()`` after it (the ledger is read back
     and the frame rebuilt). One sample.
     """
-    from tracker import ledger as ledger_module
     from tracker.ledger import Ledger
+    from tracker.storage import engine as ledger_module
 
     led = Ledger(_copy(ctx, "fold"))
     led.frame()

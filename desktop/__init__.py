@@ -5,3 +5,6 @@ Nothing here knows about money: :mod:`desktop.launcher` chooses a port, runs the
 """
 
 from __future__ import annotations
+
+SERVER_FLAG = "--desktop-server"
+"""First argument that turns ``expense-tracker`` (the frozen binary above all) into the launcher's server child."""

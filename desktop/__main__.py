@@ -1,21 +1,11 @@
-"""``python -m desktop`` opens the window; ``python -m desktop --desktop-server`` is the server child."""
+"""``python -m desktop``: the same as ``expense-tracker`` (:func:`desktop.entry.run`): alone it opens the window;
+``python -m desktop --desktop-server`` is the server child."""
 
 from __future__ import annotations
 
 import sys
 
-
-def _run(argv: list[str]) -> int:
-    from desktop.child import SERVER_FLAG
-
-    if argv[:1] == [SERVER_FLAG]:
-        from desktop.child import main as serve
-
-        return serve(argv[1:])
-    from desktop.launcher import main
-
-    return main(argv)
-
+from desktop.entry import run
 
 if __name__ == "__main__":
-    sys.exit(_run(sys.argv[1:]))
+    sys.exit(run())

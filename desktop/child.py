@@ -40,9 +40,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-SERVER_FLAG = "--desktop-server"
-"""First argument that turns the frozen binary into the server child."""
-
 HANDSHAKE = "EXPENSE-TRACKER-SERVER "
 ENV_TOKEN = "EXPENSE_TRACKER_DESKTOP_TOKEN"
 ENV_PARENT = "EXPENSE_TRACKER_DESKTOP_PARENT"

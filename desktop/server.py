@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop.child import ENV_PARENT, ENV_TOKEN, GO, HANDSHAKE, SERVER_FLAG, base_path
+from desktop import SERVER_FLAG
+from desktop.child import ENV_PARENT, ENV_TOKEN, GO, HANDSHAKE, base_path
 
 HOST = "127.0.0.1"
 DEFAULT_PORTS: tuple[int, ...] = (0, 0, 0)

@@ -10,9 +10,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tracker.ledger import Ledger
 from tracker.model import Transaction, make_transaction
+
+THOROUGH = os.environ.get("EXPENSE_TRACKER_THOROUGH") == "1"
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+"""``make test``: the same examples on every run and machine (derandomized, no example database, no timing
+limits), so a submission is never refused by a random draw. Tests keep their own ``max_examples``."""
+settings.register_profile("thorough", derandomize=False, deadline=None, max_examples=1000, print_blob=True)
+"""``make reliability`` (``EXPENSE_TRACKER_THOROUGH=1``): new random examples each run, more of them for tests
+that do not set their own count (those scale theirs with ``THOROUGH``)."""
+settings.load_profile("thorough" if THOROUGH else "ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"

@@ -166,7 +166,14 @@ class MemoryBackend:
     # -- backups ---------------------------------------------------------------------------------
 
     def write_backup(self, snapshot: JsonDict, reason: str, keep: int) -> BackupInfo:
-        data = encode(snapshot)
+        return self._store_backup(encode(snapshot), reason, keep)
+
+    def copy_snapshot_to_backup(self, reason: str, keep: int) -> BackupInfo | None:
+        with self.store.lock:
+            data = self.store.snapshot
+            return None if data is None else self._store_backup(data, reason, keep)
+
+    def _store_backup(self, data: bytes, reason: str, keep: int) -> BackupInfo:
         tag = re.sub(r"[^a-z0-9-]+", "-", reason.lower()).strip("-") or "manual"
         with self.store.lock:
             now = dt.datetime.now(dt.UTC)

@@ -251,7 +251,7 @@ class _Writer:
     def __init__(self, cfg: dict[str, Any], page: Any) -> None:
         import random
 
-        import tracker.ledger as ledger_module
+        import tracker.storage.engine as ledger_module
         from tracker.storage import jsonfile
 
         ledger_module.COMPACT_AFTER_ENTRIES = int(cfg["compact_after"])
@@ -371,11 +371,12 @@ class _Writer:
         import streamlit as st
 
         from tracker.ledger import Ledger
-        from tracker.ui import state
+        from tracker.money import parse_user_amount
+        from tracker.ui import formatting, session
 
         ss = st.session_state
         led = Ledger(self.data_dir)  # the session's ledger, opened once like init_session does
-        ss[state.LEDGER_KEY] = led
+        ss[session.LEDGER_KEY] = led
         page = self.page
         n = 0
         while True:
@@ -383,7 +384,7 @@ class _Writer:
             key = f"u{self.cfg['seed']}-{n}"
             self.board.set(2)
             led.refresh()  # what init_session does at the start of every run
-            ss.pop(state.FLASH_KEY, None)
+            ss.pop(formatting.FLASH_KEY, None)
             frame = led.frame()
             ids = list(frame["id"])
             if self.rng.random() < 0.5 or len(ids) < 4:
@@ -396,7 +397,7 @@ class _Writer:
                 ss[f"{p}_tags"] = list(fields["tags"])
                 ss[f"{p}_note"] = fields["note"]
                 fields["currency"] = led.default_currency  # the form adds in the default currency
-                fields["amount"] = state.amount_text(fields["amount"], led.settings["number_format"])
+                fields["amount"] = str(parse_user_amount(fields["amount"], led.settings["number_format"]))
                 expect = _expect(fields)
                 self.log("I", {"op": "add", "via": "ui", "key": key, "expect": expect})
                 page.submit(kind)
@@ -560,7 +561,7 @@ def _load_worker(data_dir: str, sync: str, name: str, seconds: float, shared: li
     """
     import random
 
-    import tracker.ledger as ledger_module
+    import tracker.storage.engine as ledger_module
     from tracker.cli import main
     from tracker.ledger import Ledger
 

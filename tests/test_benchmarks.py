@@ -165,7 +165,7 @@ def test_benchmarks_run_once_at_a_small_size(tmp_path: Path) -> None:
 
 def test_fold_commit_is_measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process with a short journal (the real run makes 1,000 commits before the fold)."""
-    from tracker import ledger as ledger_module
+    from tracker.storage import engine as ledger_module
 
     monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 12)
     folder = generate.write_ledger(tmp_path / "data", SMALL_N)

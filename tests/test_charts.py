@@ -338,3 +338,73 @@ def test_slice_labels_pick_a_readable_text_colour():
     assert text_color_on("#f1ce63") == "#1b1b1b"
     assert text_color_on("#ffffff") == "#1b1b1b"
     assert text_color_on("nonsense") == "#1b1b1b"
+
+
+# --- the dashboard's declared charts ------------------------------------------------------------------------------
+
+
+def test_the_declared_charts_are_the_dashboards_four_in_order(board):
+    from tracker.charts.dashboard import CHARTS
+
+    assert [c.key for c in CHARTS] == ["pie", "bar", "line", "mtd"]
+    assert [c.heading(board) for c in CHARTS] == [
+        "Spending by category",
+        "Income and expenses",
+        "Balance over the period",
+        "Spent in November so far, against October",
+    ]
+
+
+def built_directly(module, board, colors, style):
+    """The four dashboard figures as the page and the report built them before the declaration."""
+    return [
+        module.spending_donut(board.by_category, "EUR", colors, **style),
+        module.cash_flow_bars(board.cash_flow, "EUR", granularity=board.granularity, **style),
+        module.balance_line(board.balance, "EUR", **style),
+        module.month_to_date_lines(board.month_to_date, **style),
+    ]
+
+
+def test_declared_plotly_figures_are_the_builders_figures(board, colors):
+    from tracker.charts.dashboard import CHARTS
+
+    style = {"theme": "dark", "number_format": "1.234,56"}
+    direct = built_directly(pc, board, colors, style)
+    declared = [chart.plotly(board, colors, **style) for chart in CHARTS]
+    assert [f.to_dict() for f in declared] == [f.to_dict() for f in direct]
+
+
+def texts_of(fig: Figure) -> list[tuple[str, list[str], list[str]]]:
+    return [texts_of_axes(ax) for ax in fig.axes]
+
+
+def test_declared_matplotlib_figures_and_drawings_are_the_builders(board, colors):
+    from tracker.charts.dashboard import CHARTS
+
+    style = {"number_format": "1.234,56", "scale": 1.35}
+    direct = built_directly(mc, board, colors, style)
+    declared = [chart.figure(board, colors, **style) for chart in CHARTS]
+    assert [texts_of(f) for f in declared] == [texts_of(f) for f in direct]
+    assert [[len(ax.patches), len(ax.lines)] for f in declared for ax in f.axes] == [
+        [len(ax.patches), len(ax.lines)] for f in direct for ax in f.axes
+    ]
+    drawn = mc.new_figure()
+    for ax, chart in zip(drawn.subplots(2, 2).flat, CHARTS, strict=True):
+        chart.draw(ax, board, colors, number_format="1.234,56")
+    direct_axes = [ax for f in direct for ax in f.axes]
+    assert [texts_of_axes(ax) for ax in drawn.axes] == [texts_of_axes(ax) for ax in direct_axes]
+
+
+def texts_of_axes(ax) -> tuple[str, list[str], list[str]]:
+    legend = ax.get_legend()
+    return (
+        ax.get_title(),
+        sorted(t.get_text() for t in ax.texts),
+        [t.get_text() for t in legend.get_texts()] if legend else [],
+    )
+
+
+def test_the_declaration_loads_no_chart_library():
+    code = "import sys, tracker.charts.dashboard; print(sorted(m for m in ('plotly','matplotlib') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"

@@ -20,7 +20,9 @@ from typing import Any
 
 import pytest
 
+from tracker.export import to_csv
 from tracker.ledger import Ledger
+from tracker.model import PUBLIC_FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
 THOROUGH = os.environ.get("EXPENSE_TRACKER_THOROUGH") == "1"
@@ -172,9 +174,13 @@ def test_list_and_summary_formats(data_dir: Path, seeded: dict[str, Any]) -> Non
 
     table_lines = csv.reader(io.StringIO(csv_out.stdout))
     header, *body = list(table_lines)
-    assert header == ["id", "date", "type", "amount", "currency", "category", "tags", "note"]
-    assert body[1] == [seeded["lunch"].id, "2026-01-05", "expense", "12.50", "USD", "Food", "fun work", "lunch"]
+    assert header == list(PUBLIC_FIELDS)  # the export's columns
+    assert header[:8] == ["id", "date", "type", "amount", "currency", "category", "tags", "note"]
+    assert body[1][:8] == [seeded["lunch"].id, "2026-01-05", "expense", "12.50", "USD", "Food", "fun work", "lunch"]
     assert body[3][7] == "'=HYPERLINK(1)"  # neutralised for spreadsheets
+    assert csv_out.stdout.encode() == to_csv([Ledger(data_dir).get(t.id) for t in seeded.values()]).removeprefix(
+        b"\xef\xbb\xbf"
+    ).replace(b"\r\n", b"\n")  # the one CSV writer
 
     assert table.stdout.rstrip().endswith("4 transactions")
     assert seeded["rent"].id in table.stdout
@@ -308,7 +314,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(
 
 def damage_ledger(data_dir: Path) -> bytes:
     ledger = Ledger(data_dir)
-    ledger._fold()
+    ledger.engine.fold()
     damaged = (data_dir / "ledger.json").read_bytes()[:-40]
     (data_dir / "ledger.json").write_bytes(damaged)
     return damaged
@@ -404,33 +410,13 @@ def test_an_unexpected_error_exits_1_with_a_short_message_and_a_log(tmp_path: Pa
     assert "Traceback" in log.read_text()
 
 
-@pytest.mark.parametrize(
-    ("argv", "expected"),
-    [
-        ([], None),
-        (["--data-dir", "/x"], "/x"),
-        (["--data-dir=/x"], "/x"),
-        (["list"], False),
-        (["--data-dir", "/x", "list"], False),
-        (["--version"], False),
-        (["--data-dir"], False),
-        (["--data-dir", "--version"], False),
-        (["--data-dir", ""], False),
-    ],
-)
-def test_only_the_window_skips_the_subcommand_parser(argv: list[str], expected: object) -> None:
-    from tracker.cli import _window_only
-
-    assert _window_only(argv) == expected
-
-
 def test_opening_the_window_does_not_wait_for_pandas(tmp_path: Path) -> None:
-    """``expense-tracker`` alone goes to the launcher before any subcommand (or pandas) is imported."""
+    """``expense-tracker`` alone goes to the launcher before the command line (or pandas) is imported."""
     code = (
         "import sys\n"
-        "from tracker.cli import main\n"
-        f"status = main(['--data-dir', {str(tmp_path)!r}])\n"
-        "print(status, 'pandas' in sys.modules, 'tracker.cli.core' in sys.modules)\n"
+        "from desktop.entry import run\n"
+        f"status = run(['--data-dir', {str(tmp_path)!r}])\n"
+        "print(status, 'pandas' in sys.modules, 'tracker.cli' in sys.modules)\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
@@ -438,3 +424,47 @@ def test_opening_the_window_does_not_wait_for_pandas(tmp_path: Path) -> None:
 
     assert done.stdout.split() == [str(EXIT_NO_DISPLAY), "False", "False"], done.stderr
     assert "no display found" in done.stderr
+
+
+def test_no_subcommand_is_the_window_the_entry_hands_over_or_a_usage_error(tmp_path: Path) -> None:
+    from reliability_helpers import assert_rejected, run_cli
+
+    from tracker.cli import main
+
+    twice = ["--data-dir", str(tmp_path / "a"), "--data-dir", str(tmp_path / "b")]
+    assert main(twice, open_window=lambda: 42) == 42  # what desktop.entry.run passes: the launcher
+    assert os.environ["EXPENSE_TRACKER_DATA_DIR"] == str(tmp_path / "b")
+    assert_rejected(run_cli(twice), "choose a command")
+
+
+def test_the_command_line_never_imports_desktop() -> None:
+    """``desktop`` imports ``tracker.cli`` (its entry point); never the other way round."""
+    import ast
+
+    for path in sorted((ROOT / "tracker").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not any(n == "desktop" or n.startswith("desktop.") for n in names), path
+    code = "import sys, tracker.cli; tracker.cli.build_parser(); print(sorted(m for m in sys.modules if m.split('.')[0] == 'desktop'))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_amounts_on_the_command_line_follow_the_number_format(cli: Cli, data_dir: Path) -> None:
+    """With the number format 1.234,56 (Settings), the CLI reads 12,50 as the app's forms do."""
+    Ledger(data_dir).update_settings(number_format="1.234,56")
+    added = cli("add", "expense", "1.234,50", "--category", "Rent")
+    assert added.returncode == 0, added.stderr
+    tx_id = added.stdout.strip()
+    assert Ledger(data_dir).get(tx_id).amount_minor == 123450
+    edited = cli("edit", tx_id, "--amount", "12,50")
+    assert edited.returncode == 0, edited.stderr
+    assert Ledger(data_dir).get(tx_id).amount_minor == 1250
+    listed = cli("list", "--min", "12,50", "--max", "12,50", "--format", "json")
+    assert [row["id"] for row in json.loads(listed.stdout)] == [tx_id]
+    budget = cli("budget", "set", "Rent", "99,90")
+    assert budget.returncode == 0, budget.stderr
+    bad = cli("add", "expense", "12,5,0", "--category", "Rent")
+    assert_user_error(bad, "amount", "12,50")

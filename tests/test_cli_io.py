@@ -160,6 +160,22 @@ def test_include_duplicates_and_table_output(cli: Cli) -> None:
     assert "skipped  " in dry.stdout
 
 
+def test_the_first_line_says_how_the_file_was_read(cli: Cli) -> None:
+    csv = cli("import", fixture("csv/sparkasse_camt.csv"), "--dry-run")
+    assert csv.stdout.splitlines()[0] == (
+        "sparkasse_camt.csv: CSV (sparkasse-camt layout, cp1252, semicolon-separated, decimal ',', dates DD.MM.YY)"
+    )
+    ofx = cli("import", fixture("ofx/suncorp.ofx"), "--dry-run")
+    assert ofx.stdout.splitlines()[0] == "suncorp.ofx: OFX"
+
+
+def test_the_as_choices_are_the_importers_formats() -> None:
+    from tracker.cli import io
+    from tracker.importers import FORMATS
+
+    assert io.FORMATS == FORMATS
+
+
 def test_as_overrides_detection(cli: Cli, tmp_path: Path) -> None:
     renamed = tmp_path / "download.dat"
     renamed.write_bytes((FIXTURES / "ofx" / "anzcc.ofx").read_bytes())

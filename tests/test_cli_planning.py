@@ -14,7 +14,7 @@ import pytest
 
 from tracker.budgets import month_text
 from tracker.cli import main
-from tracker.cli.planning import auto_post
+from tracker.cli.recurring import auto_post
 from tracker.errors import TrackerError
 from tracker.ledger import Ledger
 from tracker.recurring import add_template, make_template

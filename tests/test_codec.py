@@ -207,7 +207,7 @@ def test_awkward_values_survive_a_snapshot_exactly(data_dir: Path) -> None:
     txs = awkward()
     ledger = Ledger(data_dir)
     ledger.add_many(txs)
-    ledger._fold()  # into a schema 2 snapshot
+    ledger.engine.fold()  # into a schema 2 snapshot
     raw = (data_dir / "ledger.json").read_bytes()
     assert raw.isascii()
     reread = Ledger(data_dir)
@@ -261,7 +261,7 @@ def test_stored_columns_round_trip_any_record(
 def _v2(data_dir: Path) -> dict[str, Any]:
     ledger = Ledger(data_dir)
     ledger.add_many([tx(tags=["a", "b"]), tx(category="Rent", amount="900")])
-    ledger._fold()
+    ledger.engine.fold()
     ledger.create_backup()
     return dict(json.loads((data_dir / "ledger.json").read_bytes()))
 

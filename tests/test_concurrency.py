@@ -26,10 +26,10 @@ PRELUDE = r"""
 import json, os, random, sys, time, traceback
 from pathlib import Path
 
-import tracker.ledger as ledger_module
+import tracker.storage.engine as engine_module
 from tracker.ledger import Ledger
 
-ledger_module.COMPACT_AFTER_ENTRIES = 5
+engine_module.COMPACT_AFTER_ENTRIES = 5
 data_dir, sync, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 args = json.loads(sys.argv[4])
 ledger = Ledger(data_dir)

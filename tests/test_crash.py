@@ -28,9 +28,10 @@ from typing import Any
 
 import pytest
 
-from tracker.ledger import UNDO_DEPTH, Ledger
+from tracker.ledger import Ledger
 from tracker.model import apply_changes, from_record
 from tracker.storage.codec import check_snapshot, upgrade_snapshot
+from tracker.storage.engine import UNDO_DEPTH
 from tracker.storage.fsutil import TMP_MARK
 
 THOROUGH = os.environ.get("EXPENSE_TRACKER_THOROUGH") == "1"
@@ -49,14 +50,14 @@ import random
 import sys
 import traceback
 
-import tracker.ledger as ledger_module
+import tracker.storage.engine as engine_module
 from tracker.ledger import Ledger
 from tracker.model import make_transaction
 from tracker.storage.columns import record_at
 from tracker.storage.codec import upgrade_snapshot
 
-ledger_module.COMPACT_AFTER_ENTRIES = int(os.environ["CRASH_COMPACT_AFTER"])
-ledger_module.BACKUP_EVERY = dt.timedelta(milliseconds=int(os.environ["CRASH_BACKUP_EVERY_MS"]))
+engine_module.COMPACT_AFTER_ENTRIES = int(os.environ["CRASH_COMPACT_AFTER"])
+engine_module.BACKUP_EVERY = dt.timedelta(milliseconds=int(os.environ["CRASH_BACKUP_EVERY_MS"]))
 
 CATEGORIES = ["Food", "Rent", "Café ☕", "Travel", "Straße", "Gehalt"]
 TAGS = ["work", "fun", "家族", "trip"]
@@ -96,35 +97,35 @@ def writer(data_dir, side, seed):
             fields = draft(rng, key)
             log(fd, "I", {"op": "add", "key": key, "fields": fields})
             tx = ledger.add(fields.pop("type"), fields.pop("amount"), **fields)
-            log(fd, "D", {"key": key, "record": tx.to_record(), "folded": ledger._entries_since_snapshot == 0})
+            log(fd, "D", {"key": key, "record": tx.to_record(), "folded": ledger.engine.entries_since_snapshot == 0})
             ids.append(tx.id)
         elif r < 0.40:
             txs = [make_transaction(**draft(rng, f"{key}.{i}")) for i in range(rng.randint(2, 4))]
             log(fd, "I", {"op": "import", "key": key, "records": [t.to_record() for t in txs]})
             ledger.add_many(txs, label="import")
-            log(fd, "D", {"key": key, "folded": ledger._entries_since_snapshot == 0})
+            log(fd, "D", {"key": key, "folded": ledger.engine.entries_since_snapshot == 0})
             ids.extend(t.id for t in txs)
         elif r < 0.58:
             tx_id = rng.choice(ids)
             changes = {"note": f"edit {key}", "category": rng.choice(CATEGORIES), "tags": rng.sample(TAGS, 1)}
             log(fd, "I", {"op": "edit", "key": key, "id": tx_id, "changes": changes})
             tx = ledger.update(tx_id, **changes)
-            log(fd, "D", {"key": key, "record": tx.to_record(), "folded": ledger._entries_since_snapshot == 0})
+            log(fd, "D", {"key": key, "record": tx.to_record(), "folded": ledger.engine.entries_since_snapshot == 0})
         elif r < 0.70:
             tx_id = rng.choice(ids)
             log(fd, "I", {"op": "delete", "key": key, "id": tx_id})
             ledger.delete(tx_id)
-            log(fd, "D", {"key": key, "folded": ledger._entries_since_snapshot == 0})
+            log(fd, "D", {"key": key, "folded": ledger.engine.entries_since_snapshot == 0})
             ids.remove(tx_id)
         elif r < 0.80:
             log(fd, "I", {"op": "undo", "key": key})
             label = ledger.undo()
-            log(fd, "D", {"key": key, "label": label, "folded": ledger._entries_since_snapshot == 0})
+            log(fd, "D", {"key": key, "label": label, "folded": ledger.engine.entries_since_snapshot == 0})
             ids = [t.id for t in ledger.transactions()]
         elif r < 0.89:
             log(fd, "I", {"op": "meta", "key": key})
             ledger.set_meta("counter", key)
-            log(fd, "D", {"key": key, "folded": ledger._entries_since_snapshot == 0})
+            log(fd, "D", {"key": key, "folded": ledger.engine.entries_since_snapshot == 0})
         elif r < 0.97:
             log(fd, "I", {"op": "backup", "key": key})
             info = ledger.create_backup()

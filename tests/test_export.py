@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from tracker.errors import StorageError, ValidationError
-from tracker.export import CSV_FIELDS, export, format_for, render, select, to_csv, to_json, to_xlsx, write_atomic
+from tracker.export import export, format_for, render, select, to_csv, to_json, to_xlsx, write_atomic
 from tracker.filters import Filter
 from tracker.importers import ImportOptions, import_file
 from tracker.ledger import Ledger
-from tracker.model import Transaction
+from tracker.model import PUBLIC_FIELDS, Transaction
 
 NASTY = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "עברית ✓ 🍕", 'a "quoted", note']
 
@@ -160,11 +160,14 @@ def test_broken_json_is_refused(ledger: Ledger, tmp_path: Path, text: str, needl
 
 
 def test_csv_cells_are_neutralised_and_amounts_stay_plain(ledger: Ledger) -> None:
-    fill(ledger)
+    txs = fill(ledger)
     text = to_csv(ledger.transactions()).decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert list(rows[0]) == list(CSV_FIELDS)
+    assert list(rows[0]) == list(PUBLIC_FIELDS)
+    assert [r["id"] for r in rows] == [t.id for t in txs]
+    assert rows[1]["tags"] == "cafe daily"  # joined by one space
+    assert rows[0]["created_at"] == txs[0].to_json()["created_at"]
     notes = [r["note"] for r in rows]
     assert notes[1:5] == ["'" + NASTY[0], "'" + NASTY[1], "'" + NASTY[2], "'" + NASTY[3]]
     assert notes[5:] == [NASTY[5], NASTY[6]]
@@ -204,16 +207,19 @@ def test_xlsx_has_numbers_dates_and_no_formulas(ledger: Ledger, tmp_path: Path) 
     wb = load_workbook(path)
     ws = wb["Transactions"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == CSV_FIELDS
+    assert rows[0] == PUBLIC_FIELDS  # the CSV's columns
     assert len(rows) == count + 1
-    assert rows[1][0] == dt.datetime(2024, 1, 31)
-    amounts = [r[2] for r in rows[1:]]
+    col = {name: i for i, name in enumerate(PUBLIC_FIELDS)}
+    assert rows[1][col["date"]] == dt.datetime(2024, 1, 31)
+    amounts = [r[col["amount"]] for r in rows[1:]]
     assert all(isinstance(a, (int, float)) for a in amounts)
     assert [Decimal(str(a)) for a in amounts] == [t.amount for t in ledger.transactions()]
-    assert rows[2][6] == "'" + NASTY[0]
-    assert rows[6][6] == NASTY[5]
-    assert ws["C4"].number_format == "0"  # JPY
-    assert ws["C5"].number_format == "0.000"  # KWD
+    assert rows[2][col["note"]] == "'" + NASTY[0]
+    assert rows[6][col["note"]] == NASTY[5]
+    assert [r[col["id"]] for r in rows[1:]] == [t.id for t in ledger.transactions()]
+    amount_column = "ABCDEFGHIJK"[col["amount"]]
+    assert ws[f"{amount_column}4"].number_format == "0"  # JPY
+    assert ws[f"{amount_column}5"].number_format == "0.000"  # KWD
     for row in ws.iter_rows():
         for cell in row:
             assert cell.data_type != "f"
@@ -240,7 +246,7 @@ def test_format_from_the_name_or_given() -> None:
 
 
 def test_empty_ledger_exports_headers_only(ledger: Ledger) -> None:
-    assert to_csv([]).decode("utf-8-sig").splitlines() == [",".join(CSV_FIELDS)]
+    assert to_csv([]).decode("utf-8-sig").splitlines() == [",".join(PUBLIC_FIELDS)]
     assert json.loads(to_json([]))["transactions"] == []
     assert to_xlsx([])[:2] == b"PK"
 

@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 from reliability_helpers import THOROUGH, record_figures
 
 from tracker import filter_data
+from tracker.categorize import History
 from tracker.errors import ValidationError
 from tracker.frame import COLUMNS
 from tracker.ledger import Ledger
 from tracker.model import EDITABLE, MAX_CATEGORY, MAX_NOTE, MAX_TAG, MAX_TAGS, Transaction
-from tracker.quickentry import CategoryHistory, parse_quick_entry
+from tracker.quickentry import parse_quick_entry
 
 CASES: dict[str, int] = {}
 SCALE = 10 if THOROUGH else 1
@@ -336,7 +337,7 @@ lines = mostly(
         anything,
     ),
 )
-HISTORY = CategoryHistory.from_frame(FRAME)
+HISTORY = History.from_frame(FRAME)
 
 
 @fuzz_settings(800)

@@ -212,6 +212,43 @@ def test_random_argument_lists_exit_0_or_2_with_one_line_never_a_traceback(ws: W
     assert Ledger(ws.data).transactions() is not None  # the data still loads
 
 
+@pytest.mark.parametrize(
+    ("argv", "escape"),
+    [
+        (["delete", "delete", "\n"], "\\n"),  # drawn once by the test above: the newline came out raw
+        (["list", "--from", "2026-01-01", "x\ry"], "x\\ry"),
+        (["delete", "ab", "c\x85d"], "c\\x85d"),
+        (["delete", "a\u2028b"], "a\\u2028b"),
+        (["import", "missing\nfile.csv"], "missing\\nfile.csv"),
+        (["backups", "restore", "no\nsuch"], "no\\nsuch"),
+        (["category", "rename", "Food", "Fo\nod"], "Fo\\nod"),
+    ],
+    ids=["newline", "carriage-return", "next-line", "line-separator", "file-name", "backup-name", "category"],
+)
+def test_an_argument_with_a_line_break_is_shown_escaped_on_one_line(
+    ws: Workspace, argv: list[str], escape: str
+) -> None:
+    cwd = os.getcwd()
+    os.chdir(ws.root)
+    try:
+        result = run_cli(["--data-dir", str(ws.data), *argv])
+    finally:
+        os.chdir(cwd)
+    assert_clean_outcome(result)
+    assert result.code == 2, result.show()
+    assert len(result.err.splitlines()) == 1, result.show()
+    assert result.err.startswith("expense-tracker"), result.show()
+    assert escape in result.err, result.show()
+
+
+def test_make_test_draws_the_same_examples_every_run() -> None:
+    """The profile of tests/conftest.py: derandomized, no example database, unless EXPENSE_TRACKER_THOROUGH=1."""
+    assert settings.default.derandomize is not THOROUGH
+    if not THOROUGH:
+        assert settings.default.database is None
+        assert settings.default.deadline is None
+
+
 def test_nonsense_in_real_processes_exits_2_with_one_line(ws: Workspace, tmp_path: Path) -> None:
     from reliability_helpers import CliResult
 

@@ -14,7 +14,6 @@ from tracker.importers.base import (
     decode_text,
     detect_date_format,
     detect_decimal,
-    parse_amount,
 )
 from tracker.importers.csv_importer import CsvImporter, CsvMapping, detect_delimiter, parse_delimiter
 
@@ -163,39 +162,6 @@ def test_parse_delimiter_names() -> None:
     assert [parse_delimiter(t) for t in ("tab", "\\t", ";", "comma", "|")] == ["\t", "\t", ";", ",", "|"]
     with pytest.raises(ValidationError):
         parse_delimiter("::")
-
-
-@pytest.mark.parametrize(
-    ("text", "decimal", "value"),
-    [
-        ("-1.234,56", ",", "-1234.56"),
-        ("1,234.56", ".", "1234.56"),
-        ("1 234,56", ",", "1234.56"),
-        ("1'234.50", ".", "1234.50"),
-        ("(12.50)", ".", "-12.50"),
-        ("12,50-", ",", "-12.50"),
-        ("€ 3,00", ",", "3.00"),
-        ("-£1,000.00", ".", "-1000.00"),
-        ("5.00 DR", ".", "-5.00"),
-        ("5.00 CR", ".", "5.00"),
-        ("+7", ".", "7"),
-        ("EUR -12,5", ",", "-12.5"),
-        ("1.234", ",", "1234"),
-    ],
-)
-def test_parse_amount(text: str, decimal: str, value: str) -> None:
-    got = parse_amount(text, decimal)
-    assert got == Decimal(value)
-    assert isinstance(got, Decimal)
-
-
-@pytest.mark.parametrize(
-    ("text", "decimal"),
-    [("abc", "."), ("", "."), ("--5", "."), ("1,2,3", ","), ("12.3.4", "."), ("1,23.45", "."), ("-", ".")],
-)
-def test_parse_amount_refuses(text: str, decimal: str) -> None:
-    with pytest.raises(ValueError):
-        parse_amount(text, decimal)
 
 
 def test_detect_decimal() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -11,8 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracker.categorize import DEFAULT_CATEGORY, History, categorise, tokens
 from tracker.errors import ValidationError
 from tracker.importers import (
+    FORMATS,
+    IMPORTERS,
     CsvMapping,
     ImportFileError,
     ImportOptions,
@@ -21,14 +25,18 @@ from tracker.importers import (
     delete_mapping,
     detect_format,
     import_file,
+    importer_class,
+    make_importer,
     plan_import,
     resolve_mapping,
     save_mapping,
     saved_mappings,
 )
 from tracker.importers.base import ParsedRow
+from tracker.importers.csv_importer import CsvImporter
 from tracker.importers.dedup import duplicate_reasons, external_ids, fingerprint, normalise_description
-from tracker.importers.rules import DEFAULT_CATEGORY, History, Rule, categorise, dump_rules, load_rules, tokens
+from tracker.importers.qif import QifImporter
+from tracker.importers.rules import Rule, dump_rules, load_rules
 from tracker.ledger import Ledger
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -87,6 +95,95 @@ def test_the_as_option_overrides_detection() -> None:
     with pytest.raises(ImportFileError):
         plan_import(ofx, "s.ofx", LedgerView(), ImportOptions(kind="qif"))
     assert len(plan_import(ofx, "s.csv", LedgerView(), ImportOptions(kind="ofx")).new) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "kind"),
+    [
+        ("x.ofx", b"!Type:Bank\nD1/1/2024", "qif"),  # a QIF header beats the .ofx extension
+        ("x.qif", b"OFXHEADER:100", "ofx"),
+        ("x.csv", b'{"amount": "1.00"}', "json"),
+        ("x.json", b"a,b\n1,2\n", "json"),  # the extension beats cells that a comma splits
+        ("x.ofx", b"Date,Amount\n2024-01-01,1\n", "ofx"),
+        ("x.qif", b"a;b\n1;2\n", "qif"),
+        ("x.csv", b"{}", "csv"),  # braces without transactions or amounts prove nothing
+        ("notes", b"a;b\n1;2\n", "csv"),  # no extension: the delimiter guess, last
+    ],
+)
+def test_content_signs_beat_the_extension_which_beats_a_delimiter_guess(name: str, head: bytes, kind: str) -> None:
+    assert detect_format(name, head) == kind
+
+
+def test_detection_asks_each_importers_own_sniff(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert detect_format("x.csv", b"a,b\n1,2\n") == "csv"
+    monkeypatch.setattr(QifImporter, "sniff", classmethod(lambda cls, name, head: True))
+    assert detect_format("x.csv", b"a,b\n1,2\n") == "qif"
+    assert detect_format("x.ofx", b"OFXHEADER:100") == "ofx"  # OFX is asked first
+
+
+def test_each_format_declares_what_the_pipeline_may_do() -> None:
+    assert FORMATS == ("csv", "ofx", "qif", "json")
+    capabilities = {cls.name: (cls.restores_identity, cls.accepts_mapping, cls.accepts_formats) for cls in IMPORTERS}
+    assert capabilities == {
+        "csv": (False, True, True),
+        "ofx": (False, False, False),
+        "qif": (False, False, True),
+        "json": (True, False, False),
+    }
+    with pytest.raises(ValidationError, match="must be one of csv, ofx, qif, json"):
+        importer_class("xls")
+
+
+def test_each_format_takes_only_its_options() -> None:
+    qif = make_importer("qif", ImportOptions(decimal=",", date_format="%d.%m.%Y", currency="eur"))
+    assert isinstance(qif, QifImporter)
+    assert (qif.decimal, qif.date_format, qif.currency, qif.day_first) == (",", "%d.%m.%Y", "EUR", True)
+    csv = make_importer("csv", ImportOptions(mapping=CsvMapping(date="Day"), decimal=","), "CHF")
+    assert isinstance(csv, CsvImporter)
+    assert (csv.mapping.date, csv.mapping.decimal, csv.default_currency) == ("Day", ",", "CHF")
+    with pytest.raises(ValidationError, match="applies to CSV files only, not QIF"):
+        make_importer("qif", ImportOptions(mapping=CsvMapping(date="Day")))
+    with pytest.raises(ValidationError, match="does not apply to JSON files"):
+        make_importer("json", ImportOptions(decimal=","))
+
+
+def test_no_product_module_branches_on_a_format_name() -> None:
+    """Format behaviour is asked of the importer classes (``restores_identity``, ``accepts_mapping``...)."""
+    names = "csv|ofx|qif|json"
+    branch = re.compile(
+        rf"""kind\s*(?:[!=]=|\bin\b|\bnot\s+in\b)\s*[(\[{{]?\s*["'](?:{names})["']"""
+        r"|isinstance\([^)]*\b(?:Csv|Ofx|Qif|Json)Importer\b"
+    )
+    root = Path(__file__).resolve().parents[1] / "tracker"
+    found = [
+        f"{path.relative_to(root)}:{n}: {line.strip()}"
+        for path in sorted(root.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if branch.search(line)
+    ]
+    assert found == []
+
+
+def test_only_a_csv_result_reports_what_was_detected(ledger: Ledger) -> None:
+    csv = import_file(ledger, FIXTURES / "csv" / "sparkasse_camt.csv", dry_run=True)
+    assert csv.to_json()["detected"] == {
+        "layout": "sparkasse-camt",
+        "encoding": "cp1252",
+        "delimiter": ";",
+        "decimal": ",",
+        "date_format": "%d.%m.%y",
+        "columns": csv.plan.details["columns"],
+    }
+    assert csv.plan.importer.describe(csv.plan.details) == [
+        "sparkasse-camt layout",
+        "cp1252",
+        "semicolon-separated",
+        "decimal ','",
+        "dates DD.MM.YY",
+    ]
+    ofx = import_file(ledger, FIXTURES / "ofx" / "suncorp.ofx", dry_run=True)
+    assert "detected" not in ofx.to_json()
+    assert ofx.plan.importer.describe(ofx.plan.details) == []
 
 
 # --- de-duplication -----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop import child, server
+from desktop import SERVER_FLAG, child, server
 from desktop.instance import FocusListener, InstanceLock, read_info, request_focus, write_info
 from desktop.pages import error_html, is_rendered
 from desktop.server import (
@@ -193,7 +193,7 @@ def test_bind_failure_is_reported_by_the_child(app_env: Path, squatter: tuple[in
 @linux_only
 def test_frozen_dispatch_runs_the_server_child(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The frozen binary starts its server with ``<binary> --desktop-server``: the entry point dispatches it."""
-    monkeypatch.setattr(server, "server_command", lambda: [sys.executable, "-m", "desktop.entry", child.SERVER_FLAG])
+    monkeypatch.setattr(server, "server_command", lambda: [sys.executable, "-m", "desktop.entry", SERVER_FLAG])
     srv = start_server(timeout=60)
     try:
         assert http_get(srv.health_url) == (200, "ok")
@@ -217,7 +217,7 @@ def test_frozen_dispatch_runs_the_cli(tmp_path: Path) -> None:
 def test_server_command_of_a_frozen_binary_is_the_binary_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "executable", "/opt/et/expense-tracker")
-    assert server.server_command() == ["/opt/et/expense-tracker", child.SERVER_FLAG]
+    assert server.server_command() == ["/opt/et/expense-tracker", SERVER_FLAG]
 
 
 # -- health waiting ------------------------------------------------------------------------------
@@ -473,7 +473,7 @@ def test_without_a_display_it_says_what_to_do_and_exits_2(tmp_path: Path, via: s
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["EXPENSE_TRACKER_LOG_DIR"] = str(tmp_path / "logs")
     if via == "expense-tracker":
-        cmd = [sys.executable, "-m", "tracker.cli", "--data-dir", str(tmp_path / "data")]
+        cmd = [str(Path(sys.executable).with_name("expense-tracker")), "--data-dir", str(tmp_path / "data")]
     else:
         cmd = [sys.executable, "-m", "desktop", "--data-dir", str(tmp_path / "data")]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)

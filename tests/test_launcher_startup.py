@@ -153,6 +153,10 @@ def test_saving_the_origin_never_fails_the_launch(tmp_path: Path) -> None:
         (["list"], False),
         (["--data-dir", "--help"], False),
         (["--data-dir="], False),
+        (["--data-dir", ""], False),
+        (["--data-dir"], False),
+        (["--data-dir", "--version"], False),
+        (["--version"], False),
         (["--help"], False),
     ],
 )
@@ -162,3 +166,21 @@ def test_the_frozen_binary_opens_the_window_without_the_command_line_only_when_a
     from desktop.entry import opens_the_window
 
     assert opens_the_window(args) is window
+
+
+def test_the_console_script_and_the_frozen_binary_start_at_the_same_entry() -> None:
+    """pyproject's ``expense-tracker`` script is :func:`desktop.entry.run`; the PyInstaller spec builds that file."""
+    import importlib
+    import re
+    import tomllib
+
+    from desktop import entry
+
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["expense-tracker"]
+    module, _, name = target.partition(":")
+    assert getattr(importlib.import_module(module), name) is entry.run
+    spec = (ROOT / "build" / "expense-tracker.spec").read_text()
+    script = re.search(r"Analysis\(\s*#[^\n]*\n\s*\[str\(ROOT / \"(\w+)\" / \"(\w+\.py)\"\)\]", spec)
+    assert script is not None, "the spec's Analysis() names no entry script"
+    assert ROOT / script[1] / script[2] == Path(entry.__file__)
+    assert 'if __name__ == "__main__":\n    sys.exit(run())' in Path(entry.__file__).read_text()  # run as a script

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tracker
-import tracker.ledger as ledger_module
+import tracker.storage.engine as engine_module
 from tracker.errors import NotFoundError, ValidationError
 from tracker.frame import COLUMNS
 from tracker.ledger import Ledger
@@ -108,6 +108,102 @@ def test_update_changes_fields_and_keeps_identity(ledger: Ledger, data_dir: Path
     assert Ledger(data_dir).get(tx.id) == ledger.get(tx.id)
 
 
+def test_update_many_edits_and_deletes_as_one_undoable_change(ledger: Ledger, data_dir: Path) -> None:
+    a = ledger.add("expense", "1", category="A", date="2026-01-01")
+    b = ledger.add("expense", "2", category="B", date="2026-01-02")
+    c = ledger.add("expense", "3", category="C", date="2026-01-03")
+    d = ledger.add("expense", "4", category="D", date="2026-01-04")
+    revision = ledger.update_many(
+        {a.id: {"amount": "1.50", "tags": "x"}, b.id: {"category": "Rent", "type": "income"}, c.id: {"note": ""}},
+        deletes=[d.id],
+        label="table edit",
+    )
+    assert revision == ledger.revision == 5
+    stored = by_id(Ledger(data_dir))
+    assert set(stored) == {a.id, b.id, c.id}
+    assert (stored[a.id].amount_minor, stored[a.id].tags) == (150, ("x",))
+    assert (stored[b.id].category, stored[b.id].type) == ("Rent", "income")
+    assert stored[c.id] == c  # a change that changes nothing is not written (updated_at kept)
+    assert stored[a.id].updated_at > a.updated_at
+    assert ledger.update_many({c.id: {"note": ""}}) == 5  # nothing to do: no new revision
+    assert ledger.undo() == "table edit"
+    assert by_id(ledger) == {t.id: t for t in (a, b, c, d)}
+
+
+@pytest.mark.parametrize(
+    ("batch", "field"),
+    [
+        (lambda a, b: ({a: {"note": "fine"}, b: {"amount": "-3"}}, ()), "amount"),
+        (lambda a, b: ({a: {"date": "2026-13-01"}, b: {"note": "fine"}}, ()), "date"),
+        (lambda a, b: ({a: {"note": "fine"}, b: {"id": "other"}}, ()), "id"),
+        (lambda a, b: ({a: {"note": "fine"}, "nope": {"note": "x"}}, ()), "id"),
+        (lambda a, b: ({a: {"note": "fine"}}, ["nope"]), "id"),
+        (lambda a, b: ({a: {"note": "fine"}}, [a]), "id"),
+    ],
+)
+def test_update_many_writes_nothing_when_one_change_is_bad(
+    ledger: Ledger, data_dir: Path, files_of: FilesOf, batch: Callable[[str, str], Any], field: str
+) -> None:
+    a = ledger.add("expense", "1", category="A")
+    b = ledger.add("expense", "2", category="B")
+    before = files_of(data_dir)
+    changes, deletes = batch(a.id, b.id)
+    with pytest.raises(ValidationError) as info:
+        ledger.update_many(changes, deletes)
+    assert info.value.field == field
+    assert files_of(data_dir) == before
+    assert ledger.revision == 2
+    assert by_id(Ledger(data_dir)) == {a.id: a, b.id: b}
+
+
+def test_each_change_reads_the_journal_once(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[object] = []
+    read = ledger.backend.read
+
+    def counted(cursor: object) -> Any:
+        reads.append(cursor)
+        return read(cursor)
+
+    monkeypatch.setattr(ledger.backend, "read", counted)
+    tx = ledger.add("expense", "1", category="A")
+    assert len(reads) == 1
+    ledger.add_income("2", category="Job")
+    assert len(reads) == 2
+    ledger.add_many([make_transaction(type="expense", amount="3", category="B", currency="USD")])
+    assert len(reads) == 3
+    ledger.update(tx.id, note="edited")
+    assert len(reads) == 4
+    ledger.update_many({tx.id: {"note": "again"}})
+    assert len(reads) == 5
+    ledger.delete(tx.id)
+    assert len(reads) == 6
+    ledger.set_meta("rules", [])
+    assert len(reads) == 7
+    ledger.undo()
+    assert len(reads) == 8
+    with ledger.locked():  # what an import or a category rename does: refresh, compute, commit
+        ledger.refresh()
+        ledger.commit(meta={"rules": [{"match": "x"}]})
+        ledger.refresh()  # nobody else can commit while the lock is held
+    assert len(reads) == 9
+    ledger.refresh()  # released: another process may have committed since
+    assert len(reads) == 10
+
+
+def test_a_commit_by_another_ledger_is_seen_after_the_lock_was_released(data_dir: Path) -> None:
+    first, second = Ledger(data_dir), Ledger(data_dir)
+    with first.locked():
+        first.refresh()
+    tx = second.add("expense", "1", category="A")
+    with first.locked():
+        assert first.refresh()
+        assert first.get(tx.id) == tx
+        first.update(tx.id, note="both")
+    assert second.get(tx.id).note == ""
+    second.update(tx.id, category="B")  # its add's read was fresh only while it held the lock
+    assert (second.get(tx.id).note, Ledger(data_dir).get(tx.id).category) == ("both", "B")
+
+
 def test_delete_returns_the_removed_transaction(ledger: Ledger, data_dir: Path) -> None:
     keep = ledger.add("expense", "1", category="A")
     gone = ledger.add("expense", "2", category="B")
@@ -167,7 +263,7 @@ def test_undo_walks_back_each_kind_of_change(ledger: Ledger, data_dir: Path) -> 
 
 
 def test_undo_depth_is_bounded(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ledger_module, "UNDO_DEPTH", 3)
+    monkeypatch.setattr(engine_module, "UNDO_DEPTH", 3)
     txs = [ledger.add("expense", str(i + 1), category="A") for i in range(5)]
     assert [ledger.undo() for _ in range(4)] == ["add expense"] * 3 + [None]
     assert set(by_id(ledger)) == {txs[0].id, txs[1].id}
@@ -346,7 +442,7 @@ def test_any_valid_transaction_survives_save_and_load_exactly(txs: list[Transact
         ledger = Ledger(folder)
         ledger.add_many(txs)
         if fold:
-            ledger._fold()
+            ledger.engine.fold()
         again = Ledger(folder)
         assert by_id(again) == {t.id: t for t in txs}
         frame = again.frame().set_index("id")
@@ -402,7 +498,7 @@ def test_undo_after_any_sequence_restores_each_previous_state(ops: list[tuple[An
             elif op[0] == "meta":
                 ledger.set_meta(op[1], op[2])
             elif op[0] == "fold":
-                ledger._fold()
+                ledger.engine.fold()
             if ledger.revision != revision:
                 history.append(before)
         for expected in reversed(history):
@@ -419,10 +515,10 @@ def test_a_fold_after_changing_all_or_all_but_some_stored_rows_keeps_exactly_the
     """Folding when none, one or two rows of the stored snapshot are left unchanged (an edge of the column picking)."""
     led = Ledger(data_dir)
     stored = [led.add_expense(str(n), category="Food", date=f"2026-01-0{n}") for n in range(1, 5)]
-    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 1)
+    monkeypatch.setattr(engine_module, "COMPACT_AFTER_ENTRIES", 1)
     led.update(stored[0].id, note="folded")  # the 4 rows are now in the snapshot file
     assert (data_dir / "ledger.journal").read_bytes() == b""
-    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 1000)
+    monkeypatch.setattr(engine_module, "COMPACT_AFTER_ENTRIES", 1000)
     for tx in stored[kept:]:
         if tx.amount_minor % 200:
             led.delete(tx.id)
@@ -430,7 +526,7 @@ def test_a_fold_after_changing_all_or_all_but_some_stored_rows_keeps_exactly_the
             led.update(tx.id, amount="99")
     led.add_income("5", category="Gift", date="2026-01-02")
     expected = sorted((t.id, t.amount_minor, t.note) for t in led.transactions())
-    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 1)
+    monkeypatch.setattr(engine_module, "COMPACT_AFTER_ENTRIES", 1)
     led.add_expense("7", category="Food", date="2025-12-31")  # this commit folds
     assert (data_dir / "ledger.journal").read_bytes() == b""
     expected.append(next((t.id, t.amount_minor, t.note) for t in led.transactions() if t.amount_minor == 700))
@@ -455,15 +551,15 @@ def test_frame_between_is_the_frame_cut_to_the_dates(
     folder = tmp_path_factory.mktemp("between")
     base = dt.date(2026, 1, 1)
     writer = Ledger(folder)
-    folding = ledger_module.COMPACT_AFTER_ENTRIES
-    ledger_module.COMPACT_AFTER_ENTRIES = 1  # every commit folds: the rows added now end up in the snapshot file
+    folding = engine_module.COMPACT_AFTER_ENTRIES
+    engine_module.COMPACT_AFTER_ENTRIES = 1  # every commit folds: the rows added now end up in the snapshot file
     try:
         added = [
             writer.add_expense(str(n + 1), category="Food", date=base + dt.timedelta(days=d))
             for n, d in enumerate(days)
         ]
     finally:
-        ledger_module.COMPACT_AFTER_ENTRIES = folding  # what follows stays in the journal
+        engine_module.COMPACT_AFTER_ENTRIES = folding  # what follows stays in the journal
     for pick, day, delete in edits:
         if not added:
             break
@@ -511,7 +607,7 @@ def test_peek_meta_reads_the_committed_value_without_the_ledger(
     led.undo()
     assert peeked()["theme"] == "dark"
     assert peeked() == Ledger(data_dir).meta("settings")
-    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 1)
+    monkeypatch.setattr(engine_module, "COMPACT_AFTER_ENTRIES", 1)
     led.update_settings(number_format="1.234,56")  # folds: the value now comes from the snapshot
     assert (data_dir / "ledger.journal").read_bytes() == b""
     assert peeked() == Ledger(data_dir).meta("settings")

@@ -13,11 +13,18 @@ import pytest
 
 from tracker.errors import ValidationError
 from tracker.frame import COLUMNS, empty_frame, frame_from_transactions, transactions_from_frame
+from tracker.importers import json_importer
 from tracker.model import (
+    EDITABLE,
+    FIELD,
+    FIELDS,
+    LIST_FIELDS,
     MAX_CATEGORY,
     MAX_NOTE,
     MAX_TAG,
     MAX_TAGS,
+    PUBLIC_FIELDS,
+    RECORD_FIELDS,
     Transaction,
     apply_changes,
     clean_category,
@@ -171,6 +178,23 @@ def test_json_and_record_forms(make_tx: MakeTx) -> None:
     assert "amount" not in record
     assert json.loads(json.dumps(record)) == record
     assert from_record(json.loads(json.dumps(record))) == tx
+
+
+def test_every_field_list_is_derived_from_the_one_declaration(make_tx: MakeTx) -> None:
+    assert tuple(f.record for f in FIELDS) == RECORD_FIELDS == tuple(FIELD[name].record for name in PUBLIC_FIELDS)
+    assert set(RECORD_FIELDS) == {f.name for f in dataclasses.fields(Transaction)}
+    tx = make_tx(tags=["a"], note="n", external_id="x")
+    assert tuple(tx.to_json()) == PUBLIC_FIELDS
+    assert tuple(tx.to_record()) == RECORD_FIELDS
+    assert set(COLUMNS) == {*PUBLIC_FIELDS, *RECORD_FIELDS, "signed_minor"}
+    assert [c for c in COLUMNS if c in PUBLIC_FIELDS] == list(PUBLIC_FIELDS)  # the frame follows the declaration
+    assert set(EDITABLE) <= set(PUBLIC_FIELDS)
+    assert set(LIST_FIELDS) <= set(PUBLIC_FIELDS)
+    assert json_importer.FIELDS == PUBLIC_FIELDS
+    for field in FIELDS:
+        if field.editable and field.kind != "currency":
+            value = tx.to_json()[field.name]
+            assert apply_changes(tx, {field.name: value}) is tx  # its own public value is accepted as it is
 
 
 def test_utc_text_round_trip() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal
 
 import pytest
@@ -13,10 +14,13 @@ from tracker.errors import ValidationError
 from tracker.money import (
     CURRENCY_EXPONENTS,
     MAX_MAJOR,
+    NUMBER_FORMATS,
     exponent,
     format_money,
     format_plain,
     normalize_currency,
+    parse_bank_amount,
+    parse_user_amount,
     to_decimal,
     to_decimal_amount,
     to_minor,
@@ -24,6 +28,7 @@ from tracker.money import (
 
 THOROUGH = os.environ.get("EXPENSE_TRACKER_THOROUGH") == "1"
 EXAMPLES = 2000 if THOROUGH else 150
+currencies = st.sampled_from(sorted(CURRENCY_EXPONENTS))
 
 
 @pytest.mark.parametrize(
@@ -138,6 +143,140 @@ def test_currency_codes() -> None:
         to_minor("1.00", "ABC")
 
 
+DOT, COMMA, SPACE, APOSTROPHE = "1,234.56", "1.234,56", "1 234,56", "1'234.56"
+NO = None  # refused
+
+# text, number format -> what parse_user_amount reads in that format, and what parse_bank_amount reads with
+# that format's decimal separator (None: refused). One table, so the two readers cannot drift apart.
+AMOUNTS = [
+    ("12.50", DOT, "12.50", "12.50"),
+    ("12.5", DOT, "12.5", "12.5"),
+    ("12", DOT, "12", "12"),
+    ("12.500", DOT, "12.500", "12.500"),
+    ("+3.00", DOT, "3.00", "3.00"),
+    ("+ 3.00", DOT, "3.00", "3.00"),
+    ("  7.10 ", DOT, "7.10", "7.10"),
+    ("1,234.56", DOT, "1234.56", "1234.56"),
+    ("1,234,567", DOT, "1234567", "1234567"),
+    ("1.234", DOT, "1.234", "1.234"),
+    ("1 234.50", DOT, "1234.50", "1234.50"),
+    ("1\u00a0234.50", DOT, "1234.50", "1234.50"),
+    ("1'234.50", DOT, "1234.50", "1234.50"),
+    ("12 50", DOT, NO, "1250"),  # a space groups thousands only by threes in what people type
+    ("7.8 65", DOT, NO, "7.865"),
+    ("1'234.50", APOSTROPHE, "1234.50", "1234.50"),
+    ("1'000'000", APOSTROPHE, "1000000", "1000000"),
+    ("12,50", DOT, NO, NO),  # a comma is no decimal separator in this format
+    ("12,50", APOSTROPHE, NO, NO),
+    ("1.234,56", DOT, NO, NO),
+    ("1,23.00", DOT, NO, NO),
+    ("1,23.45", DOT, NO, NO),
+    ("1,23,456", DOT, NO, NO),
+    ("12.3.4", DOT, NO, NO),
+    ("12.", DOT, NO, "12"),  # banks write a bare point; people mean something else
+    (".5", DOT, NO, "0.5"),
+    ("-5", DOT, NO, "-5"),  # a typed amount is positive: its type gives the sign
+    ("−5", DOT, NO, "-5"),
+    ("(12.50)", DOT, NO, "-12.50"),
+    ("5.00 DR", DOT, NO, "-5.00"),
+    ("5.00 CR", DOT, NO, "5.00"),
+    ("-£1,000.00", DOT, NO, "-1000.00"),
+    ("$12.50", DOT, NO, "12.50"),
+    ("12.50 USD", DOT, NO, "12.50"),
+    ("+7", DOT, "7", "7"),
+    ("--5", DOT, NO, NO),
+    ("-(5)", DOT, NO, NO),
+    ("-", DOT, NO, NO),
+    ("", DOT, NO, NO),
+    ("   ", DOT, NO, NO),
+    ("abc", DOT, NO, NO),
+    ("1e5", DOT, NO, NO),
+    ("NaN", DOT, NO, NO),
+    ("inf", DOT, NO, NO),
+    ("0x10", DOT, NO, NO),
+    ("12\n50", DOT, NO, NO),
+    ("1234567890123456", DOT, "1234567890123456", NO),  # no bank moves a quadrillion; to_minor refuses it too
+    ("1.123456789", DOT, "1.123456789", NO),
+    ("12,50", COMMA, "12.50", "12.50"),  # issue 13: the table editor, budgets and recurring refused this
+    ("12,5", COMMA, "12.5", "12.5"),
+    ("1.234,56", COMMA, "1234.56", "1234.56"),
+    ("1.234.567,89", COMMA, "1234567.89", "1234567.89"),
+    ("1.234", COMMA, "1234", "1234"),
+    ("0.001", COMMA, "0.001", "1"),  # what people type: no group after a leading 0 (banks: as before)
+    ("0,500", DOT, NO, "500"),
+    ("1,234", COMMA, "1.234", "1.234"),
+    ("12.50", COMMA, "12.50", NO),  # the machine form (what the table shows) is still read where unambiguous
+    ("1.2345", COMMA, "1.2345", NO),
+    ("1,234.56", COMMA, "1234.56", NO),
+    ("1'234,50", COMMA, "1234.50", "1234.50"),
+    ("-1.234,56", COMMA, NO, "-1234.56"),
+    ("12,50-", COMMA, NO, "-12.50"),
+    ("€ 3,00", COMMA, NO, "3.00"),
+    ("EUR -12,5", COMMA, NO, "-12.5"),
+    ("1,2,3", COMMA, NO, NO),
+    ("12,5x", COMMA, NO, NO),
+    ("1.23,4", COMMA, NO, NO),
+    ("1 234,56", SPACE, "1234.56", "1234.56"),
+    ("1\u202f234,56", SPACE, "1234.56", "1234.56"),
+    ("12,50", SPACE, "12.50", "12.50"),
+    ("1 234 567,89", SPACE, "1234567.89", "1234567.89"),
+    ("1.234,56", SPACE, "1234.56", "1234.56"),
+]
+
+
+@pytest.mark.parametrize(("text", "number_format", "typed", "bank"), AMOUNTS)
+def test_typed_and_bank_amounts(text: str, number_format: str, typed: str | None, bank: str | None) -> None:
+    if typed is None:
+        with pytest.raises(ValidationError) as info:
+            parse_user_amount(text, number_format)
+        assert info.value.field == "amount"
+        assert info.value.value == text
+    else:
+        got = parse_user_amount(text, number_format)
+        assert isinstance(got, Decimal)
+        assert str(got) == typed  # exact, with the places as typed
+    decimal = NUMBER_FORMATS[number_format][1]
+    if bank is None:
+        with pytest.raises(ValueError):
+            parse_bank_amount(text, decimal)
+    else:
+        got = parse_bank_amount(text, decimal)
+        assert isinstance(got, Decimal)
+        assert str(got) == bank
+
+
+@pytest.mark.parametrize(
+    ("number_format", "example"),
+    [
+        (DOT, "12.50 or 1,234.56"),
+        (COMMA, "12,50 or 1.234,56"),
+        (SPACE, "12,50 or 1\u202f234,56"),
+        (APOSTROPHE, "12.50 or 1'234.56"),
+    ],
+)
+def test_a_refused_amount_shows_the_form_of_the_chosen_format(number_format: str, example: str) -> None:
+    with pytest.raises(ValidationError, match=f"write it like {example}$") as info:
+        parse_user_amount("12x", number_format, field="budget")
+    assert str(info.value).startswith("budget: '12x' is not an amount")
+
+
+def test_a_bank_decimal_separator_is_a_point_or_a_comma() -> None:
+    with pytest.raises(ValueError, match="must be"):
+        parse_bank_amount("12;50", ";")
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.integers(min_value=1, max_value=MAX_MAJOR * 100 - 1), st.sampled_from(sorted(NUMBER_FORMATS)), currencies)
+def test_an_amount_shown_in_a_format_reads_back_in_that_format(minor: int, number_format: str, currency: str) -> None:
+    shown = format_money(minor, currency, number_format, symbol=False)
+    assert parse_user_amount(shown, number_format) == to_decimal_amount(minor, currency)
+    point = NUMBER_FORMATS[number_format][1]
+    plain = format_plain(minor, currency)
+    if not (point == "," and re.fullmatch(r"[1-9]\d{0,2}\.\d{3}", plain)):  # 1.234 KWD: 1234 in that format
+        assert parse_user_amount(plain, number_format) == to_decimal_amount(minor, currency)
+    assert parse_bank_amount(shown, point) == to_decimal_amount(minor, currency)
+
+
 def test_to_decimal_keeps_the_text_exact() -> None:
     assert to_decimal("0.10") == Decimal("0.10")
     assert str(to_decimal("1,234.50")) == "1234.50"
@@ -168,9 +307,6 @@ def test_number_formats() -> None:
     assert format_money(123456, "EUR", "1 234,56") == "€1\u202f234,56"
     assert format_money(123456, "CHF", "1'234.56") == "CHF 1'234.56"
     assert format_money(-123456, "EUR", symbol=False) == "-1,234.56"
-
-
-currencies = st.sampled_from(sorted(CURRENCY_EXPONENTS))
 
 
 @st.composite

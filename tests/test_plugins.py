@@ -20,7 +20,7 @@ from tracker.errors import ValidationError
 from tracker.hookspecs import hookimpl
 from tracker.ledger import Ledger
 from tracker.plugins import make_plugin_manager, storage_backends
-from tracker.storage import JsonBackend
+from tracker.storage import JsonBackend, StorageBackend
 
 TESTS = Path(__file__).resolve().parent
 
@@ -67,6 +67,19 @@ def test_hook_register_storage_backends(tmp_path: Path) -> None:
     assert "json, memory" in str(info.value)
 
 
+def test_the_memory_backend_keeps_the_whole_protocol(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path, backend="memory", plugin_manager=plugin_manager())
+    backend = ledger.backend
+    assert isinstance(backend, StorageBackend)  # the optional methods are declared in the protocol too
+    assert isinstance(backend, MemoryBackend)
+    assert backend.copy_snapshot_to_backup("manual", 5) is None  # nothing stored yet
+    ledger.add("expense", "1", category="X")
+    ledger.engine.fold()
+    info = ledger.create_backup("manual")  # the state is the stored snapshot: its bytes are copied
+    assert backend.store.backups[info.name] == backend.store.snapshot
+    assert ledger.backups()[0].name == info.name
+
+
 def test_a_later_plugin_overrides_a_backend_name(tmp_path: Path) -> None:
     class Replacement:
         @hookimpl
@@ -98,9 +111,9 @@ class Recorder:
 
 @pytest.mark.parametrize("backend", ["json", "memory"])
 def test_hook_after_save(tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tracker.ledger as ledger_module
+    import tracker.storage.engine as engine_module
 
-    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 3)  # folding must not count as a save
+    monkeypatch.setattr(engine_module, "COMPACT_AFTER_ENTRIES", 3)  # folding must not count as a save
     recorder = Recorder()
     pm = plugin_manager()
     pm.register(recorder)

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracker.categorize import History
 from tracker.errors import ValidationError
 from tracker.ledger import Ledger
 from tracker.model import make_transaction
+from tracker.money import read_any_number
 from tracker.quickentry import (
-    CategoryHistory,
     guess_category,
     parse_amount_token,
-    parse_number,
     parse_quick_entry,
     preview,
     save,
@@ -30,7 +30,7 @@ def tx(note: str, category: str, date: str = "2026-10-01", type: str = "expense"
     return make_transaction(type=type, amount="1", category=category, currency="USD", date=date, note=note)
 
 
-HISTORY = CategoryHistory.from_transactions(
+HISTORY = History.from_transactions(
     [
         tx("coffee", "Food"),
         tx("coffee", "Food", "2026-10-02"),
@@ -62,8 +62,8 @@ CASES = [
     ("bread 4,50€ tomorrow", ("expense", "4.50", "EUR", D(2026, 11, 29), "Bread", (), "")),
     ("rent 1.200 @Housing 2026/11/01", ("expense", "1200.00", "USD", D(2026, 11, 1), "Housing", (), "rent")),
     ("ramen ¥1500 @Eating_out", ("expense", "1500", "JPY", TODAY, "Eating out", (), "ramen")),
-    ("4.5", ("expense", "4.50", "USD", TODAY, "Other", (), "")),
-    ("+100", ("income", "100.00", "USD", TODAY, "Income", (), "")),
+    ("4.5", ("expense", "4.50", "USD", TODAY, "Uncategorized", (), "")),  # issue 13: was "Other"
+    ("+100", ("income", "100.00", "USD", TODAY, "Uncategorized", (), "")),  # the one default (was "Income")
     ("bonus +$300 today", ("income", "300.00", "USD", TODAY, "Salary", (), "bonus")),
     ("parking -3 1.11.2026", ("expense", "3.00", "USD", D(2026, 11, 1), "Parking", (), "")),
     ("coffees .80", ("expense", "0.80", "USD", TODAY, "Food", (), "coffees")),
@@ -142,13 +142,13 @@ def test_weekday_today_is_today_and_last_weekday_is_a_week_ago() -> None:
         ("12345,67", "12345.67"),
     ],
 )
-def test_parse_number(text: str, value: str) -> None:
-    assert parse_number(text) == Decimal(value)
+def test_read_any_number(text: str, value: str) -> None:
+    assert read_any_number(text) == Decimal(value)
 
 
 @pytest.mark.parametrize("text", ["1,2,3", "1.234,56.7", "12.", "1,23,456", "1234,567,890", "1'2"])
-def test_parse_number_refuses(text: str) -> None:
-    assert parse_number(text) is None
+def test_read_any_number_refuses(text: str) -> None:
+    assert read_any_number(text) is None
 
 
 def test_parse_amount_token_signs_and_symbols() -> None:
@@ -170,20 +170,17 @@ def test_category_guess_rules() -> None:
     # type matters for notes
     assert HISTORY.guess("bonus", "expense") is None
     assert HISTORY.guess("bonus", "income") == ("Salary", "words")
-    assert guess_category("", "expense") == ("Other", "default")
-    assert guess_category("", "income") == ("Income", "default")
-    assert guess_category("a 42 !!", "expense") == ("Other", "default")
+    # issue 13: the one default of imports, for expenses and income alike (was "Other" and "Income")
+    assert guess_category("", "expense") == ("Uncategorized", "default")
+    assert guess_category("", "income") == ("Uncategorized", "default")
+    assert guess_category("a 42 !!", "expense") == ("Uncategorized", "default")
     assert guess_category("iPhone case", "expense") == ("IPhone", "word")
 
 
 def test_a_tie_goes_to_the_most_recent_category() -> None:
-    history = CategoryHistory.from_transactions(
-        [tx("snack", "Food", "2026-01-01"), tx("snack", "Treats", "2026-02-01")]
-    )
+    history = History.from_transactions([tx("snack", "Food", "2026-01-01"), tx("snack", "Treats", "2026-02-01")])
     assert history.guess("snack", "expense") == ("Treats", "history")
-    history = CategoryHistory.from_transactions(
-        [tx("snack", "Treats", "2026-01-01"), tx("snack", "Food", "2026-02-01")]
-    )
+    history = History.from_transactions([tx("snack", "Treats", "2026-01-01"), tx("snack", "Food", "2026-02-01")])
     assert history.guess("snack", "expense") == ("Food", "history")
 
 
@@ -279,9 +276,16 @@ def test_history_from_a_frame_equals_history_from_transactions() -> None:
         ),
         key=lambda t: (t.date, t.created_at),
     )
-    a = CategoryHistory.from_transactions(txs)
-    b = CategoryHistory.from_frame(frame_from_transactions(txs))
-    assert (a._exact, a._words, a._names, a._recent) == (b._exact, b._words, b._names, b._recent)
+    a = History.from_transactions(txs)
+    b = History.from_frame(frame_from_transactions(txs))
+    assert (a._exact, a._by_key, a._index, a._names, a._recent, a._total) == (
+        b._exact,
+        b._by_key,
+        b._index,
+        b._names,
+        b._recent,
+        b._total,
+    )
     for text in [*words, "team coffee", "coffee gift", "unknown"]:
-        for kind in ("income", "expense"):
+        for kind in ("income", "expense", None):
             assert a.guess(text, kind) == b.guess(text, kind)

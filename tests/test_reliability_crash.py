@@ -42,7 +42,7 @@ from reliability_helpers import (
     zygote,
 )
 
-import tracker.ledger as ledger_module
+import tracker.storage.engine as ledger_module
 from tracker.ledger import Ledger
 from tracker.model import apply_changes, from_record
 from tracker.storage.codec import check_snapshot, upgrade_snapshot

@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 from reliability_helpers import THOROUGH, CliResult, assert_rejected, load_state, record_figures, run_cli
 
-import tracker.ledger as ledger_module
+import tracker.storage.engine as ledger_module
 from tracker.errors import StorageError
 from tracker.ledger import Ledger
 from tracker.storage import jsonfile
@@ -147,7 +147,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ledger = Ledger(data)
     for i in range(4):
         ledger.add("expense", f"{i + 1}.25", category="Food", date=f"2026-03-0{i + 1}", note=f"seed {i}")
-    ledger._fold()
+    ledger.engine.fold()
     ledger.add("income", "1000", category="Salary", date="2026-03-05", tags=["job"])
     ledger.create_backup()
     (folder / "bank.csv").write_text(

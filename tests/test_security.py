@@ -290,7 +290,7 @@ def neutral(cell: str) -> bool:
 def test_csv_and_xlsx_exports_never_hold_a_formula(dangerous: Ledger, data_dir: Path, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from tracker.ui.state import csv_bytes
+    from tracker.ui.table import csv_download
 
     for fmt in ("csv", "xlsx"):
         assert run_cli(["--data-dir", str(data_dir), "export", "-o", str(tmp_path / f"all.{fmt}")]).code == 0
@@ -298,7 +298,7 @@ def test_csv_and_xlsx_exports_never_hold_a_formula(dangerous: Ledger, data_dir: 
     sources = {
         "export csv": (tmp_path / "all.csv").read_bytes().decode("utf-8-sig"),
         "list --format csv": listed.out,
-        "the UI's CSV download": csv_bytes(dangerous.frame()).decode("utf-8-sig"),
+        "the UI's CSV download": csv_download(dangerous.frame()).decode("utf-8-sig"),
     }
     checked = 0
     for name, text in sources.items():

@@ -191,6 +191,29 @@ def test_sigterm_stops_cleanly_too(served: tuple[subprocess.Popen[str], str]) ->
     assert proc.returncode == 0, err
 
 
+def test_sigterm_stops_it_when_nobody_reads_its_output_any_more(data_dir: Path) -> None:
+    """A terminal or launcher that went away closed the pipe of our stdout: SIGTERM still stops it, promptly."""
+    proc, url = start_serve(data_dir, "--port", "0")
+    try:
+        assert proc.stdout is not None
+        assert "Press Ctrl+C" in proc.stdout.readline()  # the last line it writes while it runs
+        proc.stdout.close()  # the only read end: from now on a write to stdout fails
+        assert get(url + "_stcore/health")[2] == b"ok"
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("serve did not stop within 10 s of SIGTERM once its stdout was closed")
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
 def test_a_taken_port_is_a_clear_error(data_dir: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -20,13 +20,14 @@ import pandas as pd
 import pytest
 from memory_backend import MemoryBackend, plugin_manager, store_for
 
-import tracker.ledger as ledger_module
+import tracker.storage.engine as engine_module
 from tracker.errors import CorruptDataError, NotFoundError
 from tracker.frame import COLUMNS
-from tracker.ledger import KEEP_BACKUPS, Ledger, restore_backup
+from tracker.ledger import Ledger, restore_backup
 from tracker.model import Transaction, iso_utc
 from tracker.storage import JsonBackend, StorageBackend
 from tracker.storage.codec import JOURNAL_VERSION, SCHEMA_VERSION
+from tracker.storage.engine import KEEP_BACKUPS
 from tracker.storage.fsutil import TMP_MARK, atomic_write
 
 MakeTx = Callable[..., Transaction]
@@ -97,7 +98,7 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
 @pytest.fixture
 def fold_every(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     def set_limit(entries: int) -> None:
-        monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", entries)
+        monkeypatch.setattr(engine_module, "COMPACT_AFTER_ENTRIES", entries)
 
     return set_limit
 
@@ -419,7 +420,7 @@ def test_a_daily_backup_is_written_by_commits(storage: Storage, monkeypatch: pyt
     assert [b.reason for b in ledger.backups()] == ["daily"]
     ledger.add("expense", "2", category="X")
     assert len(ledger.backups()) == 1  # not again within a day
-    monkeypatch.setattr(ledger_module, "BACKUP_EVERY", ledger_module.dt.timedelta(0))
+    monkeypatch.setattr(engine_module, "BACKUP_EVERY", engine_module.dt.timedelta(0))
     ledger.add("expense", "3", category="X")
     assert len(ledger.backups()) == 2
 
@@ -498,7 +499,7 @@ def test_backend_read_cursors(storage: Storage) -> None:
     ledger.add("expense", "2", category="X")
     assert [e["seq"] for e in backend.read(step.cursor).entries] == [2]
     with backend.lock(), backend.lock():  # re-entrant
-        backend.compact(ledger._snapshot())
+        backend.compact(ledger.engine.snapshot())
     after = backend.read(step.cursor)
     assert after.snapshot is not None
     assert after.snapshot["seq"] == 2
@@ -531,7 +532,7 @@ def test_files_are_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     old = os.umask(0)
     try:
         ledger = Ledger(folder)
-        monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 2)
+        monkeypatch.setattr(engine_module, "COMPACT_AFTER_ENTRIES", 2)
         tx = ledger.add("expense", "1", category="X")
         ledger.add("expense", "2", category="X")
         ledger.add("expense", "3", category="X")
@@ -563,7 +564,7 @@ def test_the_json_files_are_readable_json(data_dir: Path) -> None:
     assert entry["ops"][0]["tx"]["amount_minor"] == 1250
     assert entry["ops"][0]["tx"]["created_at"] == iso_utc(tx.created_at)  # the journal keeps the record form
     assert "Café".encode() in lines[0]  # UTF-8, not \u escapes
-    ledger._fold()
+    ledger.engine.fold()
     raw = (data_dir / "ledger.json").read_bytes()
     assert raw.isascii()  # the snapshot is ASCII-only: json parses that faster
     assert b"Caf\\u00e9" in raw
@@ -608,7 +609,7 @@ def test_a_huge_file_is_refused_without_reading_it(data_dir: Path, monkeypatch: 
     from tracker.storage import jsonfile
 
     Ledger(data_dir).add("expense", "1", category="X")
-    Ledger(data_dir)._fold()
+    Ledger(data_dir).engine.fold()
     monkeypatch.setattr(jsonfile, "MAX_FILE_BYTES", 100)
     with pytest.raises(CorruptDataError, match="larger than any ledger"):
         Ledger(data_dir)
@@ -647,7 +648,7 @@ def test_a_reader_is_not_misled_by_a_new_snapshot_with_the_old_inode_mtime_and_s
     would see nothing new: silently stale), and with 3 its offset falls on an entry boundary (it would
     read seq 19 after seq 14: a false "missing changes" error).
     """
-    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 4)
+    monkeypatch.setattr(engine_module, "COMPACT_AFTER_ENTRIES", 4)
     writer = Ledger(data_dir)
 
     def add(amount: int) -> None:  # every journal line the same length
@@ -691,27 +692,27 @@ def test_a_journal_left_behind_by_an_interrupted_fold_is_read_again_until_replac
         writer.add("expense", f"{i + 1}", category="A")
     journal = data_dir / "ledger.journal"
     old_journal = journal.read_bytes()
-    writer._fold()
+    writer.engine.fold()
     journal.write_bytes(old_journal)  # as if killed before the journal was emptied
     reader = Ledger(data_dir)
     assert reader.revision == 3
-    assert reader._cursor.offset is None  # type: ignore[attr-defined]
+    assert reader.engine._cursor.offset is None  # type: ignore[attr-defined]
     other = Ledger(data_dir)
     other.add("expense", "4", category="B")  # appended to the journal left behind
     assert reader.refresh()
     assert reader.revision == 4
-    other._fold()
+    other.engine.fold()
     other.add("expense", "5", category="C")
     other.add("expense", "6", category="C")
     assert reader.refresh()
     assert reader.revision == 6
     assert {t.id for t in reader.transactions()} == {t.id for t in Ledger(data_dir).transactions()}
-    assert reader._cursor.offset == journal.stat().st_size  # type: ignore[attr-defined]
+    assert reader.engine._cursor.offset == journal.stat().st_size  # type: ignore[attr-defined]
 
 
 def test_a_fold_copies_the_new_snapshot_file_as_its_backup(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ledger_module, "COMPACT_AFTER_ENTRIES", 3)
-    monkeypatch.setattr(ledger_module, "BACKUP_EVERY", dt.timedelta(0))  # a backup at every commit
+    monkeypatch.setattr(engine_module, "COMPACT_AFTER_ENTRIES", 3)
+    monkeypatch.setattr(engine_module, "BACKUP_EVERY", dt.timedelta(0))  # a backup at every commit
     ledger = Ledger(data_dir)
     for i in range(3):
         ledger.add("expense", f"{i + 1}", category="Café")

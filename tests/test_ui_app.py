@@ -172,6 +172,11 @@ def test_charts_come_from_the_analysis_layer(populated: Ledger) -> None:
 
     donut = json.loads(charts[0].proto.spec)
     assert set(donut["data"][0]["labels"]) == {"Food", "Rent"}
+    headings = [m.value for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
+    month, last = dt.date.today().replace(day=1), (dt.date.today().replace(day=1) - dt.timedelta(days=1))
+    for heading in ("Spending by category", "Income and expenses", "Balance over the period"):
+        assert f"**{heading}**" in headings
+    assert f"**Spent in {month:%B} so far, against {last:%B}**" in headings
 
 
 def test_budget_progress_shows_once_a_budget_exists(populated: Ledger) -> None:

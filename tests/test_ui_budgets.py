@@ -128,6 +128,20 @@ def test_invalid_amount_shows_the_message_and_stores_nothing(populated: Ledger) 
     assert at.text_input(key="bud_set_amount").value == "twelve"  # the input is kept to correct it
 
 
+def test_the_amount_is_read_in_the_number_format(populated: Ledger) -> None:
+    """With ``1.234,56`` the Budgets form refused ``12,50`` ("write it like 12.50")."""
+    populated.update_settings(number_format="1.234,56")
+    at = open_page()
+    choose(at, "bud_set_category", "Books")
+    at.text_input(key="bud_set_amount").input("1.212,50")
+    next(b for b in at.button if b.label == "Save budget").click().run()
+    assert not at.exception
+    assert not [e for e in texts(at.error) if "amount" in e]
+    stored = budgets.load_settings(Ledger(populated.location))[-1]
+    assert (stored.category, stored.amount_minor) == ("Books", 121250)
+    assert any("Budget for Books set to $1.212,50" in s for s in texts(at.success))
+
+
 def test_delete_a_budget_for_all_months(populated: Ledger) -> None:
     at = open_page()
     at.selectbox(key="bud_del_category").set_value("Food")

@@ -9,7 +9,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from tracker.ledger import Ledger
-from tracker.ui.widgets_quickentry import md
+from tracker.ui.formatting import md
 
 APP = Path(__file__).resolve().parents[1] / "tracker" / "ui" / "app.py"
 PAGE = "app_pages/transactions.py"
@@ -68,3 +68,17 @@ def test_income_with_a_date_and_markdown_in_the_note_is_shown_literally(data_dir
     at.button(key="tx_quick_add").click().run()
     (tx,) = Ledger(data_dir).transactions()
     assert (tx.type, tx.amount_minor, tx.date, tx.note) == ("income", 250000, dt.date(2026, 11, 1), "**bold** $x$")
+
+
+def test_the_box_uses_the_import_rules_and_the_one_default_category(ledger: Ledger) -> None:
+    from tracker.importers.rules import RULES_KEY, Rule, dump_rules
+
+    ledger.set_meta(RULES_KEY, dump_rules([Rule("REWE", "Groceries")]), label="add rule")
+    at = open_page()
+    at.text_input(key="tx_quick_text").input("rewe 12.50").run()
+    assert not at.exception
+    preview = plain(next(c.value for c in at.caption if "Preview" in c.value))
+    assert "in **Groceries** (from your rule)" in preview
+    at.button(key="tx_quick_add").click().run()
+    (tx,) = Ledger(ledger.location).transactions()
+    assert (tx.category, tx.amount_minor) == ("Groceries", 1250)

@@ -181,3 +181,32 @@ def test_an_invalid_edit_shows_the_message_and_changes_nothing(ledger: Ledger) -
     (edited,) = load_templates(Ledger(ledger.location))
     assert (edited.every, edited.unit) == (2, "month")
     assert edited.start == t.occurrence(1)  # the new interval starts at the next occurrence
+
+
+def test_the_forms_read_amounts_in_the_number_format(ledger: Ledger) -> None:
+    """With ``1.234,56`` the Recurring forms refused ``12,50`` ("write it like 12.50")."""
+    ledger.update_settings(number_format="1.234,56")
+    at = open_page()
+    at.text_input(key="rec_amount").input("12,50")
+    choose(at, "rec_category", "Music")
+    at.date_input(key="rec_start").set_value(TODAY + dt.timedelta(days=3))
+    next(b for b in at.button if b.label == "Add recurring transaction").click().run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    (t,) = load_templates(Ledger(ledger.location))
+    assert (t.amount_minor, t.category) == (1250, "Music")
+    at.text_input(key=f"rec_edit_amount_{t.id}").input("1.299,99")
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert not at.error, [e.value for e in at.error]
+    (edited,) = load_templates(Ledger(ledger.location))
+    assert edited.amount_minor == 129999
+
+
+def test_a_refused_amount_is_quoted_as_typed(ledger: Ledger) -> None:
+    ledger.update_settings(number_format="1.234,56")
+    at = open_page()
+    at.text_input(key="rec_amount").input("0,001")
+    choose(at, "rec_category", "Music")
+    next(b for b in at.button if b.label == "Add recurring transaction").click().run()
+    assert any(e.value.startswith("amount: '0,001' has more decimal places") for e in at.error), at.error
+    assert load_templates(Ledger(ledger.location)) == []

@@ -21,7 +21,8 @@ from streamlit.testing.v1 import AppTest
 from tracker.errors import TrackerError
 from tracker.ledger import Ledger
 from tracker.money import format_money
-from tracker.ui import state
+from tracker.ui import caches, sidebar
+from tracker.ui import session as ui_session
 
 APP = Path(__file__).resolve().parents[1] / "tracker" / "ui" / "app.py"
 TODAY = dt.date.today()
@@ -71,8 +72,8 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 def test_two_sessions_share_one_ledger_read_once(populated: Ledger, opened: list[Path]) -> None:
     first = session()
     second = session()
-    assert first.session_state[state.LEDGER_KEY] is second.session_state[state.LEDGER_KEY]
-    assert first.session_state[state.LEDGER_KEY] is state.shared_ledger()
+    assert first.session_state[ui_session.LEDGER_KEY] is second.session_state[ui_session.LEDGER_KEY]
+    assert first.session_state[ui_session.LEDGER_KEY] is ui_session.shared_ledger()
     assert opened.count(populated.location) <= 1  # at most once for the process (none when a test before read it)
     assert metrics(first) == metrics(second)
     assert metrics(second)["Expenses"] == format_money(91250, "USD")
@@ -91,7 +92,7 @@ def test_a_commit_from_another_process_is_seen_by_both_sessions(populated: Ledge
 
 def test_a_commit_in_one_session_shows_in_the_other(populated: Ledger) -> None:
     first, second = session(), session()
-    led = first.session_state[state.LEDGER_KEY]
+    led = first.session_state[ui_session.LEDGER_KEY]
     led.add_expense("100.00", category="Books", date=FIRST)  # what a form of the first session does
     first.run()
     second.run()
@@ -131,19 +132,19 @@ def test_figures_are_built_once_per_view_and_revision(populated: Ledger, monkeyp
 
 def test_an_unreadable_ledger_is_not_kept(populated: Ledger) -> None:
     session()
-    shared = state.shared_ledger()
+    shared = ui_session.shared_ledger()
     (populated.location / "ledger.json").write_bytes(b"\x00garbage{")  # a damaged snapshot, as a refresh sees it
     broken = AppTest.from_file(str(APP), default_timeout=60)
     broken.run()
     assert any("cannot be opened" in str(t.value) for t in broken.title)
     with pytest.raises(TrackerError):
-        state.shared_ledger()  # read again, not the kept object
+        ui_session.shared_ledger()  # read again, not the kept object
     # once the files are good again, a new Ledger is opened (the broken object is gone)
     for name in ("ledger.json", "ledger.journal"):
         (populated.location / name).unlink(missing_ok=True)
     Ledger(populated.location).add_expense("1.00", category="Fresh", date=FIRST)
     again = session()
-    assert again.session_state[state.LEDGER_KEY] is not shared
+    assert again.session_state[ui_session.LEDGER_KEY] is not shared
     assert metrics(again)["Expenses"] == format_money(100, "USD")
 
 
@@ -157,22 +158,22 @@ def test_a_commit_during_a_run_never_leaves_a_stale_value_behind(
     computes them again.
     """
     at = session()
-    led = at.session_state[state.LEDGER_KEY]
+    led = at.session_state[ui_session.LEDGER_KEY]
     start = led.revision
-    original = state.undated_frame
+    original = sidebar.undated_frame
 
-    def commit_after_reading(led_: Ledger, view: state.View) -> Any:
+    def commit_after_reading(led_: Ledger, view: sidebar.View) -> Any:
         frame = original(led_, view)
         Ledger(led_.location).add_expense("3.00", category="Food", date=FIRST)  # another tab, meanwhile
         led_.refresh()
         return frame
 
-    monkeypatch.setattr(state, "undated_frame", commit_after_reading)
+    monkeypatch.setattr(sidebar, "undated_frame", commit_after_reading)
     at.run()
     assert led.revision == start + 1
-    assert at.session_state[state.RUN_REVISION_KEY] == start
+    assert at.session_state[caches.RUN_REVISION_KEY] == start
     assert metrics(at)["Expenses"] == format_money(91250, "USD")  # what this run read
-    monkeypatch.setattr(state, "undated_frame", original)
+    monkeypatch.setattr(sidebar, "undated_frame", original)
     at.run()
     assert metrics(at)["Expenses"] == format_money(91250 + 300, "USD")
 
@@ -189,13 +190,13 @@ def test_dashboard_without_budgets_does_not_compute_them(populated: Ledger, monk
 
 def test_shared_ledger_follows_the_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXPENSE_TRACKER_DATA_DIR", str(tmp_path / "a"))
-    a = state.shared_ledger()
+    a = ui_session.shared_ledger()
     monkeypatch.setenv("EXPENSE_TRACKER_DATA_DIR", str(tmp_path / "b"))
-    b = state.shared_ledger()
+    b = ui_session.shared_ledger()
     assert a is not b
     assert a.location == (tmp_path / "a").resolve()
     assert b.location == (tmp_path / "b").resolve()
-    assert state.shared_ledger() is b
+    assert ui_session.shared_ledger() is b
 
 
 def test_the_servers_warm_up_reads_the_ledger_the_first_session_uses(populated: Ledger, opened: list[Path]) -> None:
@@ -204,9 +205,9 @@ def test_the_servers_warm_up_reads_the_ledger_the_first_session_uses(populated: 
     assert server.warm_up() > 0
     reads = opened.count(populated.location)
     assert reads <= 1
-    warmed = state.shared_ledger()
+    warmed = ui_session.shared_ledger()
     frame = warmed.frame()
     at = session()
-    assert at.session_state[state.LEDGER_KEY] is warmed
+    assert at.session_state[ui_session.LEDGER_KEY] is warmed
     assert warmed.frame() is frame  # built once, by the warm-up
     assert opened.count(populated.location) == reads  # the session did not read the ledger again

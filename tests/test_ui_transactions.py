@@ -191,6 +191,12 @@ def edit_state(at: AppTest) -> str:
     return f"tx_table_{at.session_state.get('tx_table_version', 0)}"
 
 
+def stage(at: AppTest, edited: dict[int, dict[str, Any]], deleted: list[int] | None = None) -> None:
+    """Edit cells (and delete rows) in the table as the browser would, and rerun: the edits are pending."""
+    at.session_state[edit_state(at)] = {"edited_rows": edited, "added_rows": [], "deleted_rows": deleted or []}
+    at.run()
+
+
 def row_of(at: AppTest, amount: str) -> int:
     return list(table(at)["amount"]).index(amount)
 
@@ -203,12 +209,7 @@ def test_table_edits_and_deletions_are_saved_in_one_undoable_change(populated: L
     at = open_page()
     rent, food = row_of(at, "900.00"), row_of(at, "12.50")
     revision = Ledger(data_dir).revision
-    at.session_state[edit_state(at)] = {
-        "edited_rows": {rent: {"amount": "950.00", "note": "new lease", "tags": ["home"]}},
-        "added_rows": [],
-        "deleted_rows": [food],
-    }
-    at.run()
+    stage(at, {rent: {"amount": "950.00", "note": "new lease", "tags": ["home"]}}, [food])
     assert any("Unsaved" in w.value for w in at.warning)
     click(at, "Save changes")
     assert not at.exception
@@ -230,12 +231,7 @@ def test_an_invalid_edit_saves_nothing_and_names_the_row(populated: Ledger, data
     at = open_page()
     rent, food = row_of(at, "900.00"), row_of(at, "12.50")
     before = snapshot(data_dir)
-    at.session_state[edit_state(at)] = {
-        "edited_rows": {rent: {"amount": "9.999"}, food: {"note": "fine"}},
-        "added_rows": [],
-        "deleted_rows": [],
-    }
-    at.run()
+    stage(at, {rent: {"amount": "9.999"}, food: {"note": "fine"}})
     click(at, "Save changes")
     assert not at.exception
     assert any(f"Row {rent + 1}" in e and "9.999" in e for e in errors(at)), errors(at)
@@ -254,14 +250,24 @@ def test_undo_takes_back_the_last_added_transaction(data_dir: Path) -> None:
 
 
 def test_download_button_and_csv_are_formula_safe(ledger: Ledger) -> None:
-    from tracker.ui.state import csv_bytes
+    from tracker.export import select, to_csv
+    from tracker.ui.table import csv_download
 
     ledger.add_expense("3.00", category='=HYPERLINK("http://x")', date=TODAY, note="+cmd|calc", tags=["a", "b"])
     at = open_page()
     assert [b.label for b in at.get("download_button")] == ["Download CSV"]
-    rows = list(csv.reader(io.StringIO(csv_bytes(ledger.frame()).decode("utf-8-sig"))))
-    assert rows[0] == ["date", "type", "amount", "currency", "category", "tags", "note", "id"]
-    assert rows[1][:7] == [TODAY.isoformat(), "expense", "3.00", "USD", '\'=HYPERLINK("http://x")', "a,b", "'+cmd|calc"]
+    data = csv_download(ledger.frame())
+    assert data == to_csv(select(ledger))  # what `expense-tracker export` writes: one CSV writer
+    (row,) = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    assert [row[k] for k in ("date", "type", "amount", "currency", "category", "note")] == [
+        TODAY.isoformat(),
+        "expense",
+        "3.00",
+        "USD",
+        '\'=HYPERLINK("http://x")',
+        "'+cmd|calc",
+    ]
+    assert re.split(r"[ ,;|]+", row["tags"]) == ["a", "b"]
 
 
 def test_amounts_are_typed_and_shown_in_the_number_format(ledger: Ledger) -> None:
@@ -273,3 +279,32 @@ def test_amounts_are_typed_and_shown_in_the_number_format(ledger: Ledger) -> Non
     expected = format_money(123450, "EUR", "1.234,56")
     assert any(expected in s for s in successes(at)), successes(at)
     assert Ledger(ledger.location).transactions()[0].currency == "EUR"
+
+
+def test_the_table_editor_reads_amounts_in_the_number_format(populated: Ledger, data_dir: Path) -> None:
+    """With ``1.234,56`` the add form took ``12,50`` but the table refused it ("write it like 12.50")."""
+    populated.update_settings(number_format="1.234,56")
+    at = open_page()
+    assert sorted(table(at)["amount"]) == ["12,50", "2500,00", "900,00"]  # shown as they are typed
+    rent, food = row_of(at, "900,00"), row_of(at, "12,50")
+    stage(at, {rent: {"amount": "1.250,75"}, food: {"amount": "12,7"}})
+    click(at, "Save changes")
+    assert not at.exception
+    assert not errors(at)
+    amounts = {t.category: t.amount_minor for t in Ledger(data_dir).transactions() if t.date.year == TODAY.year}
+    assert amounts == {"Rent": 125075, "Food": 1270, "Salary": 250000}
+    assert any("Saved 2 changes" in s for s in successes(at)), successes(at)
+
+
+def test_the_table_editor_quotes_a_refused_amount_as_typed(populated: Ledger, data_dir: Path) -> None:
+    populated.update_settings(number_format="1.234,56")
+    at = open_page()
+    food = row_of(at, "12,50")
+    before = snapshot(data_dir)
+    stage(at, {food: {"amount": "0,001"}})
+    click(at, "Save changes")
+    shown_errors = errors(at)
+    assert any(f"Row {food + 1}" in e and "amount: '0,001' has more decimal places" in e for e in shown_errors), (
+        shown_errors
+    )
+    assert snapshot(data_dir) == before

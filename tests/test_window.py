@@ -338,7 +338,7 @@ def test_the_web_cache_is_kept_in_the_cache_folder_and_a_relaunch_renders_from_i
 @pytest.mark.parametrize(
     ("sig", "command"),
     [
-        (signal.SIGTERM, [sys.executable, "-m", "tracker.cli"]),  # `expense-tracker` with no subcommand
+        (signal.SIGTERM, [sys.executable, "-m", "desktop.entry"]),  # `expense-tracker` with no subcommand
         (signal.SIGINT, None),  # `python -m desktop`; Ctrl+C in a terminal
     ],
     ids=["SIGTERM-expense-tracker", "SIGINT-python-m-desktop"],

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tracker.errors import NotFoundError, ValidationError
+from tracker.features import MetaFeature, NameChange, rename_entries
 from tracker.model import clean_category
 from tracker.money import Minor, format_plain, normalize_currency, to_decimal, to_minor
 
@@ -158,6 +159,28 @@ def settings_to_meta(settings: Iterable[BudgetSetting]) -> list[dict[str, Any]] 
     """The stored form (``None`` when there are no settings, which removes the meta key)."""
     out = [s.to_meta() for s in settings]
     return out or None
+
+
+def recategorize_settings(settings: Sequence[BudgetSetting], change: NameChange) -> tuple[list[BudgetSetting], int]:
+    """The settings with the categories ``change`` folds renamed, and how many settings changed.
+
+    In a merge the target's own budgets win: if the target has settings, the sources' settings are dropped.
+    """
+    own = any(change.is_target(s.category) for s in settings)
+    kept = [s for s in settings if not (own and change.hits(s.category) and not change.is_target(s.category))]
+    moved, count = rename_entries(kept, change)
+    return moved, count + len(settings) - len(kept)
+
+
+BUDGETS: MetaFeature[list[BudgetSetting]] = MetaFeature(
+    META_KEY,
+    load=settings_from_meta,
+    dump=settings_to_meta,
+    noun="budget setting",
+    categories=lambda settings: [s.category for s in settings],
+    rename_category=recategorize_settings,
+)
+"""The budget settings' slice of the ledger meta."""
 
 
 def add_setting(settings: Sequence[BudgetSetting], new: BudgetSetting) -> list[BudgetSetting]:
@@ -367,7 +390,7 @@ def totals(statuses: Iterable[BudgetStatus]) -> dict[str, dict[str, Minor]]:
 
 def load_settings(ledger: Ledger) -> list[BudgetSetting]:
     """The budget settings stored in ``ledger``."""
-    return settings_from_meta(ledger.meta(META_KEY))
+    return BUDGETS.read(ledger)
 
 
 def _spelling(ledger: Ledger, category: str) -> str:
@@ -406,7 +429,7 @@ def set_budget(
     with ledger.locked():
         ledger.refresh()
         settings = add_setting(load_settings(ledger), setting)
-        ledger.set_meta(META_KEY, settings_to_meta(settings), f"budget: {setting.category} {scope}")
+        BUDGETS.write(ledger, settings, f"budget: {setting.category} {scope}")
     return setting
 
 
@@ -435,7 +458,7 @@ def delete_budget(
             stop = BudgetSetting(mine[-1].category, None, mine[-1].currency, first, every_month)
             kept = add_setting(settings, stop)
             label = f"budget: delete {mine[-1].category} {'from' if every_month else 'for'} {month_text(first)}"
-        ledger.set_meta(META_KEY, settings_to_meta(kept), label)
+        BUDGETS.write(ledger, kept, label)
     return label
 
 

@@ -1,8 +1,10 @@
 """Category and tag management: rename and merge across the whole ledger, and a colour per category.
 
-Every operation is ONE ledger commit (transactions and the meta values that name the category, i.e.
-budgets, recurring templates, import rules and colours, together), so one ``ledger.undo()`` reverts it entirely.
-Names match case-insensitively: renaming ``food`` renames ``Food`` and ``FOOD`` too.
+Every operation is ONE ledger commit (transactions and the meta values that name the category, i.e. budgets,
+recurring templates, import rules and colours, together), so one ``ledger.undo()`` reverts it entirely.
+Names match case-insensitively: renaming ``food`` renames ``Food`` and ``FOOD`` too. What a rename does to a
+meta value is the business of the feature that owns it: rename and merge loop over the features declared in
+:mod:`tracker.features` (the colours' declaration, :data:`COLORS`, is here).
 
 Rename vs merge: ``rename`` gives a category (or tag) a new name that is not in use yet (changing only
 the capitalisation is a rename too); ``merge`` folds one or more names into a target that may already
@@ -14,34 +16,58 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from tracker.budgets import BUDGETS
 from tracker.errors import NotFoundError, ValidationError
+from tracker.features import MetaFeature, NameChange, Rename, carry, mentioned, reported
 from tracker.model import Transaction, apply_changes, clean_category, clean_tags
+from tracker.recurring import RECURRING
 
 if TYPE_CHECKING:
     from tracker.ledger import Ledger
 
 COLORS_KEY = "category_colors"
-RULES_KEY = "rules"
-"""The import rules' meta key (``tracker.importers.RULES_KEY``; not imported from there, which would pull in the importers)."""
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 
 
 @dataclasses.dataclass(frozen=True)
 class Change:
-    """What a rename or merge did."""
+    """What a rename or merge did: the transactions changed, and per feature meta key the entries changed."""
 
     transactions: int
-    budgets: int = 0
-    templates: int = 0
-    colors: int = 0
-    rules: int = 0
+    moved: Mapping[str, int] = dataclasses.field(default_factory=dict)
     revision: int = 0
     label: str = ""
+
+    def also(self) -> list[str]:
+        """What else it changed, as a report names it: ``["1 budget setting", "the colour"]``."""
+        return reported(self.moved)
+
+    @property
+    def budgets(self) -> int:
+        """Budget settings changed (respelt, or dropped in a merge into a category with budgets of its own)."""
+        return self.moved.get(BUDGETS.key, 0)
+
+    @property
+    def templates(self) -> int:
+        """Recurring templates changed."""
+        return self.moved.get(RECURRING.key, 0)
+
+    @property
+    def rules(self) -> int:
+        """Import rules changed."""
+        from tracker.importers.rules import RULES  # pulls in the importers
+
+        return self.moved.get(RULES.key, 0)
+
+    @property
+    def colors(self) -> int:
+        """1 if the category colours changed."""
+        return self.moved.get(COLORS.key, 0)
 
 
 # --- pure helpers ---------------------------------------------------------------------------------------------
@@ -63,6 +89,37 @@ def color_for(colors: Mapping[str, str], category: str) -> str | None:
         return colors[category]
     folded = category.casefold()
     return next((c for name, c in colors.items() if name.casefold() == folded), None)
+
+
+def _load_colors(raw: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _stored_colors(colors: Mapping[str, str]) -> dict[str, str] | None:
+    return dict(colors) or None  # no colours left removes the meta key
+
+
+def recolor(colors: Mapping[str, str], change: NameChange) -> tuple[dict[str, str], int]:
+    """The colours after a category rename or merge (1 if they changed): the target keeps its own, else inherits one."""
+    own = next((c for name, c in colors.items() if change.is_target(name)), None)
+    inherited = next((c for name, c in colors.items() if change.hits(name)), None)
+    out = {name: c for name, c in colors.items() if not change.hits(name)}
+    chosen = own or inherited
+    if chosen:
+        out[change.target] = chosen
+    return out, int(out != colors)
+
+
+COLORS: MetaFeature[dict[str, str]] = MetaFeature(
+    COLORS_KEY,
+    load=_load_colors,
+    dump=_stored_colors,
+    noun="colour",
+    counted=False,
+    categories=lambda colors: list(colors),
+    rename_category=recolor,
+)
+"""The category colours' slice of the ledger meta."""
 
 
 def _keys(names: Iterable[str]) -> set[str]:
@@ -93,10 +150,6 @@ def retag(transactions: Iterable[Transaction], sources: Iterable[str], target: s
     return out
 
 
-def _retag_list(tags: Sequence[str], keys: set[str], target: str) -> list[str]:
-    return list(clean_tags([target if t.casefold() in keys else t for t in tags]))
-
-
 # --- on a ledger ----------------------------------------------------------------------------------------------
 
 
@@ -115,83 +168,13 @@ def preferred_spellings(frame: pd.DataFrame) -> dict[str, str]:
 
 
 def _category_names(ledger: Ledger) -> dict[str, str]:
-    """casefold -> spelling of every category named anywhere (transactions, budgets, templates, import rules, colours).
+    """casefold -> spelling of every category named anywhere (transactions and every feature in the meta).
 
     For a category the transactions spell in several ways, the most used spelling wins (on a tie, the most recent).
     """
-    names: dict[str, str] = {}
-    for source in (
-        [b.get("category", "") for b in ledger.meta("budgets") or []],
-        [r.get("category", "") for r in ledger.meta("recurring") or []],
-        [r.get("category", "") for r in ledger.meta(RULES_KEY) or [] if isinstance(r, dict)],
-        list(ledger.meta(COLORS_KEY) or {}),
-    ):
-        for name in source:
-            if isinstance(name, str) and name:
-                names[name.casefold()] = name
+    names = {name.casefold(): name for name in mentioned(ledger, lambda f: f.categories)}
     names.update(preferred_spellings(ledger.frame()))
     return names
-
-
-def _carry_meta(
-    ledger: Ledger, sources: Sequence[str], target: str, *, keep_target_budgets: bool
-) -> tuple[dict[str, Any], Change]:
-    """The meta values (budgets, recurring, import rules, colours) with ``sources`` renamed to ``target``."""
-    tkey = target.casefold()
-    keys = _keys(sources) | {tkey}  # other spellings of the target are normalised too
-    meta: dict[str, Any] = {}
-    budgets = ledger.meta("budgets") or []
-    moved_budgets = 0
-    if budgets:
-        target_has = any(b.get("category", "").casefold() == tkey for b in budgets)
-        new_budgets = []
-        for b in budgets:
-            key = b.get("category", "").casefold()
-            if key in keys and key != tkey and keep_target_budgets and target_has:
-                moved_budgets += 1
-                continue  # in a merge, the target's own budgets win
-            if key in keys and b.get("category") != target:
-                b = {**b, "category": target}
-                moved_budgets += 1
-            new_budgets.append(b)
-        if moved_budgets:
-            meta["budgets"] = new_budgets or None
-    templates = ledger.meta("recurring") or []
-    moved_templates = 0
-    if templates:
-        new_templates = []
-        for r in templates:
-            if r.get("category", "").casefold() in keys and r.get("category") != target:
-                r = {**r, "category": target}
-                moved_templates += 1
-            new_templates.append(r)
-        if moved_templates:
-            meta["recurring"] = new_templates
-    rules = ledger.meta(RULES_KEY) or []
-    moved_rules = 0
-    if isinstance(rules, list) and rules:
-        new_rules = []
-        for rule in rules:
-            name = rule.get("category") if isinstance(rule, dict) else None
-            if isinstance(name, str) and name.casefold() in keys and name != target:
-                rule = {**rule, "category": target}
-                moved_rules += 1
-            new_rules.append(rule)
-        if moved_rules:
-            meta[RULES_KEY] = new_rules
-    colors: dict[str, str] = dict(ledger.meta(COLORS_KEY) or {})
-    moved_colors = 0
-    if colors:
-        own = next((c for name, c in colors.items() if name.casefold() == tkey), None)
-        inherited = next((colors[name] for name in colors if name.casefold() in keys), None)
-        new_colors = {name: c for name, c in colors.items() if name.casefold() not in keys}
-        chosen = own or inherited
-        if chosen:
-            new_colors[target] = chosen
-        if new_colors != colors:
-            moved_colors = 1
-            meta[COLORS_KEY] = new_colors or None
-    return meta, Change(0, moved_budgets, moved_templates, moved_colors, moved_rules)
 
 
 def rename_category(ledger: Ledger, old: str, new: str) -> Change:
@@ -248,11 +231,7 @@ def _move_category(ledger: Ledger, sources: Sequence[str], target: str, label: s
         changed += recategorize(
             (t for t in ledger.transactions() if t.category.casefold() not in _keys(sources)), [target], target
         )
-    meta, counts = _carry_meta(ledger, sources, target, keep_target_budgets=merge)
-    if not changed and not meta:
-        return Change(0, label=label, revision=ledger.revision)
-    revision = ledger.commit(puts=changed, meta=meta, label=label)
-    return dataclasses.replace(counts, transactions=len(changed), revision=revision, label=label)
+    return _commit(ledger, changed, NameChange.of(sources, target), lambda f: f.rename_category, label)
 
 
 def rename_tag(ledger: Ledger, old: str, new: str) -> Change:
@@ -295,30 +274,28 @@ def merge_tags(ledger: Ledger, sources: Sequence[str], target: str) -> Change:
 
 
 def _move_tags(ledger: Ledger, sources: Sequence[str], target: str, label: str) -> Change:
-    keys = _keys(sources) | {target.casefold()}
-    changed = retag(ledger.transactions(), keys, target)
-    templates = ledger.meta("recurring") or []
-    moved = 0
-    new_templates = []
-    for r in templates:
-        tags = r.get("tags", [])
-        if any(t.casefold() in keys for t in tags):
-            new_tags = _retag_list(tags, keys, target)
-            if new_tags != tags:
-                r = {**r, "tags": new_tags}
-                moved += 1
-        new_templates.append(r)
-    meta = {"recurring": new_templates} if moved else {}
+    change = NameChange.of(sources, target)
+    return _commit(ledger, retag(ledger.transactions(), change.keys, target), change, lambda f: f.rename_tag, label)
+
+
+def _commit(
+    ledger: Ledger,
+    changed: list[Transaction],
+    change: NameChange,
+    rename: Callable[[MetaFeature[Any]], Rename[Any]],
+    label: str,
+) -> Change:
+    """The changed transactions and every feature's renamed meta value, as one undoable commit."""
+    meta, moved = carry(ledger, change, rename)
     if not changed and not meta:
         return Change(0, label=label, revision=ledger.revision)
     revision = ledger.commit(puts=changed, meta=meta, label=label)
-    return Change(len(changed), templates=moved, revision=revision, label=label)
+    return Change(len(changed), moved, revision=revision, label=label)
 
 
 def category_colors(ledger: Ledger) -> dict[str, str]:
     """The ``{category: "#rrggbb"}`` mapping stored in the ledger."""
-    raw = ledger.meta(COLORS_KEY) or {}
-    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    return COLORS.read(ledger)
 
 
 def set_category_color(ledger: Ledger, category: str, color: str | None) -> str | None:
@@ -337,5 +314,5 @@ def set_category_color(ledger: Ledger, category: str, color: str | None) -> str 
         else:
             colors[spelling] = value
             label = f"colour {spelling} {value}"
-        ledger.set_meta(COLORS_KEY, colors or None, label)
+        COLORS.write(ledger, colors, label)
     return value

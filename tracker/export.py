@@ -20,33 +20,20 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tracker.errors import StorageError, ValidationError
 from tracker.filters import Filter, apply_filter
-from tracker.model import Transaction, iso_utc, utcnow
-from tracker.money import CURRENCY_EXPONENTS, format_plain
+from tracker.model import FIELDS, PUBLIC_FIELDS, Field, Transaction, iso_utc, utcnow
+from tracker.money import CURRENCY_EXPONENTS
 from tracker.safety import safe_cell
 
 if TYPE_CHECKING:
     from tracker.ledger import Ledger
 
 EXPORT_FORMATS = ("csv", "json", "xlsx")
-CSV_FIELDS = (
-    "date",
-    "type",
-    "amount",
-    "currency",
-    "category",
-    "tags",
-    "note",
-    "external_id",
-    "id",
-    "created_at",
-    "updated_at",
-)
 EXPORT_APP = "expense-tracker"
 EXPORT_VERSION = 1
 
@@ -60,30 +47,30 @@ def select(ledger: Ledger, flt: Filter | None = None) -> list[Transaction]:
     return [t for t in txs if t.id in keep]
 
 
-def _cells(tx: Transaction) -> list[str]:
-    return [
-        tx.date.isoformat(),
-        tx.type,
-        format_plain(tx.amount_minor, tx.currency),
-        tx.currency,
-        tx.category,
-        " ".join(tx.tags),
-        tx.note,
-        tx.external_id,
-        tx.id,
-        iso_utc(tx.created_at),
-        iso_utc(tx.updated_at),
-    ]
+def cells(tx: Transaction) -> list[str]:
+    """A transaction as the text cells of a CSV row, one per :data:`~tracker.model.PUBLIC_FIELDS`.
+
+    The values of its public JSON form, tags joined by one space (a tag is one word); not yet neutralised.
+    """
+    public = tx.to_json()
+    return [" ".join(v) if isinstance(v, list) else str(v) for v in (public[name] for name in PUBLIC_FIELDS)]
+
+
+def write_csv(out: TextIO, txs: Iterable[Transaction], lineterminator: str = "\r\n") -> None:
+    """The one CSV writer of transactions: a header of :data:`~tracker.model.PUBLIC_FIELDS`, then a row per
+    transaction, every cell neutralised against spreadsheet formulas (:func:`tracker.safety.safe_cell`)."""
+    writer = csv.writer(out, lineterminator=lineterminator)
+    writer.writerow(PUBLIC_FIELDS)
+    for tx in txs:
+        writer.writerow([safe_cell(c) for c in cells(tx)])
 
 
 def to_csv(txs: Sequence[Transaction]) -> bytes:
-    """UTF-8 CSV with a BOM (spreadsheets then read accents right), CRLF, formulas neutralised."""
+    """The CSV file: :func:`write_csv` in UTF-8 with a BOM (spreadsheets then read accents right), CRLF."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_FIELDS)
-    for tx in txs:
-        writer.writerow([safe_cell(c) for c in _cells(tx)])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    out.write("\ufeff")
+    write_csv(out, txs)
+    return out.getvalue().encode("utf-8")
 
 
 def to_json(txs: Sequence[Transaction], exported_at: str | None = None) -> bytes:
@@ -98,36 +85,47 @@ def to_json(txs: Sequence[Transaction], exported_at: str | None = None) -> bytes
     return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
+_XLSX_WIDTHS = {"id": 18, "date": 12, "type": 9, "money": 12, "currency": 9, "tags": 18, "time": 28}
+"""Column widths (characters) by field kind; text columns by their length limit."""
+
+
+def _width(field: Field) -> int:
+    return _XLSX_WIDTHS.get(field.kind) or (20 if field.limit <= 60 else 40)
+
+
 def to_xlsx(txs: Sequence[Transaction]) -> bytes:
-    """One sheet ``Transactions``: real dates, amounts as exact numbers with their decimals, text neutralised."""
+    """One sheet ``Transactions`` with the CSV's columns: real dates, amounts as exact numbers with their
+    decimals, text neutralised."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Transactions")
     ws.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGHIJK", (12, 9, 12, 9, 20, 18, 40, 28, 18, 28, 28), strict=True):
-        ws.column_dimensions[letter].width = width
+    for number, field in enumerate(FIELDS, start=1):
+        ws.column_dimensions[get_column_letter(number)].width = _width(field)
     bold = Font(bold=True)
     header = []
-    for name in CSV_FIELDS:
+    for name in PUBLIC_FIELDS:
         cell = WriteOnlyCell(ws, value=name)
         cell.font = bold
         header.append(cell)
     ws.append(header)
     for tx in txs:
-        cells = _cells(tx)
         row: list[Any] = []
-        date = WriteOnlyCell(ws, value=tx.date)
-        date.number_format = "yyyy-mm-dd"
-        row.append(date)
-        row.append(_text(ws, cells[1]))
-        amount = WriteOnlyCell(ws, value=tx.amount)
-        exp = CURRENCY_EXPONENTS.get(tx.currency, 2)
-        amount.number_format = "0." + "0" * exp if exp else "0"
-        row.append(amount)
-        row.extend(_text(ws, c) for c in cells[3:])
+        for field, text in zip(FIELDS, cells(tx), strict=True):
+            if field.kind == "date":
+                cell = WriteOnlyCell(ws, value=getattr(tx, field.name))
+                cell.number_format = "yyyy-mm-dd"
+            elif field.kind == "money":
+                cell = WriteOnlyCell(ws, value=getattr(tx, field.name))
+                exp = CURRENCY_EXPONENTS.get(tx.currency, 2)
+                cell.number_format = "0." + "0" * exp if exp else "0"
+            else:
+                cell = _text(ws, text)
+            row.append(cell)
         ws.append(row)
     out = io.BytesIO()
     wb.save(out)

@@ -1,19 +1,17 @@
-"""The transactions DataFrame: its schema and the one builder from stored columns.
+"""The transactions DataFrame: its schema (derived from :data:`tracker.model.FIELDS`) and the one builder.
 
-DataFrame schema ``load_data`` returns.
-
-DataFrame schema (the same columns and dtypes also for an empty ledger):
+DataFrame schema ``load_data`` returns (the same columns and dtypes also for an empty ledger):
 
 =============  ======================  =====================================================
 column         dtype                   meaning
 =============  ======================  =====================================================
 id             string                  stable unique id
+date           datetime64[ns]          calendar date (midnight, no time zone)
 type           string                  ``"income"`` or ``"expense"``
 amount_minor   int64                   exact amount in integer minor units, always > 0
 amount         object (``Decimal``)    the same amount as an exact ``Decimal`` (for display)
 signed_minor   int64                   ``+amount_minor`` for income, ``-amount_minor`` for expense
 currency       string                  ISO 4217 code
-date           datetime64[ns]          calendar date (midnight, no time zone)
 category       string                  trimmed, non-empty
 tags           object (``tuple[str]``) sorted, folded case-insensitively
 note           string                  may be empty
@@ -21,76 +19,49 @@ external_id    string                  id of the bank file row it was imported f
 created_at     datetime64[ns, UTC]     when it was added
 updated_at     datetime64[ns, UTC]     when it last changed
 =============  ======================  =====================================================
+
+Every frame is built by :func:`frame_from_stored` from columns in the snapshot's encoding
+(:mod:`tracker.storage.columns`); records and transactions are encoded into them first.
 """
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tracker.model import Transaction, clean_type
+from tracker.model import FIELDS, Field, FieldKind, Transaction, clean_type
 from tracker.money import CURRENCY_EXPONENTS
-from tracker.storage.columns import TAG_SEPARATOR, _utc_column, records_to_columns
+from tracker.storage.columns import TAG_SEPARATOR, stored_columns, stored_micros
 
-COLUMNS: dict[str, Any] = {
+_KIND_DTYPES: dict[FieldKind, str] = {
     "id": "string",
     "type": "string",
-    "amount_minor": "int64",
-    "amount": "object",
-    "signed_minor": "int64",
     "currency": "string",
+    "text": "string",
     "date": "datetime64[ns]",
-    "category": "string",
     "tags": "object",
-    "note": "string",
-    "external_id": "string",
-    "created_at": "datetime64[ns, UTC]",
-    "updated_at": "datetime64[ns, UTC]",
+    "time": "datetime64[ns, UTC]",
 }
-"""The fixed column order and dtypes of every transactions frame."""
+
+
+def _columns_of(field: Field) -> dict[str, Any]:
+    """The frame columns of one field: a ``money`` field is three (minor units, ``Decimal``, signed)."""
+    if field.kind == "money":
+        return {field.record: "int64", field.name: "object", "signed_minor": "int64"}
+    return {field.name: _KIND_DTYPES[field.kind]}
+
+
+COLUMNS: dict[str, Any] = {name: dtype for f in FIELDS for name, dtype in _columns_of(f).items()}
+"""The fixed column order and dtypes of every transactions frame (derived from :data:`tracker.model.FIELDS`)."""
 
 
 def empty_frame() -> pd.DataFrame:
     """An empty frame with exactly the documented columns and dtypes."""
     return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in COLUMNS.items()})
-
-
-def frame_from_columns(cols: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
-    """Build the frame from storage columns (``amount_minor``, ISO date and time strings).
-
-    This is the hot path of a cold load, so it works column by column, never row by row: dates and
-    amounts are converted once per distinct value, timestamps by numpy's ISO parser (see
-    :func:`_utc_column`).
-    """
-    if not cols.get("id"):
-        return empty_frame()
-    minor = pd.Series(cols["amount_minor"], dtype="int64")
-    types = _string_column(cols["type"])
-    currency = _string_column(cols["currency"])
-    created = _utc_column(cols["created_at"])
-    frame = pd.DataFrame(
-        {
-            "id": _string_column(cols["id"]),
-            "type": types,
-            "amount_minor": minor,
-            "amount": pd.Series(_decimal_column(minor.to_numpy(), cols["currency"]), dtype="object"),
-            "signed_minor": minor.where(types == "income", -minor).astype("int64"),
-            "currency": currency,
-            "date": _date_column(cols["date"]),
-            "category": _string_column(cols["category"]),
-            "tags": pd.Series([tuple(t) for t in cols["tags"]], dtype="object"),
-            "note": _string_column(cols["note"]),
-            "external_id": _string_column(cols["external_id"]),
-            "created_at": created,
-            "updated_at": _updated_column(cols["updated_at"], cols["created_at"], created),
-        }
-    )
-    return frame
 
 
 def _string_column(values: Sequence[Any]) -> pd.Series:
@@ -136,64 +107,6 @@ def _decimal_column(minor: np.ndarray, currencies: Sequence[Any]) -> np.ndarray:
     return out
 
 
-def _date_column(dates: Sequence[Any]) -> pd.Series:
-    """``YYYY-MM-DD`` text to ``datetime64[ns]``, parsed strictly once per distinct day."""
-    codes, days = pd.factorize(pd.Series(dates, dtype=object), use_na_sentinel=False)
-    parsed = pd.to_datetime(pd.Series(days, dtype=object), format="%Y-%m-%d").astype("datetime64[ns]")
-    return pd.Series(parsed.to_numpy()[codes], dtype="datetime64[ns]")
-
-
-def _updated_column(updated: Sequence[Any], created: Sequence[Any], created_utc: pd.Series) -> pd.Series:
-    """:func:`_utc_column` of ``updated``, parsing only the rows that differ from ``created``.
-
-    Most transactions are never edited, so their ``updated_at`` is the same text as their ``created_at``.
-    """
-    if len(updated) != len(created):
-        return _utc_column(updated)
-    changed = np.flatnonzero(np.fromiter(map(operator.ne, updated, created), dtype=bool, count=len(updated)))
-    if len(changed) > len(updated) // 2:
-        return _utc_column(updated)
-    values = created_utc.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]", copy=True)
-    if len(changed):
-        values[changed] = _utc_column([updated[int(i)] for i in changed]).dt.tz_convert(None).to_numpy()
-    return pd.Series(values, dtype="datetime64[ns]").dt.tz_localize("UTC")
-
-
-def frame_from_stored(cols: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
-    """Build the frame from snapshot columns (see :data:`TAG_SEPARATOR` for the encoding), column by column.
-
-    The hot path of a cold load: integers go straight to numpy, strings straight to Arrow, and each
-    distinct amount and tag string is converted once.
-    """
-    if not cols.get("id"):
-        return empty_frame()
-    minor = np.array(cols["amount_minor"], dtype=np.int64)
-    types = _string_column(cols["type"])
-    income = (types == "income").to_numpy(dtype=bool)
-    created = np.array(cols["created_at"], dtype=np.int64)
-    updated = created + np.array(cols["updated_at"], dtype=np.int64)
-    return pd.DataFrame(
-        {
-            "id": _string_column(cols["id"]),
-            "type": types,
-            "amount_minor": pd.Series(minor, dtype="int64"),
-            "amount": pd.Series(_decimal_column(minor, cols["currency"]), dtype="object"),
-            "signed_minor": pd.Series(np.where(income, minor, -minor), dtype="int64"),
-            "currency": _string_column(cols["currency"]),
-            "date": pd.Series(
-                np.array(cols["date"], dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]"),
-                dtype="datetime64[ns]",
-            ),
-            "category": _string_column(cols["category"]),
-            "tags": pd.Series(_tags_column(cols["tags"]), dtype="object"),
-            "note": _string_column(cols["note"]),
-            "external_id": _string_column(cols["external_id"]),
-            "created_at": _stamp_column(created),
-            "updated_at": _stamp_column(updated),
-        }
-    )
-
-
 def _stamp_column(values: np.ndarray) -> pd.Series:
     """Microseconds since the epoch (int64) to ``datetime64[ns, UTC]``."""
     stamps = values.astype("datetime64[us]").astype("datetime64[ns]")
@@ -208,28 +121,92 @@ def _tags_column(joined: Sequence[str]) -> np.ndarray:
     return values[codes]
 
 
+_Columns = Mapping[str, Sequence[Any]]
+_MICROS = "\0micros"
+"""The key, in the columns being built, of the time columns as microseconds (not a frame column)."""
+
+
+def _text_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
+    built[field.name] = _string_column(cols[field.record])
+
+
+def _money_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
+    minor = np.array(cols[field.record], dtype=np.int64)
+    types = built["type"] if "type" in built else _string_column(cols["type"])
+    income = (types == "income").to_numpy(dtype=bool)
+    built[field.record] = pd.Series(minor, dtype="int64")
+    built[field.name] = pd.Series(_decimal_column(minor, cols["currency"]), dtype="object")
+    built["signed_minor"] = pd.Series(np.where(income, minor, -minor), dtype="int64")
+
+
+def _date_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
+    days = np.array(cols[field.record], dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]")
+    built[field.name] = pd.Series(days, dtype="datetime64[ns]")
+
+
+def _tags_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
+    built[field.name] = pd.Series(_tags_column(cols[field.record]), dtype="object")
+
+
+def _time_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
+    micros = built.setdefault(_MICROS, {})  # each time column converted once, also as another's base
+    built[field.name] = _stamp_column(stored_micros(cols, field.record, micros))
+
+
+_FRAME_BUILDERS: dict[FieldKind, Callable[[Field, _Columns, dict[str, Any]], None]] = {
+    "id": _text_columns,
+    "type": _text_columns,
+    "currency": _text_columns,
+    "text": _text_columns,
+    "money": _money_columns,
+    "date": _date_columns,
+    "tags": _tags_columns,
+    "time": _time_columns,
+}
+"""How each kind of field turns its snapshot column into frame columns (see :func:`_columns_of`)."""
+
+
+def frame_from_stored(cols: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+    """Build the frame from snapshot columns (:mod:`tracker.storage.columns`), column by column.
+
+    The one frame builder, and the hot path of a cold load: integers go straight to numpy, strings
+    straight to Arrow, and each distinct amount and tag string is converted once.
+    """
+    if not cols.get("id"):
+        return empty_frame()
+    built: dict[str, Any] = {}
+    for field in FIELDS:
+        _FRAME_BUILDERS[field.kind](field, cols, built)
+    return pd.DataFrame({name: built[name] for name in COLUMNS})
+
+
+def frame_from_records(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """A frame of the documented schema from records (storage form), in their order."""
+    return frame_from_stored(stored_columns(records))
+
+
 def frame_from_transactions(transactions: Iterable[Transaction]) -> pd.DataFrame:
-    """A frame of the documented schema from transactions (sorted by date, then creation)."""
-    return frame_from_columns(records_to_columns(t.to_record() for t in transactions))
+    """A frame of the documented schema from transactions, in their order."""
+    return frame_from_records(t.to_record() for t in transactions)
+
+
+def _row_value(field: Field, value: Any) -> Any:
+    """A frame cell back to the value :class:`Transaction` holds."""
+    kind = field.kind
+    if kind == "money":
+        return int(value)
+    if kind == "date":
+        return value.date()
+    if kind == "tags":
+        return tuple(value)
+    if kind == "time":
+        return value.to_pydatetime()
+    if kind == "type":
+        return clean_type(value)
+    return str(value)
 
 
 def transactions_from_frame(frame: pd.DataFrame) -> list[Transaction]:
     """Rows of a frame of the documented schema back to transactions."""
-    out = []
-    for row in frame.itertuples(index=False):
-        out.append(
-            Transaction(
-                id=str(row.id),
-                type=clean_type(row.type),
-                amount_minor=int(row.amount_minor),
-                currency=str(row.currency),
-                date=row.date.date(),
-                category=str(row.category),
-                tags=tuple(row.tags),
-                note=str(row.note),
-                external_id=str(row.external_id),
-                created_at=row.created_at.to_pydatetime(),
-                updated_at=row.updated_at.to_pydatetime(),
-            )
-        )
-    return out
+    rows = frame[[f.record for f in FIELDS]].itertuples(index=False, name=None)
+    return [Transaction(**{f.record: _row_value(f, v) for f, v in zip(FIELDS, row, strict=True)}) for row in rows]

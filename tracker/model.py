@@ -9,7 +9,7 @@ import dataclasses
 import datetime as dt
 import unicodedata
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -32,6 +32,13 @@ MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
 
 FieldKind = Literal["id", "type", "money", "currency", "date", "text", "tags", "time"]
+"""How a field is validated, stored and shown; each kind has its encoders here, in :mod:`tracker.frame` and in
+:mod:`tracker.storage.columns`.
+
+``id``, ``type``, ``currency`` and ``text`` are text; ``money`` an amount in the transaction's currency (the
+attribute ``<name>_minor`` in integer minor units, ``<name>`` the exact ``Decimal``); ``date`` a calendar day;
+``tags`` a sorted tuple of one-word tags; ``time`` a moment in UTC to the microsecond.
+"""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -44,29 +51,33 @@ class Field:
         kind: how the value is validated, stored, shown and turned into frame columns.
         editable: it can be changed by :func:`apply_changes` (the CLI's ``edit``, the table editor).
         listed: a column of the CLI's ``list`` table.
+        limit: the most characters of a ``text`` or ``id`` value.
+        optional: may be empty, and missing from a record (then empty); otherwise required.
     """
 
     name: str
     kind: FieldKind
     editable: bool = False
     listed: bool = False
+    limit: int = 0
+    optional: bool = False
 
     @property
     def record(self) -> str:
-        """The key in the storage record form."""
-        return "amount_minor" if self.kind == "money" else self.name
+        """The key in the storage record form, and the :class:`Transaction` attribute holding the value."""
+        return f"{self.name}_minor" if self.kind == "money" else self.name
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("id", "id", listed=True),
+    Field("id", "id", listed=True, limit=64),
     Field("date", "date", editable=True, listed=True),
     Field("type", "type", editable=True, listed=True),
     Field("amount", "money", editable=True, listed=True),
     Field("currency", "currency", editable=True, listed=True),
-    Field("category", "text", editable=True, listed=True),
-    Field("tags", "tags", editable=True, listed=True),
-    Field("note", "text", editable=True, listed=True),
-    Field("external_id", "text"),
+    Field("category", "text", editable=True, listed=True, limit=MAX_CATEGORY),
+    Field("tags", "tags", editable=True, listed=True, optional=True),
+    Field("note", "text", editable=True, listed=True, limit=MAX_NOTE, optional=True),
+    Field("external_id", "text", limit=MAX_EXTERNAL_ID, optional=True),
     Field("created_at", "time"),
     Field("updated_at", "time"),
 )
@@ -80,11 +91,16 @@ EDITABLE: tuple[str, ...] = tuple(f.name for f in FIELDS if f.editable)
 """Fields :func:`apply_changes` accepts."""
 LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.listed)
 """Columns of the CLI's ``list`` table."""
+FIELD: dict[str, Field] = {f.name: f for f in FIELDS}
+"""Each field by name."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Transaction:
-    """One validated transaction. Build it with :func:`make_transaction`, not directly."""
+    """One validated transaction. Build it with :func:`make_transaction`, not directly.
+
+    Its attributes are those of :data:`FIELDS` (``Field.record``), in the same order.
+    """
 
     id: str
     type: TxType
@@ -109,36 +125,12 @@ class Transaction:
         return self.amount_minor if self.type == "income" else -self.amount_minor
 
     def to_json(self) -> dict[str, Any]:
-        """The public JSON form: amounts as decimal strings, dates ISO."""
-        return {
-            "id": self.id,
-            "type": self.type,
-            "amount": format_plain(self.amount_minor, self.currency),
-            "currency": self.currency,
-            "date": self.date.isoformat(),
-            "category": self.category,
-            "tags": list(self.tags),
-            "note": self.note,
-            "external_id": self.external_id,
-            "created_at": iso_utc(self.created_at),
-            "updated_at": iso_utc(self.updated_at),
-        }
+        """The public JSON form (keys :data:`PUBLIC_FIELDS`): amounts as decimal strings, dates ISO."""
+        return {name: encode(self, attr) for name, attr, encode in _JSON_FORM}
 
     def to_record(self) -> dict[str, Any]:
-        """The storage form: amount in integer minor units."""
-        return {
-            "id": self.id,
-            "type": self.type,
-            "amount_minor": self.amount_minor,
-            "currency": self.currency,
-            "date": self.date.isoformat(),
-            "category": self.category,
-            "tags": list(self.tags),
-            "note": self.note,
-            "external_id": self.external_id,
-            "created_at": iso_utc(self.created_at),
-            "updated_at": iso_utc(self.updated_at),
-        }
+        """The storage form (keys :data:`RECORD_FIELDS`): amount in integer minor units."""
+        return {attr: encode(self, attr) for attr, encode in _RECORD_FORM}
 
 
 def utcnow() -> dt.datetime:
@@ -176,14 +168,12 @@ def _clean_text(field: str, value: object, limit: int, *, required: bool) -> str
 
 def clean_category(value: object) -> Category:
     """Trimmed, non-empty, at most ``MAX_CATEGORY`` characters, no control characters."""
-    return _clean_text("category", value, MAX_CATEGORY, required=True)
+    return clean_value(FIELD["category"], value)
 
 
 def clean_note(value: object) -> str:
-    """At most ``MAX_NOTE`` characters; control characters other than none are refused."""
-    if value is None:
-        return ""
-    return _clean_text("note", value, MAX_NOTE, required=False)
+    """Trimmed, at most ``MAX_NOTE`` characters, no control characters; ``None`` is ``""``."""
+    return clean_value(FIELD["note"], value)
 
 
 def clean_tags(values: object) -> tuple[Tag, ...]:
@@ -237,9 +227,60 @@ def clean_date(value: object) -> dt.date:
 
 def clean_external_id(value: object) -> str:
     """The identity of an imported row (bank FITID or fingerprint), or ``""``."""
-    if value is None:
+    return clean_value(FIELD["external_id"], value)
+
+
+def _text_value(field: Field, value: object, currency: str) -> str:
+    if value is None and field.optional:
         return ""
-    return _clean_text("external_id", value, MAX_EXTERNAL_ID, required=False)
+    return _clean_text(field.name, value, field.limit, required=not field.optional)
+
+
+def _money_value(field: Field, value: object, currency: str) -> Minor:
+    return to_minor(value, currency)
+
+
+def _moment_value(field: Field, value: object, currency: str) -> dt.datetime:
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise ValidationError(field.name, value, "must be a date and time with a time zone")
+    return value.astimezone(dt.UTC)
+
+
+_Cleaner = Callable[[Field, object, str], Any]
+_CLEANERS: dict[FieldKind, _Cleaner] = {
+    "id": _text_value,
+    "text": _text_value,
+    "type": lambda field, value, currency: clean_type(value),
+    "money": _money_value,
+    "currency": lambda field, value, currency: normalize_currency(value),
+    "date": lambda field, value, currency: clean_date(value),
+    "tags": lambda field, value, currency: clean_tags(value),
+    "time": _moment_value,
+}
+"""Per kind: a person's value, validated and normalised (see :func:`clean_value`)."""
+
+
+def clean_value(field: Field, value: object, currency: str = "") -> Any:
+    """A person's value for ``field`` validated and normalised, as the :class:`Transaction` holds it.
+
+    ``currency`` (a code from :func:`normalize_currency`) is the transaction's, for a ``money`` field.
+    Raises ``ValidationError`` naming the field (``tag`` for one bad tag).
+    """
+    return _CLEANERS[field.kind](field, value, currency)
+
+
+def _stored_minor(field: Field, value: object, currency: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValidationError(field.record, value, "must be a positive whole number")
+    return value
+
+
+def _stored_moment(field: Field, value: object, currency: str) -> dt.datetime:
+    return parse_utc(value)  # type: ignore[arg-type]  # not text: TypeError, reported as a malformed record
+
+
+_STORED: dict[FieldKind, _Cleaner] = {**_CLEANERS, "money": _stored_minor, "time": _stored_moment}
+"""Per kind: a value of the record form (:meth:`Transaction.to_record`) checked again and decoded."""
 
 
 def make_transaction(
@@ -259,43 +300,36 @@ def make_transaction(
     """Validate every field and build a :class:`Transaction`; raise ``ValidationError`` on the first bad one."""
     code = normalize_currency(currency)
     stamp = now or utcnow()
-    return Transaction(
-        id=id or new_id(),
-        type=clean_type(type),
-        amount_minor=to_minor(amount, code),
-        currency=code,
-        date=clean_date(date if date is not None else (today or dt.date.today())),
-        category=clean_category(category),
-        tags=clean_tags(tags),
-        note=clean_note(note),
-        external_id=clean_external_id(external_id),
-        created_at=stamp,
-        updated_at=stamp,
-    )
+    given = {
+        "type": type,
+        "amount": amount,
+        "date": date if date is not None else (today or dt.date.today()),
+        "category": category,
+        "tags": tags,
+        "note": note,
+        "external_id": external_id,
+    }
+    values = {FIELD[name].record: clean_value(FIELD[name], value, code) for name, value in given.items()}
+    return Transaction(id=id or new_id(), currency=code, created_at=stamp, updated_at=stamp, **values)
 
 
 def apply_changes(tx: Transaction, changes: Mapping[str, object], now: dt.datetime | None = None) -> Transaction:
-    """A copy of ``tx`` with ``changes`` validated and applied (``amount`` given as text/Decimal)."""
+    """A copy of ``tx`` with ``changes`` validated and applied (``amount`` given as text/Decimal).
+
+    A new currency without a new amount keeps the amount, which must then be exact in that currency.
+    """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         field = sorted(unknown)[0]
         raise ValidationError(field, changes[field], "is not a field that can be edited")
     currency = normalize_currency(changes.get("currency", tx.currency))
     fields: dict[str, Any] = {"currency": currency}
-    if "type" in changes:
-        fields["type"] = clean_type(changes["type"])
-    if "amount" in changes:
-        fields["amount_minor"] = to_minor(changes["amount"], currency)
-    elif currency != tx.currency:
-        fields["amount_minor"] = to_minor(to_decimal_amount(tx.amount_minor, tx.currency), currency)
-    if "date" in changes:
-        fields["date"] = clean_date(changes["date"])
-    if "category" in changes:
-        fields["category"] = clean_category(changes["category"])
-    if "tags" in changes:
-        fields["tags"] = clean_tags(changes["tags"])
-    if "note" in changes:
-        fields["note"] = clean_note(changes["note"])
+    for f in FIELDS:
+        if f.name in changes:
+            if f.kind != "currency":
+                fields[f.record] = clean_value(f, changes[f.name], currency)
+        elif f.kind == "money" and currency != tx.currency:
+            fields[f.record] = to_minor(to_decimal_amount(getattr(tx, f.record), tx.currency), currency)
     updated = dataclasses.replace(tx, **fields)
     if updated == tx:
         return tx
@@ -305,26 +339,43 @@ def apply_changes(tx: Transaction, changes: Mapping[str, object], now: dt.dateti
 def from_record(record: Mapping[str, Any]) -> Transaction:
     """Rebuild a transaction from its storage form, checking every field again."""
     try:
-        currency = normalize_currency(record["currency"])
-        amount_minor = record["amount_minor"]
-        if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
-            raise ValidationError("amount_minor", amount_minor, "must be a positive whole number")
-        return Transaction(
-            id=_clean_text("id", record["id"], 64, required=True),
-            type=clean_type(record["type"]),
-            amount_minor=amount_minor,
-            currency=currency,
-            date=clean_date(record["date"]),
-            category=clean_category(record["category"]),
-            tags=clean_tags(record.get("tags", [])),
-            note=clean_note(record.get("note", "")),
-            external_id=clean_external_id(record.get("external_id", "")),
-            created_at=parse_utc(record["created_at"]),
-            updated_at=parse_utc(record["updated_at"]),
-        )
+        values = {
+            key: decode(f, record.get(key) if f.optional else record[key], "") for f, key, decode in _RECORD_DECODERS
+        }
+        return Transaction(**values)
     except KeyError as exc:
         raise ValidationError(str(exc.args[0]), None, "is missing from the record") from None
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ValidationError):
             raise
         raise ValidationError("record", record.get("id"), f"is malformed ({exc})") from None
+
+
+def _plain(tx: Transaction, attr: str) -> Any:
+    return getattr(tx, attr)
+
+
+def _iso_day(tx: Transaction, attr: str) -> str:
+    return str(getattr(tx, attr).isoformat())
+
+
+def _tag_list(tx: Transaction, attr: str) -> list[str]:
+    return list(getattr(tx, attr))
+
+
+def _iso_time(tx: Transaction, attr: str) -> str:
+    return iso_utc(getattr(tx, attr))
+
+
+def _decimal_text(tx: Transaction, attr: str) -> str:
+    return format_plain(getattr(tx, attr), tx.currency)
+
+
+_Encoder = Callable[[Transaction, str], Any]
+_RECORD_ENCODERS: dict[FieldKind, _Encoder] = {"date": _iso_day, "tags": _tag_list, "time": _iso_time}
+_JSON_ENCODERS: dict[FieldKind, _Encoder] = {**_RECORD_ENCODERS, "money": _decimal_text}
+_RECORD_FORM: tuple[tuple[str, _Encoder], ...] = tuple((f.record, _RECORD_ENCODERS.get(f.kind, _plain)) for f in FIELDS)
+_RECORD_DECODERS: tuple[tuple[Field, str, _Cleaner], ...] = tuple((f, f.record, _STORED[f.kind]) for f in FIELDS)
+_JSON_FORM: tuple[tuple[str, str, _Encoder], ...] = tuple(
+    (f.name, f.record, _JSON_ENCODERS.get(f.kind, _plain)) for f in FIELDS
+)

@@ -6,7 +6,7 @@ Floats are refused everywhere: ``0.1 + 0.2`` is not a price.
 from __future__ import annotations
 
 import re
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Context, Decimal
 
 from tracker.errors import ValidationError
 
@@ -36,8 +36,6 @@ CURRENCY_SYMBOLS: dict[str, str] = {"EUR": "€", "USD": "$", "GBP": "£", "JPY"
 MAX_MAJOR = 10**10
 """Amounts must be below ten billion major units: anything larger is a typo, not a purchase."""
 
-_NUMBER = re.compile(r"^\+?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
-
 
 def normalize_currency(code: object) -> str:
     """Return an upper-case ISO 4217 code, or raise ``ValidationError`` naming the field."""
@@ -54,7 +52,8 @@ def exponent(currency: str) -> int:
 def to_decimal(value: object, field: str = "amount") -> Decimal:
     """Parse text (``"12.50"``, ``"1,234.56"``), ``int`` or ``Decimal`` into a ``Decimal``.
 
-    Floats and booleans are refused: they cannot carry an exact amount.
+    Text is read by :func:`parse_user_amount` in the default number format. Floats and booleans are
+    refused: they cannot carry an exact amount.
     """
     if isinstance(value, bool | float):
         raise ValidationError(field, value, "must be given as text or Decimal, not a float")
@@ -64,15 +63,7 @@ def to_decimal(value: object, field: str = "amount") -> Decimal:
         if not value.is_finite():
             raise ValidationError(field, value, "is not a finite number")
         return value
-    if not isinstance(value, str):
-        raise ValidationError(field, value, "must be a number written as text, such as 12.50")
-    text = value.strip().replace("\u00a0", "").replace(" ", "")
-    if not _NUMBER.match(text):
-        raise ValidationError(field, value, "is not an amount; write it like 12.50")
-    try:
-        return Decimal(text.lstrip("+").replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern above already excludes this
-        raise ValidationError(field, value, "is not an amount; write it like 12.50") from None
+    return parse_user_amount(value, DEFAULT_NUMBER_FORMAT, field=field)  # type: ignore[arg-type]
 
 
 def to_minor(value: object, currency: str, field: str = "amount") -> Minor:
@@ -110,6 +101,120 @@ def format_plain(minor: Minor, currency: str) -> str:
 
 NUMBER_FORMATS = {"1,234.56": (",", "."), "1.234,56": (".", ","), "1 234,56": ("\u202f", ","), "1'234.56": ("'", ".")}
 """Display formats offered in Settings: name -> (thousands separator, decimal separator)."""
+DEFAULT_NUMBER_FORMAT = "1,234.56"
+
+# -- reading amounts -------------------------------------------------------------------------------
+
+_GROUPED = re.compile(r"\d{1,3}(?P<sep>[.,'’ ])\d{3}(?:(?P=sep)\d{3})*")
+_TYPED_SPACES = re.compile("[ \u00a0\u202f\u2009]")
+BANK_GROUP_CHARS = ("\u00a0", "\u202f", "\u2009", " ", "'", "’")
+"""Characters banks put between digit groups; a bank amount may have them anywhere."""
+_CURRENCY_AFFIX = re.compile(r"^(?:[A-Z]{3}|[€$£¥₹₩]|CHF|Fr\.)\s*|\s*(?:[A-Z]{3}|[€$£¥₹₩]|CHF)$")
+
+
+def read_digits(text: str, point: str | None, *, lenient: bool = False) -> Decimal | None:
+    """``text`` (digits and separators, no sign) read with ``point`` as the decimal separator, or ``None``.
+
+    This is the grammar every amount reader shares. In the whole part, any other separator (``.``, ``,``,
+    ``'``, ``’``, a space) groups thousands: by threes, the same one throughout (``1.234.567``), and not
+    after a leading 0 (``0.001`` is no group). ``point=None`` reads a whole number. ``lenient`` (bank
+    files) also takes a point with no digits on one side (``.5``, ``12.``) and groups after a leading 0.
+    """
+    whole, sep, frac = text.partition(point) if point else (text, "", "")
+    if not re.fullmatch(r"\d*", frac) or (sep and not frac and not (lenient and whole)):
+        return None
+    if not re.fullmatch(r"\d+", whole):
+        if _GROUPED.fullmatch(whole) and (lenient or not whole.startswith("0")):
+            whole = re.sub(r"\D", "", whole)
+        elif not (lenient and not whole and frac):
+            return None
+    return Decimal(f"{whole or '0'}.{frac}" if frac else whole)
+
+
+def read_any_number(text: str) -> Decimal | None:
+    """A number typed with no known format (quick entry), or ``None``.
+
+    A separator before exactly three digits groups thousands (``1,234`` and ``1.234`` are 1234); otherwise
+    a single ``.`` or ``,`` is the decimal point (``12,40``, ``4.5``); with both, the last one is
+    (``1.234,56``, ``1,234.56``); ``,5`` is 0.5.
+    """
+    if re.fullmatch(r"[.,]\d+", text):
+        return read_digits(text, text[0], lenient=True)
+    for point in (None, ".", ","):
+        value = read_digits(text, point)
+        if value is not None:
+            return value
+    return None
+
+
+def _typed_example(number_format: str) -> str:
+    point = NUMBER_FORMATS.get(number_format, NUMBER_FORMATS[DEFAULT_NUMBER_FORMAT])[1]
+    return f"12{point}50 or {format_money(123456, 'USD', number_format, symbol=False)}"
+
+
+def parse_user_amount(text: str, number_format: str, *, field: str = "amount") -> Decimal:
+    """An amount a person typed, read in their number format (``NUMBER_FORMATS``); exact, never a float.
+
+    With ``"1.234,56"``, ``12,50`` is 12.50 and ``1.234,56`` is 1234.56; the machine form ``12.50`` is
+    accepted in every format (it cannot be a thousands group). Spaces and ``'`` may group thousands too.
+    Only a leading ``+`` is allowed: an amount is positive, its type gives the sign.
+
+    Raises:
+        ValidationError: ``field`` names the field; the message shows the expected form in that format.
+    """
+    point = NUMBER_FORMATS.get(number_format, NUMBER_FORMATS[DEFAULT_NUMBER_FORMAT])[1]
+    if not isinstance(text, str):
+        raise ValidationError(field, text, f"must be a number written as text, such as {_typed_example(number_format)}")
+    body = _TYPED_SPACES.sub(" ", text).strip()
+    body = body[1:].lstrip() if body.startswith("+") else body
+    for candidate in dict.fromkeys((point, ".")):
+        value = read_digits(body, candidate)
+        if value is not None:
+            return value
+    raise ValidationError(field, text, f"is not an amount; write it like {_typed_example(number_format)}")
+
+
+def parse_bank_amount(text: str, decimal: str = ".") -> Decimal:
+    """A signed amount from a bank file: ``-1.234,56``, ``1,234.56``, ``(12.50)``, ``12,50-``, ``€ 3.00``, ``5.00 DR``.
+
+    ``decimal`` is the decimal separator (``.`` or ``,``); the other one is taken as a thousands separator
+    and must group by threes. Raises ``ValueError`` with a readable reason.
+    """
+    if decimal not in (".", ","):
+        raise ValueError(f"decimal separator {decimal!r} must be '.' or ','")
+    s = text.strip()
+    if not s:
+        raise ValueError("is empty")
+    negative = False
+    signs = 0
+    upper = s.upper()
+    if upper.endswith(("CR", "DR")) and len(s) > 2 and not s[-3].isalpha():
+        negative, signs = upper.endswith("DR"), 1
+        s = s[:-2].strip()
+    if s.startswith("(") and s.endswith(")"):
+        negative, signs = True, signs + 1
+        s = s[1:-1].strip()
+    for _ in range(2):
+        s = _CURRENCY_AFFIX.sub("", s).strip()
+        if not s:
+            break
+        if s[:1] in "+-−":
+            negative, signs = s[0] != "+", signs + 1
+            s = s[1:].strip()
+        elif s[-1:] in "+-−":
+            negative, signs = s[-1] != "+", signs + 1
+            s = s[:-1].strip()
+    if signs > 1:
+        raise ValueError("has more than one sign")
+    for ch in BANK_GROUP_CHARS:
+        s = s.replace(ch, "")
+    value = read_digits(s, decimal, lenient=True)
+    if value is None:
+        raise ValueError(f"is not an amount (decimal separator {decimal!r})")
+    whole, _, frac = s.partition(decimal)
+    if len(re.sub(r"\D", "", whole)) > 15 or len(frac) > 8:
+        raise ValueError("is not a plausible amount")
+    return -value if negative else value
 
 
 def format_money(minor: Minor, currency: str, number_format: str = "1,234.56", symbol: bool = True) -> str:

@@ -13,10 +13,11 @@ What a line may contain, in any order (words are separated by spaces):
   ``@Eating_out``).
 * everything else is the **description**, which becomes the note and is used to guess the category.
 
-The category, when not given with ``@``, is guessed in this order: a past transaction of the same type
-with the same description (its most frequent category, the most recent on a tie); a description word
-that is the name of an existing category; the category most often used with the description's words
-(plural ``s`` ignored); the first description word, capitalised; else ``Other`` (``Income`` for income).
+The category, when not given with ``@``, comes from the one categoriser imports use
+(:mod:`tracker.categorize`): the user's import rules first (``rules add REWE Groceries``), then the history
+(a past transaction of the same type with the same description; a description word that names an existing
+category; the categories of past descriptions sharing a word, plural ``s`` ignored); then quick entry's own
+step, the first description word capitalised as a new category; else ``Uncategorized``, as for imports.
 
 Text that cannot be understood raises :class:`tracker.errors.ValidationError` naming the part: no amount,
 a second amount, a number that is not an amount, a bad or second date, a bad tag.
@@ -26,15 +27,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import re
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from tracker.categorize import DEFAULT_CATEGORY, STOPWORDS, TYPED_SIMILARITY, Categoriser, History, Source
 from tracker.errors import ValidationError
 from tracker.model import (
     MAX_CATEGORY,
@@ -46,23 +46,18 @@ from tracker.model import (
     clean_tags,
     make_transaction,
 )
-from tracker.money import CURRENCY_EXPONENTS, Minor, format_plain, normalize_currency, to_minor
+from tracker.money import CURRENCY_EXPONENTS, Minor, format_plain, normalize_currency, read_any_number, to_minor
 
 if TYPE_CHECKING:
     from tracker.ledger import Ledger
 
-CategorySource = Literal["explicit", "history", "category", "words", "word", "default"]
-DEFAULT_EXPENSE_CATEGORY = "Other"
-DEFAULT_INCOME_CATEGORY = "Income"
+CategorySource = Source
 MAX_TEXT = 1000
 EXAMPLE = "for example 'coffee 4.50 yesterday #work'"
 
 SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 RELATIVE = {"today": 0, "yesterday": -1, "tomorrow": 1}
-STOPWORDS = frozenset(
-    ["a", "an", "the", "at", "for", "from", "in", "of", "on", "to", "with", "my", "our", "and", "or", "new", "some"]
-)
 
 _SYM = "$€£¥₹"
 _AMOUNT = re.compile(rf"([+-]?)([{_SYM}]?)([+-]?)([0-9][0-9.,']*|[.,][0-9]+)([{_SYM}]?)")
@@ -76,32 +71,6 @@ _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 # --- the pieces --------------------------------------------------------------------------------------------
 
 
-def parse_number(text: str) -> Decimal | None:
-    """``"12,40"`` -> ``12.40``, ``"1,234.56"`` -> ``1234.56``, ``"1.234"`` -> ``1234``; ``None`` if not a number."""
-    if re.fullmatch(r"[0-9]+", text):
-        return Decimal(text)
-    if re.fullmatch(r"[.,][0-9]+", text):
-        return Decimal("0." + text[1:])
-    parts = re.split(r"([.,'])", text)
-    numbers, seps = parts[0::2], parts[1::2]
-    if not all(re.fullmatch(r"[0-9]+", n) for n in numbers) or not seps:
-        return None
-    if len(set(seps)) == 1:
-        if all(len(n) == 3 for n in numbers[1:]) and len(numbers[0]) <= 3:
-            return Decimal("".join(numbers))  # 1,234 / 1.234.567 / 1'000: thousands
-        if len(seps) == 1 and seps[0] in ".,":
-            return Decimal(f"{numbers[0]}.{numbers[1]}")  # 12,40 / 4.5
-        return None
-    last = seps[-1]
-    group = seps[0]
-    if last not in ".," or seps.count(last) != 1 or any(s != group for s in seps[:-1]):
-        return None
-    whole = numbers[:-1]
-    if len(whole[0]) > 3 or not all(len(n) == 3 for n in whole[1:]):
-        return None
-    return Decimal(f"{''.join(whole)}.{numbers[-1]}")
-
-
 def parse_amount_token(token: str) -> tuple[Decimal, str, str | None] | None:
     """``"+$2,500"`` -> ``(Decimal("2500"), "+", "USD")``; ``None`` if the token is no amount."""
     match = _AMOUNT.fullmatch(token)
@@ -110,7 +79,7 @@ def parse_amount_token(token: str) -> tuple[Decimal, str, str | None] | None:
     sign1, sym1, sign2, digits, sym2 = match.groups()
     if (sign1 and sign2) or (sym1 and sym2) or (sign2 and not sym1):
         return None
-    value = parse_number(digits)
+    value = read_any_number(digits)
     if value is None:
         return None
     symbol = sym1 or sym2
@@ -145,135 +114,39 @@ def weekday_date(name: str, today: dt.date, *, strictly_before: bool = False) ->
     return today - dt.timedelta(days=back)
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _word_key(word: str) -> str:
-    """A comparison key for a description word: case-folded, punctuation trimmed, plural ``s`` dropped."""
-    key = _EDGE_PUNCT.sub("", word.casefold())
-    if key.endswith("'s"):
-        key = key[:-2]
-    if len(key) > 3 and key.endswith("s") and not key.endswith("ss"):
-        key = key[:-1]
-    return key
-
-
-def _content_keys(text: str) -> list[str]:
-    keys = [_word_key(w) for w in text.split()]
-    return [k for k in keys if len(k) >= 2 and k not in STOPWORDS and not k.isdigit()]
-
-
 # --- category guessing ---------------------------------------------------------------------------------------
 
 
-class CategoryHistory:
-    """What the user's past transactions say about categories, indexed for :meth:`guess`.
-
-    Build it once per ledger revision (``from_frame``) and reuse it for every keystroke of a preview.
-    """
-
-    def __init__(self, rows: Iterable[tuple[str, str, str, int]] = ()) -> None:
-        """``rows`` are ``(type, note, category, order)``; a larger ``order`` is more recent."""
-        self._exact: dict[tuple[str, str], dict[str, int]] = {}
-        self._words: dict[tuple[str, str], dict[str, int]] = {}
-        self._recent: dict[str, int] = {}
-        self._names: dict[str, tuple[int, str]] = {}
-        groups: dict[tuple[str, str, str], list[int]] = {}
-        for tx_type, note, category, order in rows:
-            group = groups.setdefault((tx_type, note, category), [0, order])
-            group[0] += 1
-            group[1] = max(group[1], order)
-        self._index((t, n, c, count, last) for (t, n, c), (count, last) in groups.items())
-
-    def _index(self, groups: Iterable[tuple[str, str, str, int, int]]) -> None:
-        """Index ``(type, note, category, count, last order)`` groups: the work grows with distinct notes, not rows."""
-        keys_of_note: dict[str, tuple[str, list[str]]] = {}
-        for tx_type, note, category, count, last in groups:
-            self._recent[category] = max(last, self._recent.get(category, last))
-            name_key = _word_key(category)
-            if name_key not in self._names or last >= self._names[name_key][0]:
-                self._names[name_key] = (last, category)  # the most recent spelling
-            if note not in keys_of_note:
-                keys_of_note[note] = (" ".join(note.casefold().split()), sorted(set(_content_keys(note))))
-            text, keys = keys_of_note[note]
-            if not text:
-                continue
-            exact = self._exact.setdefault((tx_type, text), {})
-            exact[category] = exact.get(category, 0) + count
-            for key in keys:
-                counts = self._words.setdefault((tx_type, key), {})
-                counts[category] = counts.get(category, 0) + count
-
-    @classmethod
-    def from_frame(cls, frame: pd.DataFrame) -> CategoryHistory:
-        """From a transactions frame (``Ledger.frame()``); rows are in date order, so position is recency."""
-        history = cls()
-        if frame.empty:
-            return history
-        rows = pd.DataFrame(
-            {
-                "type": frame["type"].astype(str).to_numpy(),
-                "note": frame["note"].astype(str).to_numpy(),
-                "category": frame["category"].astype(str).to_numpy(),
-                "order": range(len(frame)),
-            }
-        )
-        grouped = rows.groupby(["type", "note", "category"], sort=False)["order"].agg(["size", "max"])
-        history._index(
-            (t, n, c, int(count), int(last))
-            for (t, n, c), count, last in zip(grouped.index, grouped["size"], grouped["max"], strict=True)
-        )
-        return history
-
-    @classmethod
-    def from_transactions(cls, transactions: Iterable[Transaction]) -> CategoryHistory:
-        """From transactions (ordered by date, then creation, for recency)."""
-        txs = sorted(transactions, key=lambda t: (t.date, t.created_at))
-        return cls((t.type, t.note, t.category, n) for n, t in enumerate(txs))
-
-    def _best(self, counts: Mapping[str, int]) -> str:
-        return max(counts, key=lambda c: (counts[c], self._recent.get(c, -1)))
-
-    def guess(self, description: str, tx_type: str) -> tuple[str, CategorySource] | None:
-        """The category for ``description`` and how it was found, or ``None`` if history says nothing."""
-        text = " ".join(description.casefold().split())
-        if not text:
-            return None
-        exact = self._exact.get((tx_type, text))
-        if exact:
-            return self._best(exact), "history"
-        keys = _content_keys(description)
-        for key in keys:
-            if key in self._names:
-                return self._names[key][1], "category"
-        total: Counter[str] = Counter()
-        for key in keys:
-            total.update(self._words.get((tx_type, key), {}))
-        if total:
-            return self._best(total), "words"
-        return None
-
-
-def _as_history(history: object) -> CategoryHistory:
+def _categoriser(history: object) -> Categoriser:
     if history is None:
-        return CategoryHistory()
-    if isinstance(history, CategoryHistory):
+        return Categoriser()
+    if isinstance(history, Categoriser):
         return history
+    if isinstance(history, History):
+        return Categoriser(history=history)
     if isinstance(history, pd.DataFrame):
-        return CategoryHistory.from_frame(history)
+        return Categoriser(history=History.from_frame(history))
     if isinstance(history, Iterable):
-        return CategoryHistory.from_transactions(history)
-    raise TypeError(f"history must be a DataFrame, transactions or a CategoryHistory, not {type(history).__name__}")
+        return Categoriser(history=History.from_transactions(history))
+    raise TypeError(
+        f"history must be a Categoriser, a History, a DataFrame or transactions, not {type(history).__name__}"
+    )
 
 
 def guess_category(description: str, tx_type: str, history: object = None) -> tuple[str, CategorySource]:
-    """The category for a description (see the module docstring for the order of the rules)."""
-    found = _as_history(history).guess(description, tx_type)
-    if found:
+    """The category for a description (see the module docstring for the order).
+
+    ``history`` is a :class:`~tracker.categorize.Categoriser` (rules and history), a
+    :class:`~tracker.categorize.History`, a transactions frame or transactions.
+    """
+    found = _categoriser(history).categorise(description, tx_type, similarity=TYPED_SIMILARITY)
+    if found[1] != "default":
         return found
     for word in description.split():
         key = _EDGE_PUNCT.sub("", word)
         if len(key) >= 2 and key.casefold() not in STOPWORDS and len(key) <= MAX_CATEGORY and not key.isdigit():
             return key[0].upper() + key[1:], "word"
-    return (DEFAULT_INCOME_CATEGORY if tx_type == "income" else DEFAULT_EXPENSE_CATEGORY), "default"
+    return DEFAULT_CATEGORY, "default"
 
 
 # --- the entry ------------------------------------------------------------------------------------------------
@@ -342,7 +215,8 @@ def parse_quick_entry(text: object, today: dt.date, history: object = None, *, c
     Args:
         text: the line, e.g. ``"coffee 4.50 yesterday #work"``.
         today: the date that ``today``/``yesterday``/weekday names are relative to.
-        history: past transactions for the category guess: a frame, transactions or a :class:`CategoryHistory`.
+        history: what guesses the category: a :class:`~tracker.categorize.Categoriser` (the user's rules and
+            history), or only a history: a :class:`~tracker.categorize.History`, a frame or transactions.
         currency: used when the line names none.
     """
     if not isinstance(text, str):
@@ -469,10 +343,8 @@ def _looks_like_date(word: str) -> bool:
 
 
 def preview(ledger: Ledger, text: str, today: dt.date | None = None) -> QuickEntry:
-    """Parse ``text`` with the ledger's history and default currency (nothing is saved)."""
-    return parse_quick_entry(
-        text, today or dt.date.today(), CategoryHistory.from_frame(ledger.frame()), currency=ledger.default_currency
-    )
+    """Parse ``text`` with the ledger's rules, history and default currency (nothing is saved)."""
+    return parse_quick_entry(text, today or dt.date.today(), Categoriser.of(ledger), currency=ledger.default_currency)
 
 
 def save(ledger: Ledger, entry: QuickEntry) -> Transaction:

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from tracker.errors import NotFoundError, ValidationError
+from tracker.features import MetaFeature, NameChange, rename_entries
 from tracker.model import (
     MAX_DATE,
     Transaction,
@@ -339,6 +340,36 @@ def templates_to_meta(templates: Iterable[Template]) -> list[dict[str, Any]]:
     return [t.to_meta() for t in templates]
 
 
+def _stored(templates: Iterable[Template]) -> list[dict[str, Any]] | None:
+    return templates_to_meta(templates) or None  # no templates left removes the meta key
+
+
+def retag_templates(templates: Iterable[Template], change: NameChange) -> tuple[list[Template], int]:
+    """The templates with the tags ``change`` folds replaced by its target, and how many templates changed."""
+    out: list[Template] = []
+    moved = 0
+    for template in templates:
+        tags = clean_tags([change.apply(tag) for tag in template.tags])
+        if tags != template.tags:
+            template = dataclasses.replace(template, tags=tags)
+            moved += 1
+        out.append(template)
+    return out, moved
+
+
+RECURRING: MetaFeature[list[Template]] = MetaFeature(
+    META_KEY,
+    load=templates_from_meta,
+    dump=_stored,
+    noun="recurring template",
+    categories=lambda templates: [t.category for t in templates],
+    rename_category=rename_entries,
+    tags=lambda templates: [tag for t in templates for tag in t.tags],
+    rename_tag=retag_templates,
+)
+"""The recurring templates' slice of the ledger meta (their posting state included)."""
+
+
 def find_template(templates: Sequence[Template], ident: str) -> Template:
     """The template with id ``ident`` or a unique id prefix of at least 4 characters; ``NotFoundError``."""
     ident = ident.strip()
@@ -388,7 +419,7 @@ def plan_posting(templates: Sequence[Template], through: dt.date, existing_ids: 
 
 def load_templates(ledger: Ledger) -> list[Template]:
     """The templates stored in ``ledger``."""
-    return templates_from_meta(ledger.meta(META_KEY))
+    return RECURRING.read(ledger)
 
 
 def post_due(ledger: Ledger, today: dt.date | None = None) -> int:
@@ -412,7 +443,7 @@ def post_due(ledger: Ledger, today: dt.date | None = None) -> int:
             return 0
         count = len(plan.transactions)
         label = f"recurring: post {count} due transaction{'s' if count != 1 else ''}"
-        ledger.commit(puts=plan.transactions, meta={META_KEY: templates_to_meta(plan.templates)}, label=label)
+        ledger.commit(puts=plan.transactions, meta=RECURRING.stored(plan.templates), label=label)
         return count
 
 
@@ -433,9 +464,7 @@ def add_template(ledger: Ledger, template: Template) -> Template:
         if any(t.id == template.id for t in templates):
             raise ValidationError("id", template.id, "is already a recurring template")
         templates.append(template)
-        ledger.set_meta(
-            META_KEY, templates_to_meta(templates), f"recurring: add {template.category} every {template.interval_text}"
-        )
+        RECURRING.write(ledger, templates, f"recurring: add {template.category} every {template.interval_text}")
     return template
 
 
@@ -446,9 +475,7 @@ def delete_template(ledger: Ledger, ident: str) -> Template:
         templates = load_templates(ledger)
         gone = find_template(templates, ident)
         kept = [t for t in templates if t.id != gone.id]
-        ledger.set_meta(
-            META_KEY, templates_to_meta(kept) or None, f"recurring: delete {gone.category} every {gone.interval_text}"
-        )
+        RECURRING.write(ledger, kept, f"recurring: delete {gone.category} every {gone.interval_text}")
     return gone
 
 
@@ -519,9 +546,9 @@ def update_template(ledger: Ledger, ident: str, **changes: Any) -> tuple[Templat
         after = edit_template(before, changes)
         if after == before:
             return before, after
-        ledger.set_meta(
-            META_KEY,
-            templates_to_meta(after if t.id == before.id else t for t in templates),
+        RECURRING.write(
+            ledger,
+            [after if t.id == before.id else t for t in templates],
             f"recurring: edit {after.category} every {after.interval_text}",
         )
     return before, after

@@ -1,9 +1,9 @@
 """Reports on disk: a multi-page PDF (KPIs, then one chart per page) or one PNG image of the dashboard.
 
 * ``.pdf``: page 1 is the KPI table (this period, the previous period of equal length, the change),
-  the top categories and the largest expenses, all exact money; pages 2-5 are the spending donut, the
-  income vs expense bars, the running balance and this month's spending against last month's
-  (A4 landscape).
+  the top categories and the largest expenses, all exact money; pages 2-5 are the dashboard's charts
+  (:data:`tracker.charts.dashboard.CHARTS`: the spending donut, the income vs expense bars, the running
+  balance and this month's spending against last month's), A4 landscape.
 * ``.png``: one image of :data:`PNG_SIZE` pixels (1600 x 1000) with the headline numbers and the
   same four charts in a 2 x 2 grid.
 
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from tracker.analysis import Change, Dashboard, Period, collapse_other, dashboard
+from tracker.charts.dashboard import CHARTS
 from tracker.errors import ValidationError
 from tracker.filters import Filter
 from tracker.money import format_money
@@ -235,17 +236,9 @@ def _headline(ax: Axes, board: Dashboard, number_format: str) -> None:
 
 
 def _chart_pages(board: Dashboard, colors: Mapping[str, str] | None, number_format: str) -> list[Figure]:
-    from tracker.charts import mpl_charts as mc
-
-    code = board.currency
-    nf, size, scale = number_format, PAGE_SIZE, PAGE_TEXT_SCALE
     return [
-        mc.spending_donut(board.by_category, code, colors, number_format=nf, figsize=size, scale=scale),
-        mc.cash_flow_bars(
-            board.cash_flow, code, granularity=board.granularity, number_format=nf, figsize=size, scale=scale
-        ),
-        mc.balance_line(board.balance, code, number_format=nf, figsize=size, scale=scale),
-        mc.month_to_date_lines(board.month_to_date, number_format=nf, figsize=size, scale=scale),
+        chart.figure(board, colors, number_format=number_format, figsize=PAGE_SIZE, scale=PAGE_TEXT_SCALE)
+        for chart in CHARTS
     ]
 
 
@@ -278,12 +271,8 @@ def dashboard_figure(board: Dashboard, colors: Mapping[str, str] | None, number_
     parts = fig.subfigures(2, 1, height_ratios=(0.09, 0.91), squeeze=False)
     top, body = parts[0, 0], parts[1, 0]
     _headline(top.add_axes((0.03, 0.0, 0.95, 1.0)), board, number_format)
-    (donut, bars), (balance, month) = body.subplots(2, 2)
-    code = board.currency
-    mc.draw_spending_donut(donut, board.by_category, code, colors, number_format=number_format)
-    mc.draw_cash_flow_bars(bars, board.cash_flow, code, granularity=board.granularity, number_format=number_format)
-    mc.draw_balance_line(balance, board.balance, code, number_format=number_format)
-    mc.draw_month_to_date_lines(month, board.month_to_date, number_format=number_format)
+    for ax, chart in zip(body.subplots(2, 2).flat, CHARTS, strict=True):
+        chart.draw(ax, board, colors, number_format=number_format)
     return fig
 
 

@@ -1,8 +1,12 @@
-"""``expense-tracker``: the window with no subcommand, and subcommands for scripting and tests.
+"""``expense-tracker`` subcommands, for scripting and tests.
 
 Each module in :data:`COMMAND_MODULES` has ``register(subparsers)`` that adds its subcommands;
 each subcommand's parser sets ``func(args) -> int``. User errors are raised as
-:class:`tracker.errors.TrackerError` and become exit status 2 with one line on stderr.
+:class:`tracker.errors.TrackerError` and become exit status 2 with one line on stderr (values escaped:
+:func:`tracker.errors.one_line`).
+
+The console script is :func:`desktop.entry.run`: it opens the window for ``expense-tracker`` alone and
+calls :func:`main` for anything else. This package never imports :mod:`desktop`.
 """
 
 from __future__ import annotations
@@ -12,25 +16,28 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tracker import __version__
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, one_line
 
 COMMAND_MODULES = [
     "tracker.cli.core",
     "tracker.cli.serve",
-    "tracker.cli.planning",
+    "tracker.cli.budgets",
+    "tracker.cli.recurring",
+    "tracker.cli.quick",
+    "tracker.cli.names",
     "tracker.cli.report",
     "tracker.cli.io",
 ]
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors in one line, exit status 2."""
+    """argparse that reports usage errors in one line (arguments escaped), exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,45 +64,28 @@ def _escape_unencodable_output() -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
-def _window_only(argv: Sequence[str]) -> str | bool | None:
-    """For ``expense-tracker [--data-dir DIR]`` (the window): the data folder given (``None`` if none);
-    ``False`` for anything else. Decided before the subcommands are imported, so opening the window does
-    not wait for pandas and the rest of the CLI."""
-    args = list(argv)
-    if not args:
-        return None
-    if len(args) == 2 and args[0] == "--data-dir" and args[1] and not args[1].startswith("-"):
-        return args[1]
-    if len(args) == 1 and args[0].startswith("--data-dir=") and len(args[0]) > len("--data-dir="):
-        return args[0].split("=", 1)[1]
-    return False
+def main(argv: Sequence[str] | None = None, open_window: Callable[[], int] | None = None) -> int:
+    """Run one subcommand; returns the exit status.
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script. Returns the exit status."""
+    ``open_window`` is what to do when no subcommand is given (the console script passes the launcher);
+    without it that is a usage error.
+    """
     _escape_unencodable_output()
-    window = _window_only(sys.argv[1:] if argv is None else argv)
-    if window is not False:
-        if isinstance(window, str):
-            os.environ["EXPENSE_TRACKER_DATA_DIR"] = os.path.abspath(window)
-        from desktop.launcher import main as launch  # the native window
-
-        return launch()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.data_dir:
         os.environ["EXPENSE_TRACKER_DATA_DIR"] = os.path.abspath(args.data_dir)
     if args.command is None:
-        from desktop.launcher import main as launch
-
-        return launch()
+        if open_window is None:
+            parser.error("choose a command (`expense-tracker` alone opens the window)")
+        return open_window()
     try:
-        from tracker.cli.planning import auto_post
+        from tracker.cli.recurring import auto_post
 
         auto_post(args)  # recurring transactions that fell due are posted when the CLI starts
         return int(args.func(args) or 0)
     except TrackerError as exc:
-        print(f"expense-tracker: {exc}", file=sys.stderr)
+        print(f"expense-tracker: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tracker.filters import Filter
 
 if TYPE_CHECKING:
     from tracker.ledger import Ledger
+
+Subparsers = argparse._SubParsersAction
+"""What each command module's ``register(sub)`` receives."""
 
 
 def open_ledger(args: argparse.Namespace) -> Ledger:
@@ -25,6 +28,20 @@ def open_ledger(args: argparse.Namespace) -> Ledger:
         ledger = Ledger(getattr(args, "data_dir", None))
         args._ledger = ledger  # one load per command, shared by auto-posting and the command itself
     return ledger
+
+
+def typed_amount(args: argparse.Namespace, text: str | None, field: str = "amount") -> Decimal | None:
+    """An amount given on the command line, read in the ledger's number format (Settings), like the app's forms."""
+    if text is None:
+        return None
+    from tracker.money import parse_user_amount
+
+    return parse_user_amount(text, open_ledger(args).settings["number_format"], field=field)
+
+
+def plural(n: int, word: str) -> str:
+    """``1 transaction``, ``2 transactions``."""
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,8 +72,8 @@ def filter_from_args(args: argparse.Namespace) -> Filter:
         tag_mode=args.tag_mode,
         type=args.type,
         text=args.search,
-        min_amount=args.min_amount,
-        max_amount=args.max_amount,
+        min_amount=typed_amount(args, args.min_amount, "min"),
+        max_amount=typed_amount(args, args.max_amount, "max"),
     )
 
 
@@ -86,13 +103,3 @@ def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], right: Se
         if n == 0:
             out.write("  ".join("-" * w for w in widths) + "\n")
     sys.stdout.write(out.getvalue())
-
-
-def print_csv(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
-    """CSV on stdout (cells neutralised against spreadsheet formulas)."""
-    from tracker.safety import safe_cell
-
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([safe_cell(c) for c in row])

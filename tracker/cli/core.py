@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import defaultdict
 from typing import Any
 
@@ -13,14 +14,16 @@ from tracker.cli.common import (
     add_format_argument,
     filter_from_args,
     open_ledger,
-    print_csv,
+    plural,
     print_json,
     print_table,
+    typed_amount,
 )
+from tracker.export import cells, write_csv
 from tracker.filters import apply_filter
+from tracker.frame import transactions_from_frame
+from tracker.model import LIST_FIELDS, PUBLIC_FIELDS
 from tracker.money import format_plain
-
-LIST_FIELDS = ["id", "date", "type", "amount", "currency", "category", "tags", "note"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,7 +83,7 @@ def run_add(args: argparse.Namespace) -> int:
     ledger = open_ledger(args)
     tx = ledger.add(
         args.type,
-        args.amount,
+        typed_amount(args, args.amount),
         category=args.category,
         date=args.date,
         tags=args.tags,
@@ -91,42 +94,18 @@ def run_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of a transactions frame in the public JSON form (amounts as decimal strings, ISO dates)."""
-    rows = []
-    for r in frame.itertuples(index=False):
-        rows.append(
-            {
-                "id": r.id,
-                "type": r.type,
-                "amount": format_plain(int(r.amount_minor), r.currency),
-                "currency": r.currency,
-                "date": r.date.date().isoformat(),
-                "category": r.category,
-                "tags": list(r.tags),
-                "note": r.note,
-                "external_id": r.external_id,
-                "created_at": r.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                "updated_at": r.updated_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            }
-        )
-    return rows
-
-
 def run_list(args: argparse.Namespace) -> int:
     flt = filter_from_args(args)
-    rows = frame_rows(apply_filter(open_ledger(args).frame_between(flt.start, flt.end), flt))
+    txs = transactions_from_frame(apply_filter(open_ledger(args).frame_between(flt.start, flt.end), flt))
     if args.format == "json":
-        print_json(rows)
+        print_json([tx.to_json() for tx in txs])
     elif args.format == "csv":
-        print_csv([[r[f] if f != "tags" else " ".join(r[f]) for f in LIST_FIELDS] for r in rows], LIST_FIELDS)
+        write_csv(sys.stdout, txs, lineterminator="\n")  # the export's columns and neutralisation
     else:
-        table = [
-            [r["id"], r["date"], r["type"], r["amount"], r["currency"], r["category"], " ".join(r["tags"]), r["note"]]
-            for r in rows
-        ]
-        print_table(table, LIST_FIELDS, right=(3,))
-        print(f"{len(rows)} transaction{'s' if len(rows) != 1 else ''}")
+        shown = [PUBLIC_FIELDS.index(name) for name in LIST_FIELDS]
+        table = [[row[i] for i in shown] for row in map(cells, txs)]
+        print_table(table, LIST_FIELDS, right=(LIST_FIELDS.index("amount"),))
+        print(plural(len(txs), "transaction"))
     return 0
 
 
@@ -195,6 +174,8 @@ def run_edit(args: argparse.Namespace) -> int:
         for k in ("type", "amount", "currency", "category", "date", "note")
         if getattr(args, k) is not None
     }
+    if args.amount is not None:
+        changes["amount"] = typed_amount(args, args.amount)
     if args.no_tags:
         changes["tags"] = []
     elif args.tags is not None:

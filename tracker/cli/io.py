@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tracker.importers.csv_importer import CsvMapping
 
 FORMATS = ("csv", "ofx", "qif", "json")
+"""``tracker.importers.FORMATS``, written out: building the parser must not import the importers."""
 CSV_COLUMN_OPTIONS = {
     "date_col": "date",
     "amount_col": "amount",
@@ -177,18 +178,8 @@ def run_import(args: argparse.Namespace) -> int:
 def _print_result(result: ImportResult) -> None:
     plan = result.plan
     out = sys.stdout
-    d = plan.details
-    if plan.kind == "csv":
-        from tracker.importers.base import describe_format
-        from tracker.importers.csv_importer import DELIMITER_NAMES
-
-        out.write(
-            f"{plan.file}: CSV ({d.get('layout')} layout, {d.get('encoding')}, "
-            f"{DELIMITER_NAMES.get(d.get('delimiter', ''), repr(d.get('delimiter')))}-separated, "
-            f"decimal {d.get('decimal')!r}, dates {describe_format(d.get('date_format', ''))})\n"
-        )
-    else:
-        out.write(f"{plan.file}: {plan.kind.upper()}\n")
+    found = plan.importer.describe(plan.details)
+    out.write(f"{plan.file}: {plan.kind.upper()}" + (f" ({', '.join(found)})" if found else "") + "\n")
     if result.dry_run and plan.rows:
         rows = []
         for r in plan.rows:
@@ -250,10 +241,9 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_rules_list(args: argparse.Namespace) -> int:
-    from tracker.importers import RULES_KEY
-    from tracker.importers.rules import load_rules
+    from tracker.importers.rules import RULES
 
-    rules = load_rules(open_ledger(args).meta(RULES_KEY))
+    rules = RULES.read(open_ledger(args))
     if args.format == "json":
         print_json([{"number": n, **r.to_dict()} for n, r in enumerate(rules, 1)])
     elif not rules:
@@ -268,44 +258,25 @@ def run_rules_list(args: argparse.Namespace) -> int:
 
 
 def run_rules_add(args: argparse.Namespace) -> int:
-    from tracker.errors import ValidationError
-    from tracker.importers import RULES_KEY
-    from tracker.importers.rules import Rule, dump_rules, load_rules
+    from tracker.importers.rules import Rule, add_rule
 
-    ledger = open_ledger(args)
     rule = Rule(args.pattern, args.category, args.regex)
-    with ledger.locked():
-        ledger.refresh()
-        rules = load_rules(ledger.meta(RULES_KEY))
-        position = len(rules) + 1 if args.position is None else args.position
-        if not 1 <= position <= len(rules) + 1:
-            raise ValidationError("position", args.position, f"must be between 1 and {len(rules) + 1}")
-        rules.insert(position - 1, rule)
-        ledger.set_meta(RULES_KEY, dump_rules(rules), label=f"add rule {rule.pattern!r}")
+    position = add_rule(open_ledger(args), rule, args.position)
     sys.stdout.write(f"rule {position}: {'regex' if rule.regex else 'contains'} {rule.pattern!r} -> {rule.category}\n")
     return 0
 
 
 def run_rules_remove(args: argparse.Namespace) -> int:
-    from tracker.errors import NotFoundError
-    from tracker.importers import RULES_KEY
-    from tracker.importers.rules import dump_rules, load_rules
+    from tracker.importers.rules import remove_rule
 
-    ledger = open_ledger(args)
-    with ledger.locked():
-        ledger.refresh()
-        rules = load_rules(ledger.meta(RULES_KEY))
-        if not 1 <= args.number <= len(rules):
-            raise NotFoundError("rule", args.number, f"does not exist (there are {len(rules)} rules)")
-        gone = rules.pop(args.number - 1)
-        ledger.set_meta(RULES_KEY, dump_rules(rules) or None, label=f"remove rule {gone.pattern!r}")
+    gone = remove_rule(open_ledger(args), args.number)
     sys.stdout.write(f"removed rule {args.number}: {gone.pattern!r} -> {gone.category}\n")
     return 0
 
 
 def run_rules_test(args: argparse.Namespace) -> int:
+    from tracker.categorize import categorise
     from tracker.importers import LedgerView
-    from tracker.importers.rules import categorise
 
     view = LedgerView.of(open_ledger(args))
     category, source = categorise(args.description, "", view.rules, view.history)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 
-from tracker.errors import ValidationError
+from tracker.errors import ValidationError, one_line
 
 DEFAULT_HOST = "127.0.0.1"  # the same as tracker.ui.server (not imported here: it would load Streamlit)
 DEFAULT_PORT = 8501
@@ -38,15 +39,15 @@ def run_serve(args: argparse.Namespace) -> int:
     setup_logging()
     if not server.is_loopback(args.host):
         print(
-            f"warning: listening on {args.host}, so other computers can reach your data; use 127.0.0.1 to keep it private",
+            f"warning: listening on {one_line(args.host)}, so other computers can reach your data; use 127.0.0.1 to keep it private",
             file=sys.stderr,
         )
 
     def ready(url: str) -> None:
         from tracker.storage.paths import default_data_dir
 
-        print(f"Expense Tracker is running at {url}", flush=True)
-        print(f"Data folder: {default_data_dir()}. Press Ctrl+C to stop.", flush=True)
+        say(f"Expense Tracker is running at {url}")
+        say(f"Data folder: {default_data_dir()}. Press Ctrl+C to stop.")
 
     from filelock import FileLock, Timeout
 
@@ -68,5 +69,20 @@ def run_serve(args: argparse.Namespace) -> int:
             server.run(args.port, args.host, on_ready=ready)
     finally:
         lock.release()
-    print("Stopped.", flush=True)
+    say("Stopped.")
     return 0
+
+
+def say(line: str) -> None:
+    """Print ``line``; when stdout's reader has gone (a closed terminal or launcher), drop it and what follows.
+
+    The rest of the output then goes to the null device, so neither this write nor the flush at exit
+    fails or blocks a process that was asked to stop.
+    """
+    try:
+        print(line, flush=True)
+    except OSError:
+        with contextlib.suppress(OSError, ValueError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())
+            os.close(null)

@@ -13,12 +13,16 @@ import dataclasses
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tracker.errors import ValidationError
+from tracker.money import BANK_GROUP_CHARS
+
+if TYPE_CHECKING:
+    from tracker.importers.registry import ImportOptions
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 """Bank statements are small; anything larger is refused before parsing."""
@@ -164,27 +168,71 @@ class Problems:
 
 
 class Importer(abc.ABC):
-    """One file format. ``identify`` looks at a file, ``extract`` reads its rows (all or nothing)."""
+    """One file format. ``sniff`` looks at a file's start, ``read`` parses its rows (all or nothing).
+
+    The class says what the pipeline may do with the format (:attr:`restores_identity`,
+    :attr:`accepts_mapping`, :attr:`accepts_formats`); the pipeline asks it instead of testing names.
+    """
 
     name: ClassVar[str]
     """Short name used by ``--as``: ``csv``, ``ofx``, ``qif``, ``json``."""
     extensions: ClassVar[tuple[str, ...]]
     unit: ClassVar[str] = "line"
     """How a position in the file is named in messages (``line`` or, for JSON, ``transaction``)."""
+    restores_identity: ClassVar[bool] = False
+    """Rows keep the file's ids, categories and times (our JSON export): duplicates are found by id."""
+    accepts_mapping: ClassVar[bool] = False
+    """A :class:`~tracker.importers.csv_importer.CsvMapping` declares the layout (and can be saved)."""
+    accepts_formats: ClassVar[bool] = False
+    """A date format and decimal separator may be given instead of detected."""
+    content_beats_extension: ClassVar[bool] = True
+    """:meth:`sniff` finds a sure sign, which wins over the extension; ``False``: a guess, asked last."""
+    progress: Callable[[float], None] | None = None
+    """Called with the fraction read so far, by importers that can tell (CSV)."""
+
+    @classmethod
+    @abc.abstractmethod
+    def sniff(cls, name: str, head: bytes) -> bool:
+        """Whether a file called ``name`` starting with the bytes ``head`` shows signs of this format."""
+
+    @classmethod
+    def configured(cls, options: ImportOptions, default_currency: str = "") -> Importer:
+        """An importer set up by what the user fixed; options the format does not take are refused."""
+        cls.check_options(options)
+        return cls()
+
+    @classmethod
+    def check_options(cls, options: ImportOptions) -> None:
+        """Refuse a CSV mapping, a date format or a decimal separator given for a format that takes none."""
+        if not cls.accepts_mapping and not options.mapping.is_empty():
+            given = ", ".join(sorted(options.mapping.to_dict()))
+            raise ValidationError("mapping", given, f"applies to CSV files only, not {cls.name.upper()}")
+        if not cls.accepts_formats and (options.date_format or options.decimal):
+            raise ValidationError(
+                "date_format" if options.date_format else "decimal",
+                options.date_format or options.decimal,
+                f"does not apply to {cls.name.upper()} files",
+            )
+
+    @classmethod
+    def detected(cls, details: Mapping[str, Any]) -> dict[str, Any] | None:
+        """What detection found in a file (from :attr:`Extraction.details`) for ``--format json``; ``None``: nothing."""
+        return None
+
+    @classmethod
+    def describe(cls, details: Mapping[str, Any], quote: Callable[[object], str] = repr) -> list[str]:
+        """The same as short phrases (``cp1252``, ``semicolon-separated``...); ``quote`` shows a separator."""
+        return []
 
     def identify(self, path: str | Path) -> bool:
-        """Whether the file looks like this format (by its content, with its extension as a hint)."""
+        """Whether the file looks like this format (by its content, else by its extension)."""
         path = Path(path)
         try:
             with path.open("rb") as fh:
                 head = fh.read(8192)
         except OSError:
             return False
-        return self.sniff(path.name, head)
-
-    @abc.abstractmethod
-    def sniff(self, name: str, head: bytes) -> bool:
-        """Whether a file with this name starting with these bytes is of this format."""
+        return self.sniff(path.name, head) or path.suffix.lower() in self.extensions
 
     def extract(self, path: str | Path) -> list[ParsedRow]:
         """The rows of the file at ``path``; raises :class:`ImportFileError`."""
@@ -194,6 +242,11 @@ class Importer(abc.ABC):
     @abc.abstractmethod
     def read(self, data: bytes, name: str) -> Extraction:
         """Parse the bytes of a file called ``name``; raises :class:`ImportFileError`."""
+
+
+def strip_head(head: bytes) -> bytes:
+    """The start of a file without a UTF-8 byte-order mark and leading blank space (what sniffing looks at)."""
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")
 
 
 def read_file_bytes(path: Path) -> bytes:
@@ -281,61 +334,6 @@ def clean_description(*parts: str | None, limit: int = 500) -> str:
     return joined if len(joined) <= limit else joined[: limit - 1].rstrip() + "…"
 
 
-_CURRENCY_AFFIX = re.compile(r"^(?:[A-Z]{3}|[€$£¥₹₩]|CHF|Fr\.)\s*|\s*(?:[A-Z]{3}|[€$£¥₹₩]|CHF)$")
-_GROUP_CHARS = ("\u00a0", "\u202f", "\u2009", " ", "'", "’")
-
-
-def parse_amount(text: str, decimal: str = ".") -> Decimal:
-    """Parse a bank amount such as ``-1.234,56``, ``1,234.56``, ``(12.50)``, ``12,50-``, ``€ 3.00``, ``5.00 DR``.
-
-    ``decimal`` is the decimal separator (``.`` or ``,``); the other one is taken as a thousands separator
-    and must group by threes. Raises ``ValueError`` with a readable reason.
-    """
-    if decimal not in (".", ","):
-        raise ValueError(f"decimal separator {decimal!r} must be '.' or ','")
-    s = text.strip()
-    if not s:
-        raise ValueError("is empty")
-    negative = False
-    signs = 0
-    upper = s.upper()
-    if upper.endswith(("CR", "DR")) and len(s) > 2 and not s[-3].isalpha():
-        negative, signs = upper.endswith("DR"), 1
-        s = s[:-2].strip()
-    if s.startswith("(") and s.endswith(")"):
-        negative, signs = True, signs + 1
-        s = s[1:-1].strip()
-    for _ in range(2):
-        s = _CURRENCY_AFFIX.sub("", s).strip()
-        if not s:
-            break
-        if s[:1] in "+-−":
-            negative, signs = s[0] != "+", signs + 1
-            s = s[1:].strip()
-        elif s[-1:] in "+-−":
-            negative, signs = s[-1] != "+", signs + 1
-            s = s[:-1].strip()
-    if signs > 1:
-        raise ValueError("has more than one sign")
-    for ch in _GROUP_CHARS:
-        s = s.replace(ch, "")
-    group = "," if decimal == "." else "."
-    whole, _, frac = s.partition(decimal)
-    if group in whole:
-        if not re.fullmatch(rf"\d{{1,3}}(?:{re.escape(group)}\d{{3}})+", whole):
-            raise ValueError(f"is not an amount (decimal separator {decimal!r})")
-        whole = whole.replace(group, "")
-    if not re.fullmatch(r"\d*", whole) or not re.fullmatch(r"\d*", frac) or not (whole or frac):
-        raise ValueError(f"is not an amount (decimal separator {decimal!r})")
-    if len(whole) > 15 or len(frac) > 8:
-        raise ValueError("is not a plausible amount")
-    try:
-        value = Decimal(f"{whole or '0'}.{frac or '0'}" if frac else whole)
-    except InvalidOperation:  # pragma: no cover - the patterns above exclude this
-        raise ValueError("is not an amount") from None
-    return -value if negative else value
-
-
 def detect_decimal(values: Iterable[str]) -> str | None:
     """The decimal separator the amounts use (``.`` or ``,``), or ``None`` when nothing tells.
 
@@ -345,7 +343,7 @@ def detect_decimal(values: Iterable[str]) -> str | None:
     votes = {".": 0, ",": 0}
     for raw in values:
         s = raw.strip()
-        for ch in _GROUP_CHARS:
+        for ch in BANK_GROUP_CHARS:
             s = s.replace(ch, "")
         digits = re.sub(r"[^\d.,]", "", s)
         if not digits:

@@ -19,8 +19,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tracker.categorize import PLACEHOLDER_CATEGORIES
 from tracker.errors import ValidationError
 from tracker.importers.base import (
     DATE_FORMATS,
@@ -34,11 +35,13 @@ from tracker.importers.base import (
     describe_format,
     detect_date_format,
     detect_decimal,
-    parse_amount,
     parse_date_text,
 )
 from tracker.model import clean_category, clean_tags
-from tracker.money import normalize_currency
+from tracker.money import normalize_currency, parse_bank_amount
+
+if TYPE_CHECKING:
+    from tracker.importers.registry import ImportOptions
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -48,9 +51,6 @@ EXPENSE_WORDS = frozenset(
     {"expense", "debit", "dr", "d", "s", "soll", "lastschrift", "withdrawal", "out", "ausgabe", "-"}
 )
 """Values of a type column (``Soll/Haben``, ``DR/CR``, our own ``income``/``expense``), compared case-insensitively."""
-
-PLACEHOLDER_CATEGORIES = frozenset({"", "uncategorized", "uncategorised", "none", "n/a", "-", "sonstiges", "unknown"})
-"""File categories that mean "no category" (rules and history then decide)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -332,6 +332,10 @@ class CsvImporter(Importer):
 
     name = "csv"
     extensions = (".csv", ".tsv", ".txt")
+    accepts_mapping = True
+    accepts_formats = True
+    content_beats_extension = False
+    """Cells separated by commas prove little: another format's extension wins over them."""
 
     def __init__(
         self,
@@ -343,10 +347,38 @@ class CsvImporter(Importer):
         self.mapping = mapping or CsvMapping()
         self.default_currency = default_currency
         self.layouts = layouts
-        self.progress: Callable[[float], None] | None = None
+        self.progress = None
 
-    def sniff(self, name: str, head: bytes) -> bool:
-        if name.lower().endswith(self.extensions):
+    @classmethod
+    def configured(cls, options: ImportOptions, default_currency: str = "") -> CsvImporter:
+        """The mapping with the shared date format and decimal separator folded in.
+
+        ``options.currency`` (else ``default_currency``) only fills rows whose file (or declared layout)
+        names no currency.
+        """
+        cls.check_options(options)
+        mapping = options.mapping.merged(CsvMapping(date_format=options.date_format, decimal=options.decimal))
+        return cls(mapping, default_currency=options.currency or default_currency)
+
+    @classmethod
+    def detected(cls, details: Mapping[str, Any]) -> dict[str, Any] | None:
+        return {k: details.get(k) for k in ("layout", "encoding", "delimiter", "decimal", "date_format", "columns")}
+
+    @classmethod
+    def describe(cls, details: Mapping[str, Any], quote: Callable[[object], str] = repr) -> list[str]:
+        delimiter = details.get("delimiter", "")
+        return [
+            f"{details.get('layout')} layout",
+            str(details.get("encoding")),
+            f"{DELIMITER_NAMES.get(delimiter, repr(delimiter))}-separated",
+            f"decimal {quote(details.get('decimal'))}",
+            f"dates {describe_format(details.get('date_format', ''))}",
+        ]
+
+    @classmethod
+    def sniff(cls, name: str, head: bytes) -> bool:
+        """A name ending in ``.csv``/``.tsv``/``.txt``, or text whose lines a delimiter splits alike."""
+        if name.lower().endswith(cls.extensions):
             return True
         try:
             text, _ = decode_text(head, "", name)
@@ -586,7 +618,7 @@ class CsvImporter(Importer):
                     decimal = detect_decimal(values) or "."
                 except ValueError:
                     continue
-                if all_parse(values, lambda v, d=decimal: parse_amount(v, d)):  # type: ignore[misc]
+                if all_parse(values, lambda v, d=decimal: parse_bank_amount(v, d)):  # type: ignore[misc]
                     amount = i
                     taken.add(i)
                     break
@@ -744,7 +776,7 @@ class CsvImporter(Importer):
             if not text:
                 return Decimal(0)
             try:
-                return parse_amount(text, decimal)
+                return parse_bank_amount(text, decimal)
             except ValueError as exc:
                 problems.add(line, field, text, str(exc))
                 return None

@@ -8,25 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from tracker.errors import ValidationError
-from tracker.importers.base import Extraction, Importer, ImportFileError, ParsedRow, Problems
-from tracker.model import clean_date, clean_type, parse_utc
+from tracker.importers.base import Extraction, Importer, ImportFileError, ParsedRow, Problems, strip_head
+from tracker.model import PUBLIC_FIELDS, clean_date, clean_type, parse_utc
 from tracker.money import normalize_currency, to_decimal
 
 EXPORT_APP = "expense-tracker"
 EXPORT_VERSION = 1
-FIELDS = (
-    "id",
-    "type",
-    "amount",
-    "currency",
-    "date",
-    "category",
-    "tags",
-    "note",
-    "external_id",
-    "created_at",
-    "updated_at",
-)
+FIELDS = PUBLIC_FIELDS
 
 
 class JsonImporter(Importer):
@@ -35,9 +23,12 @@ class JsonImporter(Importer):
     name = "json"
     extensions = (".json",)
     unit = "transaction"
+    restores_identity = True
 
-    def sniff(self, name: str, head: bytes) -> bool:
-        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    @classmethod
+    def sniff(cls, name: str, head: bytes) -> bool:
+        """An object or a list that names transactions or amounts (or any, in a ``.json`` file)."""
+        text = strip_head(head)
         return text.startswith((b"{", b"[")) and (
             name.lower().endswith(".json") or b'"transactions"' in text or b'"amount"' in text
         )

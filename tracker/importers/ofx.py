@@ -23,13 +23,21 @@ import html
 import logging
 import re
 import xml.etree.ElementTree as ET
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
 from tracker.errors import ValidationError
-from tracker.importers.base import Extraction, Importer, ImportFileError, ParsedRow, Problems, clean_description
-from tracker.money import normalize_currency
+from tracker.importers.base import (
+    Extraction,
+    Importer,
+    ImportFileError,
+    ParsedRow,
+    Problems,
+    clean_description,
+    strip_head,
+)
+from tracker.money import normalize_currency, parse_bank_amount
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +121,12 @@ class OfxImporter(Importer):
     name = "ofx"
     extensions = (".ofx", ".qfx")
 
-    def sniff(self, name: str, head: bytes) -> bool:
-        upper = head.lstrip(b"\xef\xbb\xbf \t\r\n").upper()
-        return (
-            upper.startswith((b"OFXHEADER", b"<?OFX"))
-            or b"<OFX>" in upper[:4096]
-            or (name.lower().endswith(self.extensions) and b"<" in upper[:4096])
-        )
+    @classmethod
+    def sniff(cls, name: str, head: bytes) -> bool:
+        """An OFX 1 header, an OFX processing instruction, or XML with an ``<OFX>`` element near the start."""
+        upper = strip_head(head)[:4096].upper()
+        xml_ofx = upper.startswith(b"<?XML") and b"<OFX>" in upper
+        return xml_ofx or upper.startswith((b"OFXHEADER", b"<?OFX", b"<OFX>"))
 
     def read(self, data: bytes, name: str) -> Extraction:
         stripped = data.removeprefix(b"\xef\xbb\xbf")
@@ -259,8 +266,9 @@ class OfxImporter(Importer):
             ok = False
         else:
             try:
-                amount = Decimal(raw_amount.replace(",", "."))
-            except InvalidOperation:  # pragma: no cover - the pattern excludes this
+                amount = parse_bank_amount(raw_amount, "," if "," in raw_amount else ".")
+            except ValueError as exc:  # more digits than any bank amount has
+                problems.add(pos.field_line(k, "TRNAMT"), "TRNAMT", raw_amount, str(exc))
                 ok = False
         currency = _text(trn, "CURRENCY/CURSYM") or curdef
         if currency:

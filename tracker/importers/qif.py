@@ -23,7 +23,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.importers.base import (
     Extraction,
@@ -35,10 +35,13 @@ from tracker.importers.base import (
     clean_description,
     decode_text,
     detect_decimal,
-    parse_amount,
     parse_date_text,
+    strip_head,
 )
-from tracker.money import normalize_currency
+from tracker.money import normalize_currency, parse_bank_amount
+
+if TYPE_CHECKING:
+    from tracker.importers.registry import ImportOptions
 
 TRANSACTION_TYPES = {"!type:bank", "!type:cash", "!type:ccard", "!type:otha", "!type:othl", "!type:invoice"}
 INVESTMENT_TYPES = {"!type:invst"}
@@ -84,6 +87,7 @@ class QifImporter(Importer):
 
     name = "qif"
     extensions = (".qif",)
+    accepts_formats = True
 
     def __init__(
         self, *, date_format: str = "", decimal: str = "", currency: str = "", day_first: bool | None = None
@@ -93,11 +97,20 @@ class QifImporter(Importer):
         self.currency = normalize_currency(currency) if currency else None
         self.day_first = day_first
 
-    def sniff(self, name: str, head: bytes) -> bool:
-        text = head.lstrip(b"\xef\xbb\xbf \t\r\n^").lower()
-        return text.startswith((b"!type:", b"!account", b"!option", b"!clear")) or name.lower().endswith(
-            self.extensions
+    @classmethod
+    def configured(cls, options: ImportOptions, default_currency: str = "") -> QifImporter:
+        cls.check_options(options)
+        return cls(
+            date_format=options.date_format,
+            decimal=options.decimal,
+            currency=options.currency,
+            day_first=options.decimal == ",",
         )
+
+    @classmethod
+    def sniff(cls, name: str, head: bytes) -> bool:
+        """A ``!Type:``, ``!Account``, ``!Option`` or ``!Clear`` header line (after any ``^``)."""
+        return strip_head(head).lower().lstrip(b"^ \r\n").startswith((b"!type:", b"!account", b"!option", b"!clear"))
 
     def read(self, data: bytes, name: str) -> Extraction:
         text, _ = decode_text(data, "", name)
@@ -240,7 +253,7 @@ class QifImporter(Importer):
             ok = False
         else:
             try:
-                total = parse_amount(amount_field.value, decimal)
+                total = parse_bank_amount(amount_field.value, decimal)
             except ValueError as exc:
                 problems.add(amount_field.line, "T (amount)", amount_field.value, str(exc))
                 ok = False
@@ -295,7 +308,7 @@ class QifImporter(Importer):
                 splits[-1][2] = f.value
             elif splits and f.code == "$":
                 try:
-                    splits[-1][3] = parse_amount(f.value, decimal)
+                    splits[-1][3] = parse_bank_amount(f.value, decimal)
                 except ValueError as exc:
                     problems.add(f.line, "$ (split amount)", f.value, str(exc))
                     return None

@@ -1,81 +1,28 @@
-"""Categorising imported rows: the file's own category, the user's ordered rules, then history.
+"""The user's import rules: an ordered list of ``pattern -> category``, stored in the ledger meta ``"rules"``.
 
-Rules live in the ledger meta ``"rules"`` as an ordered list of
-``{"pattern": "rewe", "category": "Groceries", "regex": false}``; the first rule whose pattern is
-found in the description (case-insensitive; a regular expression when ``regex`` is true) wins.
-When no rule matches, :class:`History` suggests the category the user chose most often for
-similar descriptions before. Otherwise the row gets :data:`DEFAULT_CATEGORY`.
+Each rule is ``{"pattern": "rewe", "category": "Groceries", "regex": false}``; the first rule whose pattern is
+found in the description (case-insensitive; a regular expression when ``regex`` is true) wins. They are asked
+first by the one categoriser, :mod:`tracker.categorize`, for imports and quick entry alike.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from tracker.errors import ValidationError
-from tracker.importers.dedup import normalise_description
+from tracker.errors import NotFoundError, ValidationError
+from tracker.features import MetaFeature, rename_entries
 from tracker.model import clean_category
 
-DEFAULT_CATEGORY = "Uncategorized"
-PLACEHOLDER_CATEGORIES = frozenset({"", "uncategorized", "uncategorised", "none", "n/a", "-", "unknown", "sonstiges"})
-"""Categories in files that mean "no category" (rules and history then decide)."""
+if TYPE_CHECKING:
+    from tracker.ledger import Ledger
 
+RULES_KEY = "rules"
+"""The ledger meta key of the rules."""
 MAX_RULES = 500
 MAX_PATTERN = 200
-
-Source = Literal["file", "rule", "history", "default"]
-
-_NOISE = frozenset(
-    [
-        "pos",
-        "card",
-        "visa",
-        "mastercard",
-        "maestro",
-        "debit",
-        "credit",
-        "payment",
-        "purchase",
-        "eftpos",
-        "sepa",
-        "lastschrift",
-        "kartenzahlung",
-        "ec",
-        "girocard",
-        "the",
-        "and",
-        "to",
-        "from",
-        "for",
-        "of",
-        "www",
-        "com",
-        "ref",
-        "inc",
-        "ltd",
-        "llc",
-        "gmbh",
-        "ag",
-        "co",
-        "uk",
-        "de",
-        "us",
-        "wdl",
-        "dd",
-        "so",
-        "tfr",
-        "transfer",
-        "online",
-        "contactless",
-        "apple",
-        "pay",
-        "google",
-        "paypal",
-    ]
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,79 +89,41 @@ def first_match(rules: Sequence[Rule], description: str) -> Rule | None:
     return next((r for r in rules if r.matches(description)), None)
 
 
-def tokens(description: str) -> frozenset[str]:
-    """The telling words of a description: letters only, no card/payment noise, no numbers."""
-    words = normalise_description(description).split()
-    return frozenset(w for w in words if len(w) > 1 and not any(ch.isdigit() for ch in w) and w not in _NOISE)
+def _stored_rules(rules: Sequence[Rule]) -> list[dict[str, Any]] | None:
+    return dump_rules(rules) or None  # no rules left removes the meta key
 
 
-class History:
-    """Suggests a category from how the user categorised similar descriptions before."""
-
-    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
-        self._by_key: dict[frozenset[str], Counter[str]] = defaultdict(Counter)
-        self._index: dict[str, set[frozenset[str]]] = defaultdict(set)
-        for description, category in pairs:
-            if not category or category.casefold() in PLACEHOLDER_CATEGORIES:
-                continue
-            key = tokens(description)
-            if not key:
-                continue
-            self._by_key[key][category] += 1
-            for word in key:
-                self._index[word].add(key)
-
-    @classmethod
-    def from_frame(cls, frame: Any) -> History:
-        """From a ledger frame (its ``note`` and ``category`` columns)."""
-        if frame is None or len(frame) == 0:
-            return cls(())
-        return cls(zip(frame["note"].astype(str), frame["category"].astype(str), strict=True))
-
-    def __len__(self) -> int:
-        return len(self._by_key)
-
-    def suggest(self, description: str, threshold: float = 0.6) -> str | None:
-        """The most frequent category of the most similar past descriptions, or ``None``.
-
-        Similarity is the share of the shorter description's words found in the other (so the city a
-        bank appends to ``NETFLIX.COM`` does not hide it), ties broken by the share of all words.
-        """
-        key = tokens(description)
-        if not key:
-            return None
-        if key in self._by_key:
-            return _most_common(self._by_key[key])
-        candidates = set().union(*(self._index.get(w, set()) for w in key))
-        best: tuple[float, float] = (0.0, 0.0)
-        votes: Counter[str] = Counter()
-        for cand in candidates:
-            common = len(key & cand)
-            score = (common / min(len(key), len(cand)), common / len(key | cand))
-            if score > best:
-                best, votes = score, Counter(self._by_key[cand])
-            elif score == best:
-                votes.update(self._by_key[cand])
-        return _most_common(votes) if best[0] >= threshold else None
+RULES: MetaFeature[list[Rule]] = MetaFeature(
+    RULES_KEY,
+    load=load_rules,
+    dump=_stored_rules,
+    noun="import rule",
+    categories=lambda rules: [r.category for r in rules],
+    rename_category=rename_entries,
+)
+"""The import rules' slice of the ledger meta (see :mod:`tracker.features`)."""
 
 
-def _most_common(counts: Counter[str]) -> str | None:
-    if not counts:
-        return None
-    return min(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold()))[0]
+def add_rule(ledger: Ledger, rule: Rule, position: int | None = None) -> int:
+    """Insert ``rule`` at ``position`` (1-based; default: last) as one undoable change; returns its position."""
+    with ledger.locked():
+        ledger.refresh()
+        rules = RULES.read(ledger)
+        position = len(rules) + 1 if position is None else position
+        if not 1 <= position <= len(rules) + 1:
+            raise ValidationError("position", position, f"must be between 1 and {len(rules) + 1}")
+        rules.insert(position - 1, rule)
+        RULES.write(ledger, rules, label=f"add rule {rule.pattern!r}")
+    return position
 
 
-def categorise(
-    description: str, file_category: str, rules: Sequence[Rule], history: History | None
-) -> tuple[str, Source]:
-    """The category of an imported row and where it came from."""
-    if file_category and file_category.casefold() not in PLACEHOLDER_CATEGORIES:
-        return file_category, "file"
-    rule = first_match(rules, description)
-    if rule is not None:
-        return rule.category, "rule"
-    if history is not None:
-        suggestion = history.suggest(description)
-        if suggestion:
-            return suggestion, "history"
-    return DEFAULT_CATEGORY, "default"
+def remove_rule(ledger: Ledger, number: int) -> Rule:
+    """Remove rule ``number`` (1-based) as one undoable change; returns the rule removed."""
+    with ledger.locked():
+        ledger.refresh()
+        rules = RULES.read(ledger)
+        if not 1 <= number <= len(rules):
+            raise NotFoundError("rule", number, f"does not exist (there are {len(rules)} rules)")
+        gone = rules.pop(number - 1)
+        RULES.write(ledger, rules, label=f"remove rule {gone.pattern!r}")
+    return gone

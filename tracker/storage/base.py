@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -90,8 +91,25 @@ class StorageBackend(Protocol):
         """Remove leftovers of interrupted writes (under the lock)."""
         ...
 
+    def copy_snapshot_to_backup(self, reason: str, keep: int) -> BackupInfo | None:
+        """Store the snapshot as it is stored (no decoding or encoding) as a backup; keep the newest ``keep``.
 
-# Optional, used when a backend has it (the JSON backend does):
-#     copy_snapshot_to_backup(reason: str, keep: int) -> BackupInfo | None
-# stores the snapshot as it is stored (no decoding or encoding) as a backup; ``None`` when there is none.
-# The ledger calls it only when its state is exactly the stored snapshot (nothing in the journal since).
+        ``None`` when there is no stored snapshot (then the engine writes one with :meth:`write_backup`). The
+        engine calls it only when its state is exactly the stored snapshot (nothing in the journal since).
+        """
+        ...
+
+    @property
+    def snapshot_path(self) -> str | os.PathLike[str]:
+        """Where the snapshot lives, for messages (a file, a URL)."""
+        ...
+
+    @property
+    def journal_path(self) -> str | os.PathLike[str]:
+        """Where the journal lives, for messages."""
+        ...
+
+    @property
+    def backup_dir(self) -> str | os.PathLike[str]:
+        """Where the backups live, for messages (what a person opens to find them)."""
+        ...

@@ -38,6 +38,7 @@ import numpy as np
 
 from tracker.errors import CorruptDataError, ValidationError
 from tracker.model import (
+    FIELDS,
     MAX_CATEGORY,
     RECORD_FIELDS,
     clean_category,
@@ -63,6 +64,8 @@ JOURNAL_VERSION = 1
 """The journal entries' schema version (their form did not change with snapshot schema 2)."""
 JsonDict = dict[str, Any]
 _INT64_MAX = (1 << 63) - 1
+_TEXT_COLUMNS = tuple(f.record for f in FIELDS if f.kind in ("text", "tags"))
+"""Snapshot columns of text (tags are stored joined), checked alike."""
 
 
 def empty_snapshot() -> JsonDict:
@@ -195,7 +198,7 @@ def check_snapshot(data: JsonDict, source: str) -> JsonDict:
     amounts = cols["amount_minor"]
     if not _types(amounts) <= {int} or (amounts and (min(amounts) <= 0 or max(amounts) > _INT64_MAX)):
         raise bad("an amount is not a positive whole number of minor units")
-    for name in ("category", "note", "external_id", "tags"):
+    for name in _TEXT_COLUMNS:
         if not _types(cols[name]) <= {str}:
             raise bad(f"a {name} is not text")
     days = cols["date"]

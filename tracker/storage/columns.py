@@ -11,13 +11,24 @@ Journal entries keep the record form (:meth:`Transaction.to_record`), which peop
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tracker.model import MAX_DATE, MIN_DATE, RECORD_FIELDS, clean_category, clean_date, clean_tags, iso_utc, parse_utc
+from tracker.model import (
+    FIELDS,
+    MAX_DATE,
+    MIN_DATE,
+    RECORD_FIELDS,
+    FieldKind,
+    clean_category,
+    clean_date,
+    clean_tags,
+    iso_utc,
+    parse_utc,
+)
 
 _ISO_UTC = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -101,17 +112,74 @@ def micros(moment: dt.datetime) -> int:
     return (moment - EPOCH) // _MICROSECOND
 
 
+RELATIVE_TIMES: dict[str, str] = {"updated_at": "created_at"}
+"""``time`` columns stored as microseconds after another, earlier one (0 for a transaction never edited)."""
+
+
+def stored_micros(
+    cols: Mapping[str, Sequence[Any]], name: str, done: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
+    """The ``time`` column ``name`` of snapshot columns as microseconds since the epoch (int64).
+
+    ``done`` keeps the columns converted so far (a relative column's base is then not converted twice).
+    """
+    done = {} if done is None else done
+    if name not in done:
+        values = np.array(cols[name], dtype=np.int64)
+        base = RELATIVE_TIMES.get(name)
+        done[name] = values if base is None else values + stored_micros(cols, base, done)
+    return done[name]
+
+
+def _day_of(text: str) -> int:
+    return day_number(dt.date.fromisoformat(text))
+
+
+def _iso_day(day: int) -> str:
+    return dt.date.fromordinal(day + EPOCH_DAY).isoformat()
+
+
+def _joined(tags: Sequence[str]) -> str:
+    return TAG_SEPARATOR.join(tags)
+
+
+def _split(joined: str) -> list[str]:
+    return joined.split(TAG_SEPARATOR) if joined else []
+
+
+def _micros_of(text: str) -> int:
+    return micros(parse_utc(text))
+
+
+def _iso_micros(value: int) -> str:
+    return iso_utc(EPOCH + value * _MICROSECOND)
+
+
+_ENCODERS: dict[FieldKind, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "date": (_day_of, _iso_day),
+    "tags": (_joined, _split),
+    "time": (_micros_of, _iso_micros),
+}
+"""Per kind: (record value -> snapshot value, snapshot value -> record value); other kinds are stored as they are."""
+
+_CODECS: tuple[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | None, str | None], ...] = tuple(
+    (f.record, *_ENCODERS.get(f.kind, (None, None)), RELATIVE_TIMES.get(f.record)) for f in FIELDS
+)
+"""Per field, in ``RECORD_FIELDS`` order: its key, encoder, decoder and the column its stored value is relative to."""
+
+
 def stored_row(record: Mapping[str, Any]) -> tuple[Any, ...]:
     """One record (storage form) in the snapshot's column encoding, field by field in ``RECORD_FIELDS`` order."""
-    created = micros(parse_utc(record["created_at"]))
-    encoded = {
-        **record,
-        "date": day_number(dt.date.fromisoformat(record["date"])),
-        "tags": TAG_SEPARATOR.join(record["tags"]),
-        "created_at": created,
-        "updated_at": micros(parse_utc(record["updated_at"])) - created,
-    }
-    return tuple(encoded[name] for name in RECORD_FIELDS)
+    row: list[Any] = []
+    absolute: dict[str, Any] = {}
+    for name, encode, _, base in _CODECS:
+        value = record[name]
+        if encode is not None:
+            value = absolute[name] = encode(value)
+            if base is not None:
+                value -= absolute[base]
+        row.append(value)
+    return tuple(row)
 
 
 def stored_columns(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
@@ -124,20 +192,49 @@ def stored_columns(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]
 
 def record_at(cols: Mapping[str, Sequence[Any]], i: int) -> dict[str, Any]:
     """Row ``i`` of snapshot columns back in the storage form (what :meth:`Transaction.to_record` gives)."""
-    tags = cols["tags"][i]
-    return {
-        "id": cols["id"][i],
-        "type": cols["type"][i],
-        "amount_minor": cols["amount_minor"][i],
-        "currency": cols["currency"][i],
-        "date": dt.date.fromordinal(cols["date"][i] + EPOCH_DAY).isoformat(),
-        "category": cols["category"][i],
-        "tags": tags.split(TAG_SEPARATOR) if tags else [],
-        "note": cols["note"][i],
-        "external_id": cols["external_id"][i],
-        "created_at": iso_utc(EPOCH + cols["created_at"][i] * _MICROSECOND),
-        "updated_at": iso_utc(EPOCH + (cols["created_at"][i] + cols["updated_at"][i]) * _MICROSECOND),
-    }
+    record: dict[str, Any] = {}
+    absolute: dict[str, Any] = {}
+    for name, _, decode, base in _CODECS:
+        value = cols[name][i]
+        if decode is not None:
+            if base is not None:
+                value += absolute[base]
+            absolute[name] = value
+            value = decode(value)
+        record[name] = value
+    return record
+
+
+def _stored_days(texts: Sequence[Any]) -> list[int]:
+    days = {}
+    for text in set(texts):  # once per distinct day
+        if not isinstance(text, str) or clean_date(text).isoformat() != text:
+            raise ValueError(f"the date {text!r} is not a calendar date in the form YYYY-MM-DD")
+        days[text] = _day_of(text)
+    return [days[d] for d in texts]
+
+
+def _stored_tags(lists: Sequence[Any]) -> list[str]:
+    joined = {}
+    for tags in lists:
+        key = tuple(tags)
+        if key not in joined:  # once per distinct list of tags; cleaned (sorted, folded) as a new transaction's
+            if not all(isinstance(t, str) for t in key):
+                raise TypeError(f"the tags {list(key)!r} are not text")
+            joined[key] = _joined(clean_tags(list(key)))
+    return [joined[tuple(t)] for t in lists]
+
+
+def _stored_times(texts: Sequence[Any]) -> np.ndarray:
+    return _utc_column(texts).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]").astype("int64") // 1000
+
+
+_COLUMN_ENCODERS: dict[FieldKind, Callable[[Sequence[Any]], Any]] = {
+    "date": _stored_days,
+    "tags": _stored_tags,
+    "time": _stored_times,
+}
+"""Per kind, a whole record-form column to its snapshot encoding; other kinds are stored as they are."""
 
 
 def stored_from_record_columns(cols: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
@@ -147,31 +244,12 @@ def stored_from_record_columns(cols: Mapping[str, Sequence[Any]]) -> dict[str, l
     tags are cleaned as :func:`clean_category`/:func:`clean_tags` do (an older file may hold them uncleaned);
     otherwise ``ValueError``/``TypeError`` (``ValidationError`` is a ``ValueError``).
     """
-    days = {}
-    for text in set(cols["date"]):  # once per distinct day
-        if not isinstance(text, str) or clean_date(text).isoformat() != text:
-            raise ValueError(f"the date {text!r} is not a calendar date in the form YYYY-MM-DD")
-        days[text] = day_number(dt.date.fromisoformat(text))
-    joined = {}
-    for tags in cols["tags"]:
-        key = tuple(tags)
-        if key not in joined:  # once per distinct list of tags; cleaned (sorted, folded) as a new transaction's
-            if not all(isinstance(t, str) for t in key):
-                raise TypeError(f"the tags {list(key)!r} are not text")
-            joined[key] = TAG_SEPARATOR.join(clean_tags(list(key)))
-    categories = {c: clean_category(c) for c in set(cols["category"])}
-    created = _utc_column(cols["created_at"]).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
-    updated = _utc_column(cols["updated_at"]).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
-    return {
-        "id": list(cols["id"]),
-        "type": list(cols["type"]),
-        "amount_minor": list(cols["amount_minor"]),
-        "currency": list(cols["currency"]),
-        "date": [days[d] for d in cols["date"]],
-        "category": [categories[c] for c in cols["category"]],
-        "tags": [joined[tuple(t)] for t in cols["tags"]],
-        "note": list(cols["note"]),
-        "external_id": list(cols["external_id"]),
-        "created_at": (created.astype("int64") // 1000).tolist(),
-        "updated_at": ((updated.astype("int64") - created.astype("int64")) // 1000).tolist(),
-    }
+    out: dict[str, Any] = {}
+    for field in FIELDS:
+        encode = _COLUMN_ENCODERS.get(field.kind)
+        out[field.record] = list(cols[field.record]) if encode is None else encode(cols[field.record])
+    categories = {c: clean_category(c) for c in set(out["category"])}
+    out["category"] = [categories[c] for c in out["category"]]
+    for name, base in RELATIVE_TIMES.items():
+        out[name] = out[name] - out[base]
+    return {name: values if isinstance(values, list) else values.tolist() for name, values in out.items()}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tracker.ui import state
+from tracker.ui import session
 
-st.set_page_config(page_title="Expense Tracker", page_icon=state.APP_ICON, layout="wide")
-ledger = state.init_session()
+st.set_page_config(page_title="Expense Tracker", page_icon=session.APP_ICON, layout="wide")
+ledger = session.init_session()
 
 pages = [
     st.Page("app_pages/dashboard.py", title="Dashboard", icon=":material/dashboard:", default=True),
@@ -20,6 +20,6 @@ pages = [
 ]
 
 if ledger is None:
-    state.cannot_open()  # the data cannot be read: say why and how to get it back, then stop
-state.watch_outside_changes(ledger)  # changes made by the CLI or another window show within seconds
+    session.cannot_open()  # the data cannot be read: say why and how to get it back, then stop
+session.watch_outside_changes(ledger)  # changes made by the CLI or another window show within seconds
 st.navigation(pages).run()

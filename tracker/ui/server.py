@@ -9,6 +9,8 @@ an asyncio loop; :func:`run` is the blocking form used by ``expense-tracker serv
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import ipaddress
 import logging
 import os
@@ -146,12 +148,14 @@ def _loopback_address() -> str:
 
 
 WARM_MODULES = (
-    "tracker.ui.state",
+    "tracker.ui.session",
+    "tracker.ui.sidebar",
     "tracker.analysis",
     "tracker.filters",
     "tracker.budgets",
     "tracker.recurring",
     "tracker.charts.colors",
+    "tracker.charts.dashboard",
     "tracker.charts.plotly_charts",
     "plotly.graph_objects",
 )
@@ -163,7 +167,7 @@ def warm_up() -> float:
 
     Run on a thread once the server listens, while the browser (or the window) loads Streamlit's
     frontend, which takes about a second. The ledger is the process's shared one
-    (:func:`tracker.ui.state.shared_ledger`), so the first session finds it read and its frame built;
+    (:func:`tracker.ui.session.shared_ledger`), so the first session finds it read and its frame built;
     this month's dashboard is computed and drawn once (:func:`_exercise_dashboard`). Failures are left
     for the page to report. Returns the seconds taken.
     """
@@ -177,7 +181,7 @@ def warm_up() -> float:
         except Exception:  # the page reports it
             _log.debug("warm-up: cannot import %s", name, exc_info=True)
     try:
-        from tracker.ui.state import shared_ledger
+        from tracker.ui.session import shared_ledger
 
         led = shared_ledger()
         frame = led.frame()
@@ -190,7 +194,7 @@ def warm_up() -> float:
 
 
 def _exercise_dashboard(frame: Any, currency: str) -> None:
-    """Compute this month's dashboard and draw its four figures once, and throw them away.
+    """Compute this month's dashboard and draw its figures (:data:`~tracker.charts.dashboard.CHARTS`) once, and throw them away.
 
     The first call of each loads code the page would otherwise load in its first run (Plotly imports
     the validators of every property the first time it is set, pandas builds its kernels), so the
@@ -200,15 +204,13 @@ def _exercise_dashboard(frame: Any, currency: str) -> None:
 
     from tracker import analysis
     from tracker.analysis.period import Period, month_end, month_start
-    from tracker.charts import plotly_charts as pc
+    from tracker.charts.dashboard import CHARTS
 
     today = dt.date.today()
     chosen = analysis.choose_currency(frame, currency)
     board = analysis.dashboard(frame, Period(month_start(today), month_end(today)), chosen, as_of=today)
-    pc.spending_donut(board.by_category, chosen).to_dict()
-    pc.cash_flow_bars(board.cash_flow, chosen, granularity=board.granularity).to_dict()
-    pc.balance_line(board.balance, chosen).to_dict()
-    pc.month_to_date_lines(board.month_to_date).to_dict()
+    for chart in CHARTS:
+        chart.plotly(board).to_dict()
 
 
 def start_warm_up(log: Callable[[str], None] | None = None) -> threading.Thread:
@@ -277,9 +279,14 @@ class AppServer:
         return self.url
 
     def stop(self) -> None:
-        """Ask the server to stop (idempotent)."""
+        """Ask the server to stop (idempotent).
+
+        Streamlit's own "Stopping..." line is not written: stdout may be a pipe nobody reads any more (a
+        closed terminal or launcher), and a failed or blocked write must not leave the server running.
+        """
         if self._server is not None:
-            self._server.stop()  # type: ignore[attr-defined]
+            with contextlib.redirect_stdout(io.StringIO()):
+                self._server.stop()  # type: ignore[attr-defined]
 
     async def wait_stopped(self) -> None:
         """Return when the server and its sessions have shut down."""

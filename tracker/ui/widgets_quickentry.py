@@ -6,10 +6,13 @@ import datetime as dt
 
 import streamlit as st
 
+from tracker.categorize import Categoriser
 from tracker.errors import TrackerError
 from tracker.ledger import Ledger
-from tracker.quickentry import CategoryHistory, QuickEntry, parse_quick_entry, save
-from tracker.ui import state
+from tracker.quickentry import QuickEntry, parse_quick_entry, save
+from tracker.ui import session
+from tracker.ui.caches import cached
+from tracker.ui.formatting import flash, log, md, money
 
 TEXT_KEY = "tx_quick_text"
 ERROR_KEY = "tx_quick_error"
@@ -20,34 +23,33 @@ HELP = (
 )
 
 
-def _history(led: Ledger) -> CategoryHistory:
-    return state.cached("quick_history", led, None, lambda: CategoryHistory.from_frame(led.frame()))
+def _categoriser(led: Ledger) -> Categoriser:
+    """The user's rules and the history of the ledger, as imports use them (cached per revision)."""
+    return cached("quick_categoriser", led, None, lambda: Categoriser.of(led))
 
 
 def parse(led: Ledger, text: str, today: dt.date | None = None) -> QuickEntry:
     """The preview of ``text`` with the ledger's history and default currency (``ValidationError`` if not understood)."""
-    return parse_quick_entry(text, today or dt.date.today(), _history(led), currency=led.default_currency)
+    return parse_quick_entry(text, today or dt.date.today(), _categoriser(led), currency=led.default_currency)
 
 
 def _add() -> None:
     """Button callback: save what the box says, then empty it (or keep it and say why)."""
     ss = st.session_state
     try:
-        led = state.ledger()
+        led = session.ledger()
         tx = save(led, parse(led, ss.get(TEXT_KEY, "")))
     except TrackerError as exc:
         ss[ERROR_KEY] = str(exc)
         return
     except Exception as exc:  # logged, never shown as a traceback
-        state.log.exception("quick entry failed")
+        log.exception("quick entry failed")
         ss[ERROR_KEY] = f"The transaction could not be saved ({type(exc).__name__}); see the log file."
         return
     ss.pop(ERROR_KEY, None)
     ss[TEXT_KEY] = ""
     what = "Income" if tx.type == "income" else "Expense"
-    state.flash(
-        f"{what} of {state.money(tx.amount_minor, tx.currency, led)} in {tx.category} on {tx.date:%Y-%m-%d} added."
-    )
+    flash(f"{what} of {money(tx.amount_minor, tx.currency, led)} in {tx.category} on {tx.date:%Y-%m-%d} added.")
 
 
 def quick_entry(led: Ledger, today: dt.date | None = None) -> None:
@@ -74,25 +76,19 @@ def quick_entry(led: Ledger, today: dt.date | None = None) -> None:
             st.warning(f"Not understood: {problem}", icon=":material/help:")
 
 
-_MARKDOWN = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]()#+-.!|~<>$:"})
-
-
-def md(text: str) -> str:
-    """``text`` with Markdown (and ``$``-math) characters escaped, for showing user data in Markdown."""
-    return text.translate(_MARKDOWN)
-
-
 def _describe(led: Ledger, entry: QuickEntry) -> str:
     """``Expense of $4.50 on Fri 2026-11-27 in Food (from your history) · #work · “coffee”``."""
     how = {
         "explicit": "as given",
+        "rule": "from your rule",
+        "file": "from the file",
         "history": "from your history",
         "category": "an existing category",
         "words": "from similar notes",
         "word": "new category",
         "default": "default",
     }[entry.category_source]
-    amount = md(state.money(entry.amount_minor, entry.currency, led))
+    amount = md(money(entry.amount_minor, entry.currency, led))
     kind = "Income" if entry.type == "income" else "Expense"
     parts = [f"{kind} of **{amount}** on {entry.date:%a %Y-%m-%d} in **{md(entry.category)}** ({how})"]
     if entry.tags:

@@ -14,8 +14,10 @@ from tracker import budgets, categories
 from tracker.budgets import BudgetStatus, month_text, next_month, parse_month
 from tracker.errors import TrackerError
 from tracker.ledger import Ledger
-from tracker.ui import state
-from tracker.ui.widgets_quickentry import md
+from tracker.money import parse_user_amount
+from tracker.ui import session
+from tracker.ui.caches import cached
+from tracker.ui.formatting import error_text, flash, guard, md, money, number_format, show_flash
 
 SCOPES = ("Only this month", "Every month from this month on")
 DELETE_SCOPES = ("Only this month", "From this month on", "All months")
@@ -55,14 +57,14 @@ def overview(led: Ledger, rows: list[BudgetStatus]) -> None:
     """Totals per currency: budgeted, spent, left."""
     for currency, t in budgets.totals(rows).items():
         a, b, c = st.columns(3)
-        a.metric(f"Budgeted ({currency})", state.money(t["budget"], currency, led))
-        b.metric("Spent", state.money(t["spent"], currency, led))
-        c.metric("Left", state.money(t["left"], currency, led))
+        a.metric(f"Budgeted ({currency})", money(t["budget"], currency, led))
+        b.metric("Spent", money(t["spent"], currency, led))
+        c.metric("Left", money(t["left"], currency, led))
 
 
 def category_row(led: Ledger, s: BudgetStatus) -> None:
     """One category: a progress bar, what is left, the projection, and a warning when over or heading over."""
-    money = lambda minor: state.money(minor, s.currency, led)  # noqa: E731
+    amount = lambda minor: money(minor, s.currency, led)  # noqa: E731
     with st.container(border=True):
         bar, numbers = st.columns([3, 2], vertical_alignment="center")
         share = (
@@ -72,21 +74,21 @@ def category_row(led: Ledger, s: BudgetStatus) -> None:
         )
         used = f" · {s.percent} %" if s.percent is not None else ""
         bar.markdown(f"**{md(s.category)}**" + (" · rollover" if s.rollover else ""))
-        bar.progress(share, text=md(f"{money(s.spent_minor)} of {money(s.budget_minor)}{used}"))
-        left = f"Left: **{md(money(s.left_minor))}**" if not s.over else f"Over by **{md(money(-s.left_minor))}**"
+        bar.progress(share, text=md(f"{amount(s.spent_minor)} of {amount(s.budget_minor)}{used}"))
+        left = f"Left: **{md(amount(s.left_minor))}**" if not s.over else f"Over by **{md(amount(-s.left_minor))}**"
         lines = [left]
         if s.carried_minor:
-            lines.append(md(f"includes {money(s.carried_minor)} carried from last month"))
+            lines.append(md(f"includes {amount(s.carried_minor)} carried from last month"))
         if s.days_left and s.per_day_left_minor and s.left_minor > 0:
-            lines.append(md(f"{money(s.per_day_left_minor)} a day for the remaining {s.days_left} days"))
-        lines.append(md(f"Projected month end: {money(s.projected_minor)}"))
+            lines.append(md(f"{amount(s.per_day_left_minor)} a day for the remaining {s.days_left} days"))
+        lines.append(md(f"Projected month end: {amount(s.projected_minor)}"))
         numbers.markdown("  \n".join(lines))
         if s.over:
-            st.error(md(f"{s.category} is over budget by {money(-s.left_minor)}."), icon=":material/warning:")
+            st.error(md(f"{s.category} is over budget by {amount(-s.left_minor)}."), icon=":material/warning:")
         elif s.heading_over:
             st.warning(
                 md(
-                    f"{s.category} is heading over budget: about {money(s.projected_minor)} by the end of the month at this pace."
+                    f"{s.category} is heading over budget: about {amount(s.projected_minor)} by the end of the month at this pace."
                 ),
                 icon=":material/trending_up:",
             )
@@ -97,26 +99,25 @@ def category_row(led: Ledger, s: BudgetStatus) -> None:
 
 def _set_budget() -> None:
     ss = st.session_state
+    typed = ss.get("bud_set_amount") or ""
     try:
-        led = state.ledger()
+        led = session.ledger()
         month = ss["bud_month"]
         setting = budgets.set_budget(
             led,
             ss.get("bud_set_category") or "",
-            (ss.get("bud_set_amount") or "").strip(),
+            parse_user_amount(typed, number_format(led)),
             month=month,
             every_month=ss.get("bud_set_scope") == SCOPES[1],
             rollover=bool(ss.get("bud_set_rollover")),
         )
     except TrackerError as exc:
-        ss["bud_set_error"] = str(exc)
+        ss["bud_set_error"] = error_text(exc, typed)
         return
     ss.pop("bud_set_error", None)
     ss["bud_set_amount"] = ""
     scope = f"every month from {setting.month:%B %Y}" if setting.every_month else f"for {setting.month:%B %Y}"
-    state.flash(
-        f"Budget for {setting.category} set to {state.money(setting.amount_minor or 0, setting.currency, led)} {scope}."
-    )
+    flash(f"Budget for {setting.category} set to {money(setting.amount_minor or 0, setting.currency, led)} {scope}.")
 
 
 def set_form(led: Ledger, month: dt.date) -> None:
@@ -147,7 +148,7 @@ def _delete_budget() -> None:
     ss = st.session_state
     scope = ss.get("bud_del_scope")
     try:
-        led = state.ledger()
+        led = session.ledger()
         month = ss["bud_month"]
         done = budgets.delete_budget(
             led,
@@ -159,7 +160,7 @@ def _delete_budget() -> None:
         ss["bud_del_error"] = str(exc)
         return
     ss.pop("bud_del_error", None)
-    state.flash(done.removeprefix("budget: ").replace("delete", "Deleted the budget of", 1) + ".")
+    flash(done.removeprefix("budget: ").replace("delete", "Deleted the budget of", 1) + ".")
 
 
 def delete_form(led: Ledger, month: dt.date) -> None:
@@ -194,7 +195,7 @@ def settings_table(led: Ledger) -> None:
             [
                 {
                     "Category": s.category,
-                    "Amount": "no budget" if s.amount_minor is None else state.money(s.amount_minor, s.currency, led),
+                    "Amount": "no budget" if s.amount_minor is None else money(s.amount_minor, s.currency, led),
                     "Months": (f"from {month_text(s.month)}" if s.every_month else f"only {month_text(s.month)}"),
                     "Rollover": "yes" if s.rollover else "",
                 }
@@ -213,14 +214,14 @@ def _run(action: str) -> None:
     """Callback of the category and tag buttons (keys ``bud_cat_...``)."""
     ss = st.session_state
     try:
-        led = state.ledger()
+        led = session.ledger()
         if action == "rename":
             change = categories.rename_category(led, ss.get("bud_cat_old") or "", ss.get("bud_cat_new") or "")
         elif action == "merge":
             change = categories.merge_categories(led, ss.get("bud_cat_sources") or [], ss.get("bud_cat_target") or "")
         elif action == "color":
             color = categories.set_category_color(led, ss.get("bud_cat_color_of") or "", ss.get("bud_cat_color") or "")
-            state.flash(f"Colour of {ss.get('bud_cat_color_of')} set to {color}.")
+            flash(f"Colour of {ss.get('bud_cat_color_of')} set to {color}.")
             ss.pop("bud_cat_error", None)
             return
         elif action == "tag_rename":
@@ -232,7 +233,7 @@ def _run(action: str) -> None:
         return
     ss.pop("bud_cat_error", None)
     n = change.transactions
-    state.flash(
+    flash(
         f"{change.label[0].upper()}{change.label[1:]}: {n} transaction{'s' if n != 1 else ''} changed. Undo on the Transactions page reverts it."
     )
 
@@ -282,13 +283,13 @@ def categories_section(led: Ledger) -> None:
 
 # -- the page -------------------------------------------------------------------------------------
 
-with state.guard("The Budgets page"):
-    led = state.ledger()
+with guard("The Budgets page"):
+    led = session.ledger()
     today = dt.date.today()
     st.title("Budgets")
-    state.show_flash()
+    show_flash()
     month = parse_month(month_picker(led, today))
-    rows = state.cached("bud_status", led, (month, today), lambda: budgets.status(led, month, today))
+    rows = cached("bud_status", led, (month, today), lambda: budgets.status(led, month, today))
     if rows:
         overview(led, rows)
         for row in rows:

@@ -10,8 +10,11 @@ import streamlit as st
 
 from tracker import analysis
 from tracker.analysis import Change, Period
+from tracker.charts.dashboard import CHARTS
 from tracker.ledger import Ledger
-from tracker.ui import state
+from tracker.ui import session, sidebar
+from tracker.ui.caches import cached, data_key, shared_cached
+from tracker.ui.formatting import guard, md, money, number_format, percent, show_flash, signed_money
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -43,12 +46,12 @@ def money_metric(
     cur = board.currency
     text, tip = None, kw.pop("help", None)
     if change is not None:
-        text = state.signed_money(change.absolute, cur, led) if change.absolute else "no change"
-        before = state.money(minor - change.absolute, cur, led)
+        text = signed_money(change.absolute, cur, led) if change.absolute else "no change"
+        before = money(minor - change.absolute, cur, led)
         pct = "" if change.percent is None else f" ({change.percent:+.1f} %)"
         tip = " ".join(filter(None, [tip, f"Previous period: {before}{pct}."]))
     arrow = "auto" if change is None or change.absolute else "off"
-    where.metric(label, state.money(minor, cur, led), text, delta_arrow=arrow, border=True, help=tip, **kw)
+    where.metric(label, money(minor, cur, led), text, delta_arrow=arrow, border=True, help=tip, **kw)
 
 
 def fit_values(shown: list[str]) -> None:
@@ -72,8 +75,8 @@ def kpis(board: analysis.Dashboard, led: Ledger, compare: bool) -> None:
     now = cmp.current
     cur = board.currency
     fit_values(
-        [state.money(m, cur, led) for m in (now.income, now.expenses, now.net, now.average_daily_spend)]
-        + [state.percent(now.savings_percent)]
+        [money(m, cur, led) for m in (now.income, now.expenses, now.net, now.average_daily_spend)]
+        + [percent(now.savings_percent)]
     )
     cols = st.columns(5)
     money_metric(cols[0], "Income", now.income, cmp.income if compare else None, board, led)
@@ -84,7 +87,7 @@ def kpis(board: analysis.Dashboard, led: Ledger, compare: bool) -> None:
     points = cmp.savings_points if compare else None
     cols[3].metric(
         "Savings rate",
-        state.percent(now.savings_percent),
+        percent(now.savings_percent),
         None if points is None else f"{points:+.1f} pts",
         delta_arrow="auto" if points else "off",
         border=True,
@@ -110,53 +113,37 @@ def kpis(board: analysis.Dashboard, led: Ledger, compare: bool) -> None:
 
 
 def figures(board: analysis.Dashboard, led: Ledger, board_key: object) -> dict[str, Any]:
-    """The four Plotly figures, built once per (data, board, theme, number format) in the process.
+    """The dashboard's Plotly figures (:data:`tracker.charts.dashboard.CHARTS`), built once per (data, board, theme, number format) in the process.
 
     ``board_key`` says what ``board`` was computed from besides the data (view, currency, day, period).
 
     Building a figure validates every property (tens of milliseconds each); a rerun, another tab or a
     page switch back reuses them. Nobody modifies them afterwards.
     """
-    from tracker.charts import plotly_charts as pc
     from tracker.charts.colors import category_colors
 
-    style = {"theme": state.current_theme(), "number_format": led.settings.get("number_format", "1,234.56")}
-    cur = board.currency
+    style = {"theme": session.current_theme(), "number_format": number_format(led)}
 
     def build() -> dict[str, Any]:
         colors = category_colors(led.categories(), led.meta("category_colors"))
-        return {
-            "dash_pie": pc.spending_donut(board.by_category, cur, colors, **style),
-            "dash_bar": pc.cash_flow_bars(board.cash_flow, cur, granularity=board.granularity, **style),
-            "dash_line": pc.balance_line(board.balance, cur, **style),
-            "dash_mtd": pc.month_to_date_lines(board.month_to_date, **style),
-        }
+        return {chart.key: chart.plotly(board, colors, **style) for chart in CHARTS}
 
-    return state.shared_cached("dash_figures", led, (board_key, tuple(sorted(style.items()))), build)
+    return shared_cached("dash_figures", led, (board_key, tuple(sorted(style.items()))), build)
 
 
 def charts(board: analysis.Dashboard, led: Ledger, board_key: object) -> None:
-    """Spending by category, income vs expenses over time, the balance, this month against last month."""
+    """Spending by category, income vs expenses over time, the balance, this month against last month: two a row."""
     figs = figures(board, led, board_key)
-
-    def show(key: str) -> None:
-        st.plotly_chart(figs[key], key=key, theme=None, config={"displaylogo": False, "displayModeBar": False})
-
-    left, right = st.columns(2)
-    with left, st.container(border=True):
-        st.markdown("**Spending by category**")
-        show("dash_pie")
-    with right, st.container(border=True):
-        st.markdown("**Income and expenses**")
-        show("dash_bar")
-    left, right = st.columns(2)
-    with left, st.container(border=True):
-        st.markdown("**Balance over the period**")
-        show("dash_line")
-    with right, st.container(border=True):
-        mtd = board.month_to_date
-        st.markdown(f"**Spent in {mtd.month.start:%B} so far, against {mtd.last_month.start:%B}**")
-        show("dash_mtd")
+    for row in range(0, len(CHARTS), 2):
+        for column, chart in zip(st.columns(2), CHARTS[row : row + 2], strict=False):
+            with column, st.container(border=True):
+                st.markdown(f"**{chart.heading(board)}**")
+                st.plotly_chart(
+                    figs[chart.key],
+                    key=f"dash_{chart.key}",
+                    theme=None,
+                    config={"displaylogo": False, "displayModeBar": False},
+                )
 
 
 def details(board: analysis.Dashboard, led: Ledger) -> None:
@@ -173,7 +160,7 @@ def details(board: analysis.Dashboard, led: Ledger) -> None:
                     {
                         "Date": board.largest["date"].dt.date,
                         "Category": board.largest["category"],
-                        "Amount": [state.money(m, cur, led) for m in board.largest["amount_minor"]],
+                        "Amount": [money(m, cur, led) for m in board.largest["amount_minor"]],
                         "Note": board.largest["note"],
                     }
                 ),
@@ -189,9 +176,9 @@ def details(board: analysis.Dashboard, led: Ledger) -> None:
                 pd.DataFrame(
                     {
                         "Category": board.growth["category"],
-                        "Now": [state.money(m, cur, led) for m in board.growth["current"]],
-                        "Before": [state.money(m, cur, led) for m in board.growth["previous"]],
-                        "Change": [state.signed_money(m, cur, led) for m in board.growth["change"]],
+                        "Now": [money(m, cur, led) for m in board.growth["current"]],
+                        "Before": [money(m, cur, led) for m in board.growth["previous"]],
+                        "Change": [signed_money(m, cur, led) for m in board.growth["change"]],
                     }
                 ),
                 hide_index=True,
@@ -207,21 +194,21 @@ def budgets(led: Ledger, today: dt.date) -> None:
         return
     if not led.meta(budget_module.META_KEY):
         return  # no budget was ever set: nothing to show, and no need to index the month's spending
-    statuses = state.cached("budgets", led, today, lambda: budget_module.status(led, today=today))
+    statuses = cached("budgets", led, today, lambda: budget_module.status(led, today=today))
     if not statuses:
         return
     st.markdown(f"**Budgets for {today:%B %Y}**")
     for s in statuses:
-        money = lambda minor, cur=s.currency: state.money(minor, cur, led)  # noqa: E731
+        amount = lambda minor, cur=s.currency: money(minor, cur, led)  # noqa: E731
         share = min(max(s.spent_minor / s.budget_minor, 0.0), 1.0) if s.budget_minor > 0 else 1.0
-        rest = f"over by {money(-s.left_minor)}" if s.over else f"{money(s.left_minor)} left"
-        st.progress(share, text=state.md(f"{s.category}: {money(s.spent_minor)} of {money(s.budget_minor)} · {rest}"))
+        rest = f"over by {amount(-s.left_minor)}" if s.over else f"{amount(s.left_minor)} left"
+        st.progress(share, text=md(f"{s.category}: {amount(s.spent_minor)} of {amount(s.budget_minor)} · {rest}"))
         if s.over:
-            st.error(state.md(f"{s.category} is over budget."), icon=":material/warning:")
+            st.error(md(f"{s.category} is over budget."), icon=":material/warning:")
         elif s.heading_over:
-            projected = money(s.projected_minor)
+            projected = amount(s.projected_minor)
             st.warning(
-                state.md(f"{s.category} is heading over budget: about {projected} by the end of the month."),
+                md(f"{s.category} is heading over budget: about {projected} by the end of the month."),
                 icon=":material/trending_up:",
             )
 
@@ -235,20 +222,20 @@ def currency_choice(led: Ledger, frame: pd.DataFrame) -> str:
     return st.sidebar.selectbox("Currency", used, index=used.index(preferred), key="dash_currency")
 
 
-with state.guard("The Dashboard"):
-    led = state.ledger()
+with guard("The Dashboard"):
+    led = session.ledger()
     today = dt.date.today()
     st.title("Dashboard")
-    state.show_flash()
+    show_flash()
     if len(led.frame()) == 0:
         empty_state()
     else:
-        view = state.filter_sidebar("dash", led, today)
-        frame = state.undated_frame(led, view)
+        view = sidebar.filter_sidebar("dash", led, today)
+        frame = sidebar.undated_frame(led, view)
         currency = currency_choice(led, frame)
         period = view.period or Period.covering(frame, today=today)
-        st.caption(state.describe_view(view))
-        board = compute(*state.data_key(led), view.key(), currency, today, frame, period)
+        st.caption(sidebar.describe_view(view))
+        board = compute(*data_key(led), view.key(), currency, today, frame, period)
         board_key = (view.key(), currency, today, period)
         if board.empty:
             st.info(
@@ -257,6 +244,6 @@ with state.guard("The Dashboard"):
             )
         kpis(board, led, compare=view.period is not None)
         budgets(led, today)
-        with state.guard("The charts"):
+        with guard("The charts"):
             charts(board, led, board_key)
         details(board, led)

@@ -9,12 +9,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from tracker.categorize import categorise
 from tracker.errors import TrackerError
 from tracker.export import render, select
 from tracker.filters import Filter
 from tracker.importers import (
     FORMATS,
-    RULES_KEY,
     ImportFileError,
     ImportOptions,
     ImportPlan,
@@ -22,16 +22,18 @@ from tracker.importers import (
     commit_plan,
     delete_mapping,
     detect_format,
+    importer_class,
     plan_import,
     resolve_mapping,
     saved_mappings,
 )
-from tracker.importers.base import describe_format
-from tracker.importers.csv_importer import DELIMITER_NAMES, KNOWN_LAYOUTS, CsvImporter, CsvMapping
-from tracker.importers.rules import Rule, categorise, dump_rules, load_rules
+from tracker.importers.csv_importer import KNOWN_LAYOUTS, CsvImporter, CsvMapping
+from tracker.importers.rules import RULES, Rule, add_rule, remove_rule
 from tracker.ledger import Ledger
 from tracker.money import CURRENCY_EXPONENTS
-from tracker.ui import state
+from tracker.ui import session
+from tracker.ui.caches import cached
+from tracker.ui.formatting import flash, guard, md, show_flash
 
 DETECT = "Detect automatically"
 NONE = "(none)"
@@ -106,12 +108,12 @@ def mapping_editor(led: Ledger, data: bytes, name: str) -> tuple[CsvMapping, str
     return base.merged(override), ("" if decimal == DETECT else decimal), date_format.strip()
 
 
-def detected_kind(name: str, data: bytes) -> str:
-    """The detected file type ('' when it cannot be told)."""
+def takes_mapping(name: str, data: bytes, kind: str) -> bool:
+    """Whether the file's type (``kind``, else detected) is read through a column mapping (CSV)."""
     try:
-        return detect_format(name, data[:8192])
+        return importer_class(kind or detect_format(name, data[:8192])).accepts_mapping
     except ImportFileError:
-        return ""
+        return False
 
 
 def compute_plan(led: Ledger, data: bytes, name: str, options: ImportOptions) -> ImportPlan:
@@ -129,23 +131,12 @@ def compute_plan(led: Ledger, data: bytes, name: str, options: ImportOptions) ->
         finally:
             bar.empty()
 
-    return state.cached("imp_plan", led, (digest, name, repr(options)), compute)
+    return cached("imp_plan", led, (digest, name, repr(options)), compute)
 
 
 def describe_plan(plan: ImportPlan) -> str:
     """``CSV · sparkasse-camt layout · cp1252 · semicolon · decimal , · dates DD.MM.YY``."""
-    d = plan.details
-    if plan.kind != "csv":
-        return plan.kind.upper()
-    parts = [
-        "CSV",
-        f"{d.get('layout')} layout",
-        str(d.get("encoding")),
-        f"{DELIMITER_NAMES.get(d.get('delimiter', ''), repr(d.get('delimiter')))}-separated",
-        f"decimal “{d.get('decimal')}”",
-        f"dates {describe_format(d.get('date_format', ''))}",
-    ]
-    return " · ".join(parts)
+    return " · ".join([plan.kind.upper(), *plan.importer.describe(plan.details, quote=lambda v: f"“{v}”")])
 
 
 def preview_frame(plan: ImportPlan) -> pd.DataFrame:
@@ -184,9 +175,9 @@ def import_section(led: Ledger) -> None:
         "File type", (DETECT, *FORMATS), key="imp_kind", format_func=lambda k: k if k == DETECT else k.upper()
     )
     kind = "" if kind_label == DETECT else kind_label
-    is_csv = kind == "csv" or (not kind and detected_kind(name, data) == "csv")
+    with_mapping = takes_mapping(name, data, kind)
     try:
-        mapping, decimal, date_format = mapping_editor(led, data, name) if is_csv else (CsvMapping(), "", "")
+        mapping, decimal, date_format = mapping_editor(led, data, name) if with_mapping else (CsvMapping(), "", "")
         currencies = sorted(CURRENCY_EXPONENTS)
         currency = st.selectbox(
             "Currency of rows whose file does not say",
@@ -198,25 +189,25 @@ def import_section(led: Ledger) -> None:
         plan = compute_plan(led, data, name, options)
     except ImportFileError as exc:
         st.session_state["imp_failed"] = True
-        st.error("Nothing was imported: " + state.md(exc), icon=":material/error:")
+        st.error("Nothing was imported: " + md(exc), icon=":material/error:")
         if len(exc.problems) > 1:
             with st.expander(f"All {len(exc.problems)} problems"):
-                st.markdown("\n".join(f"- {state.md(m)}" for m in exc.messages()))
-        if is_csv:
+                st.markdown("\n".join(f"- {md(m)}" for m in exc.messages()))
+        if with_mapping:
             st.caption("Fix the columns or formats above, or correct the file, and the preview updates.")
         return
     except TrackerError as exc:
-        st.error(state.md(exc), icon=":material/error:")
+        st.error(md(exc), icon=":material/error:")
         return
     st.session_state["imp_failed"] = False
-    show_plan(led, plan, is_csv)
+    show_plan(led, plan)
 
 
-def show_plan(led: Ledger, plan: ImportPlan, is_csv: bool) -> None:
+def show_plan(led: Ledger, plan: ImportPlan) -> None:
     """The preview and the confirm button."""
-    st.caption("Read as " + state.md(describe_plan(plan)))
+    st.caption("Read as " + md(describe_plan(plan)))
     for warning in plan.warnings:
-        st.warning(state.md(warning), icon=":material/warning:")
+        st.warning(md(warning), icon=":material/warning:")
     new, dups, skipped = len(plan.new), len(plan.duplicates), len(plan.skipped)
     c1, c2, c3 = st.columns(3)
     c1.metric("New", new)
@@ -228,7 +219,7 @@ def show_plan(led: Ledger, plan: ImportPlan, is_csv: bool) -> None:
     if dups:
         take_dups = st.checkbox(f"Also import the {dups} duplicate{'s' if dups != 1 else ''}", key="imp_take_dups")
     save_as = ""
-    if is_csv:
+    if plan.importer.accepts_mapping:
         save_as = st.text_input(
             "Save this layout as (optional)", key="imp_save_name", placeholder="e.g. My bank"
         ).strip()
@@ -248,7 +239,7 @@ def show_plan(led: Ledger, plan: ImportPlan, is_csv: bool) -> None:
         skipped_now = len(result.plan.duplicates) - len(plan.duplicates)
         if skipped_now > 0:
             message += f" {skipped_now} row(s) had been imported meanwhile and were left out."
-        state.flash(message)
+        flash(message)
         st.rerun()
 
 
@@ -304,7 +295,7 @@ def rules_section(led: Ledger) -> None:
         "is in their description; otherwise the category you chose most often for similar descriptions; "
         "otherwise “Uncategorized”."
     )
-    rules = load_rules(led.meta(RULES_KEY))
+    rules = RULES.read(led)
     if rules:
         st.dataframe(
             pd.DataFrame(
@@ -329,36 +320,30 @@ def rules_section(led: Ledger) -> None:
         if st.form_submit_button("Add rule", icon=":material/add:"):
             try:
                 rule = Rule(pattern, category, regex)
-                with led.locked():
-                    led.refresh()
-                    current = load_rules(led.meta(RULES_KEY))
-                    current.insert(min(int(position), len(current) + 1) - 1, rule)
-                    led.set_meta(RULES_KEY, dump_rules(current), label=f"add rule {rule.pattern!r}")
+                add_rule(led, rule, min(int(position), len(RULES.read(led)) + 1))
             except TrackerError as exc:
-                st.error(state.md(exc), icon=":material/error:")
+                st.error(md(exc), icon=":material/error:")
             else:
-                state.flash(f"Rule added: “{rule.pattern}” → {rule.category}.")
+                flash(f"Rule added: “{rule.pattern}” → {rule.category}.")
                 st.rerun()
     if rules:
         c1, c2 = st.columns([3, 1])
         labels = [f"{n}. {r.pattern} → {r.category}" for n, r in enumerate(rules, 1)]
         gone = c1.selectbox("Remove a rule", labels, key="imp_rule_remove")
         if c2.button("Remove", key="imp_rule_remove_button", icon=":material/delete:"):
-            with led.locked():
-                led.refresh()
-                current = load_rules(led.meta(RULES_KEY))
-                index = labels.index(gone)
-                if index < len(current):
-                    current.pop(index)
-                led.set_meta(RULES_KEY, dump_rules(current) or None, label="remove rule")
-            state.flash("Rule removed.")
-            st.rerun()
+            try:
+                remove_rule(led, labels.index(gone) + 1)
+            except TrackerError as exc:  # removed in another window meanwhile
+                st.error(md(exc), icon=":material/error:")
+            else:
+                flash("Rule removed.")
+                st.rerun()
     sample = st.text_input("Try a description", key="imp_rule_try", placeholder="e.g. REWE SAGT DANKE 4711")
     if sample.strip():
         view = LedgerView.of(led)
         found, source = categorise(sample, "", view.rules, view.history)
         st.write(
-            f"→ **{state.md(found)}** ({'a rule' if source == 'rule' else 'your history' if source == 'history' else 'the default'})"
+            f"→ **{md(found)}** ({'a rule' if source == 'rule' else 'your history' if source == 'history' else 'the default'})"
         )
     st.divider()
     st.subheader("Saved CSV mappings")
@@ -368,18 +353,18 @@ def rules_section(led: Ledger) -> None:
         return
     for name, mapping in sorted(saved.items()):
         c1, c2 = st.columns([5, 1])
-        c1.markdown(f"**{state.md(name)}** · " + state.md(", ".join(f"{k}={v}" for k, v in mapping.to_dict().items())))
+        c1.markdown(f"**{md(name)}** · " + md(", ".join(f"{k}={v}" for k, v in mapping.to_dict().items())))
         if c2.button("Delete", key=f"imp_mapping_delete_{hashlib.sha1(name.encode()).hexdigest()[:8]}"):
             delete_mapping(led, name)
-            state.flash(f"Deleted the mapping “{name}”.")
+            flash(f"Deleted the mapping “{name}”.")
             st.rerun()
 
 
-with state.guard("The Import & Export page"):
-    led = state.ledger()
+with guard("The Import & Export page"):
+    led = session.ledger()
     led.refresh()  # cheap when nothing changed; the page may run without the router (tests)
     st.title("Import & Export")
-    state.show_flash()
+    show_flash()
     tab_import, tab_export, tab_rules = st.tabs(["Import", "Export", "Rules & mappings"])
     with tab_import:
         import_section(led)

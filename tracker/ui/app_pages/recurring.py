@@ -13,10 +13,10 @@ import streamlit as st
 from tracker import recurring
 from tracker.errors import TrackerError
 from tracker.ledger import Ledger
-from tracker.money import format_plain
+from tracker.money import format_plain, parse_user_amount
 from tracker.recurring import UNITS, Template
-from tracker.ui import state
-from tracker.ui.widgets_quickentry import md
+from tracker.ui import session
+from tracker.ui.formatting import error_text, flash, guard, md, money, number_format, show_flash
 
 UPCOMING_DAYS = 60
 
@@ -25,7 +25,7 @@ def describe(led: Ledger, t: Template) -> str:
     """``Expense of $1,200.00 every month · Rent · #home``."""
     kind = "Income" if t.type == "income" else "Expense"
     parts = [
-        f"{kind} of **{md(state.money(t.amount_minor, t.currency, led))}** every {t.interval_text}",
+        f"{kind} of **{md(money(t.amount_minor, t.currency, led))}** every {t.interval_text}",
         f"**{md(t.category)}**",
     ]
     if t.tags:
@@ -48,7 +48,7 @@ def upcoming(led: Ledger, templates: list[Template], today: dt.date) -> None:
                 {
                     "Date": f"{day:%a %Y-%m-%d}",
                     "Type": t.type,
-                    "Amount": state.money(t.amount_minor if t.type == "income" else -t.amount_minor, t.currency, led),
+                    "Amount": money(t.amount_minor if t.type == "income" else -t.amount_minor, t.currency, led),
                     "Category": t.category,
                     "Note": t.note,
                 }
@@ -62,22 +62,23 @@ def upcoming(led: Ledger, templates: list[Template], today: dt.date) -> None:
 
 def _delete(template_id: str) -> None:
     try:
-        gone = recurring.delete_template(state.ledger(), template_id)
+        gone = recurring.delete_template(session.ledger(), template_id)
     except TrackerError as exc:
-        state.flash(str(exc), "error")
+        flash(str(exc), "error")
         return
-    state.flash(f"Deleted the recurring {gone.category} (every {gone.interval_text}); the transactions it posted stay.")
+    flash(f"Deleted the recurring {gone.category} (every {gone.interval_text}); the transactions it posted stay.")
 
 
 def _edit(template_id: str) -> None:
     """Form callback: apply the edit form of one template (its future occurrences)."""
     ss = st.session_state
-    before = next((t for t in recurring.load_templates(state.ledger()) if t.id == template_id), None)
+    led = session.ledger()
+    before = next((t for t in recurring.load_templates(led) if t.id == template_id), None)
     if before is None:
-        state.flash("That recurring transaction no longer exists.", "error")
+        flash("That recurring transaction no longer exists.", "error")
         return
+    typed = ss.get(f"rec_edit_amount_{template_id}") or ""
     changes: dict[str, object] = {
-        "amount": (ss.get(f"rec_edit_amount_{template_id}") or "").strip(),
         "category": ss.get(f"rec_edit_category_{template_id}") or "",
         "tags": list(ss.get(f"rec_edit_tags_{template_id}") or ()),
         "note": ss.get(f"rec_edit_note_{template_id}", ""),
@@ -88,14 +89,15 @@ def _edit(template_id: str) -> None:
     if (every, unit) != (before.every, before.unit):
         changes["every"] = f"{every} {unit}"
     try:
-        _, after = recurring.update_template(state.ledger(), template_id, **changes)
-        posted = recurring.post_due(state.ledger())
+        changes["amount"] = parse_user_amount(typed, number_format(led))
+        _, after = recurring.update_template(led, template_id, **changes)
+        posted = recurring.post_due(led)
     except TrackerError as exc:
-        ss[f"rec_edit_error_{template_id}"] = str(exc)
+        ss[f"rec_edit_error_{template_id}"] = error_text(exc, typed)
         return
     ss.pop(f"rec_edit_error_{template_id}", None)
     extra = f" {posted} occurrence{'s were' if posted != 1 else ' was'} due and posted." if posted else ""
-    state.flash(f"Saved: {after.category} every {after.interval_text}, from the next occurrence on.{extra}")
+    flash(f"Saved: {after.category} every {after.interval_text}, from the next occurrence on.{extra}")
 
 
 def edit_form(led: Ledger, t: Template) -> None:
@@ -155,11 +157,12 @@ def template_list(led: Ledger, templates: list[Template], today: dt.date) -> Non
 
 def _add() -> None:
     ss = st.session_state
+    typed = ss.get("rec_amount") or ""
     try:
-        led = state.ledger()
+        led = session.ledger()
         template = recurring.make_template(
             type=ss.get("rec_type", "expense"),
-            amount=(ss.get("rec_amount") or "").strip(),
+            amount=parse_user_amount(typed, number_format(led)),
             category=ss.get("rec_category") or "",
             currency=led.default_currency,
             every=int(ss.get("rec_every") or 1),
@@ -172,13 +175,13 @@ def _add() -> None:
         recurring.add_template(led, template)
         posted = recurring.post_due(led)
     except TrackerError as exc:
-        ss["rec_error"] = str(exc)
+        ss["rec_error"] = error_text(exc, typed)
         return
     ss.pop("rec_error", None)
     ss["rec_amount"] = ""
     ss["rec_note"] = ""
     extra = f" {posted} occurrence{'s were' if posted != 1 else ' was'} already due and posted." if posted else ""
-    state.flash(f"Added: {template.category} every {template.interval_text}.{extra}")
+    flash(f"Added: {template.category} every {template.interval_text}.{extra}")
 
 
 def add_form(led: Ledger) -> None:
@@ -214,24 +217,24 @@ def add_form(led: Ledger) -> None:
 def post_now() -> None:
     """Button callback: post what is due today."""
     try:
-        posted = recurring.post_due(state.ledger())
+        posted = recurring.post_due(session.ledger())
     except TrackerError as exc:
-        state.flash(str(exc), "error")
+        flash(str(exc), "error")
         return
-    state.flash(
+    flash(
         f"Posted {posted} recurring transaction{'s' if posted != 1 else ''}." if posted else "Nothing is due.", "toast"
     )
 
 
 # -- the page -------------------------------------------------------------------------------------
 
-with state.guard("The Recurring page"):
-    led = state.ledger()
+with guard("The Recurring page"):
+    led = session.ledger()
     today = dt.date.today()
     head, button = st.columns([5, 1], vertical_alignment="bottom")
     head.title("Recurring")
     button.button("Post due now", key="rec_post_now", on_click=post_now, width="stretch")
-    state.show_flash()
+    show_flash()
     templates = recurring.load_templates(led)
     upcoming(led, templates, today)
     template_list(led, templates, today)

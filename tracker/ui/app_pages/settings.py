@@ -7,7 +7,8 @@ import streamlit as st
 from tracker.errors import TrackerError
 from tracker.ledger import THEMES, Ledger
 from tracker.money import CURRENCY_EXPONENTS, NUMBER_FORMATS, format_money
-from tracker.ui import state
+from tracker.ui import session
+from tracker.ui.formatting import flash, guard, md, show_flash
 
 EXAMPLE_MINOR = 123456
 
@@ -16,16 +17,16 @@ def save_preferences() -> None:
     """Form callback: store the three preferences as one undoable change."""
     ss = st.session_state
     try:
-        led = state.ledger()
+        led = session.ledger()
         led.update_settings(currency=ss["set_currency"], number_format=ss["set_number_format"], theme=ss["set_theme"])
     except TrackerError as exc:
         ss["set_error"] = str(exc)
         return
     ss.pop("set_error", None)
-    if ss["set_theme"] != state.current_theme():
-        state.apply_theme(ss["set_theme"])
+    if ss["set_theme"] != session.current_theme():
+        session.apply_theme(ss["set_theme"])
         ss["set_rerun"] = True  # the browser gets the theme with the next run
-    state.flash("Settings saved.")
+    flash("Settings saved.")
 
 
 def preferences(led: Ledger) -> None:
@@ -59,7 +60,7 @@ def preferences(led: Ledger) -> None:
         )
         st.form_submit_button("Save settings", type="primary", on_click=save_preferences)
     if st.session_state.get("set_error"):
-        st.error(state.md(st.session_state["set_error"]), icon=":material/error:")
+        st.error(md(st.session_state["set_error"]), icon=":material/error:")
 
 
 def data_location(led: Ledger) -> None:
@@ -76,7 +77,7 @@ def backups(led: Ledger) -> None:
     st.caption("A backup is made automatically every day you use the app, and before any restore.")
     if st.button("Make a backup now", icon=":material/backup:", key="set_backup_now"):
         info = led.create_backup()
-        state.flash(f"Backup {info.name} made.")
+        flash(f"Backup {info.name} made.")
         st.rerun()
     found = led.backups()
     if not found:
@@ -107,16 +108,16 @@ def backups(led: Ledger) -> None:
                 st.warning("Tick the box to confirm the restore.")
             else:
                 led.restore_backup(choice)
-                state.flash(f"Restored backup {choice}.")
+                flash(f"Restored backup {choice}.")
                 st.rerun()
 
 
-with state.guard("The Settings page"):
-    led = state.ledger()
+with guard("The Settings page"):
+    led = session.ledger()
     if st.session_state.pop("set_rerun", False):
         st.rerun()
     st.title("Settings")
-    state.show_flash()
+    show_flash()
     preferences(led)
     st.divider()
     data_location(led)

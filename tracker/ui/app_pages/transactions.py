@@ -9,14 +9,22 @@ import streamlit as st
 
 from tracker.errors import TrackerError
 from tracker.ledger import Ledger
-from tracker.model import apply_changes
-from tracker.money import CURRENCY_EXPONENTS, format_money
-from tracker.ui import state
-
-TABLE_COLUMNS = ("date", "type", "amount", "currency", "category", "tags", "note")
-
+from tracker.money import CURRENCY_EXPONENTS, format_money, parse_user_amount
+from tracker.ui import session, sidebar
+from tracker.ui.caches import cached
+from tracker.ui.formatting import error_text, flash, guard, log, md, money, number_format, show_flash
+from tracker.ui.table import TABLE_COLUMNS, csv_download, describe, plan_edits, table_frame
 
 # -- adding -------------------------------------------------------------------------------------
+
+
+AMOUNT_PATTERN = r"^\s*\+?[0-9][0-9.,' \u202f\u00a0]*\s*$"
+"""What the editor lets through as an amount: digits, separators and spaces (the parser has the last word)."""
+
+
+def amount_example(led: Ledger) -> str:
+    """``12.50`` in the user's number format (``12,50`` with ``1.234,56``)."""
+    return format_money(1250, led.default_currency, number_format(led), symbol=False)
 
 
 def category_suggestions(led: Ledger, kind: str) -> list[str]:
@@ -28,28 +36,29 @@ def category_suggestions(led: Ledger, kind: str) -> list[str]:
         first = [str(c) for c in mine.index]
         return first + [c for c in led.categories() if c not in set(first)]
 
-    return state.cached("categories", led, kind, compute)
+    return cached("categories", led, kind, compute)
 
 
 def submit(kind: str) -> None:
     """Form callback: add the transaction, or keep the input and remember the message."""
     ss = st.session_state
     p = f"tx_{kind}"
+    typed = ss.get(f"{p}_amount", "")
     try:
-        led = state.ledger()
+        led = session.ledger()
         tx = led.add(
             kind,
-            state.amount_text(ss.get(f"{p}_amount", ""), led.settings.get("number_format", "1,234.56")),
+            parse_user_amount(typed, number_format(led)),
             category=ss.get(f"{p}_category") or "",
             date=ss.get(f"{p}_date") or dt.date.today(),
             tags=list(ss.get(f"{p}_tags") or ()),
             note=ss.get(f"{p}_note", ""),
         )
     except TrackerError as exc:
-        ss[f"{p}_error"] = str(exc)
+        ss[f"{p}_error"] = error_text(exc, typed)
         return
     except Exception as exc:  # logged, never shown as a traceback
-        state.log.exception("adding a transaction failed")
+        log.exception("adding a transaction failed")
         ss[f"{p}_error"] = f"The transaction could not be saved ({type(exc).__name__}); see the log file."
         return
     ss.pop(f"{p}_error", None)
@@ -58,9 +67,7 @@ def submit(kind: str) -> None:
     ss[f"{p}_tags"] = []
     ss[f"{p}_note"] = ""
     what = "Income" if kind == "income" else "Expense"
-    state.flash(
-        f"{what} of {state.money(tx.amount_minor, tx.currency, led)} in {tx.category} on {tx.date:%Y-%m-%d} added."
-    )
+    flash(f"{what} of {money(tx.amount_minor, tx.currency, led)} in {tx.category} on {tx.date:%Y-%m-%d} added.")
 
 
 def add_form(led: Ledger, kind: str) -> None:
@@ -70,7 +77,7 @@ def add_form(led: Ledger, kind: str) -> None:
     with st.form(f"{p}_form"):
         st.markdown(f"**{title}**")
         left, right = st.columns(2)
-        example = format_money(1250, led.default_currency, led.settings.get("number_format", "1,234.56"), symbol=False)
+        example = amount_example(led)
         left.text_input(
             f"Amount ({led.default_currency})", key=f"{p}_amount", placeholder=example, persist_state="session"
         )
@@ -100,7 +107,7 @@ def add_form(led: Ledger, kind: str) -> None:
         st.form_submit_button(title, type="primary", on_click=submit, args=(kind,), width="stretch")
     error = st.session_state.get(f"{p}_error")
     if error:
-        st.error(state.md(error), icon=":material/error:")
+        st.error(md(error), icon=":material/error:")
 
 
 def quick_entry(led: Ledger) -> None:
@@ -115,25 +122,6 @@ def quick_entry(led: Ledger) -> None:
 # -- the table ----------------------------------------------------------------------------------
 
 
-def table_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """What the editor shows: newest first, the amount as exact text, indexed by id."""
-    rows = frame.iloc[::-1]
-    text = {name: pd.Series(rows[name].tolist(), dtype=object) for name in ("type", "currency", "category", "note")}
-    return pd.DataFrame(
-        {
-            "date": pd.Series([d.date() for d in rows["date"]], dtype=object),
-            "type": text["type"],
-            "amount": pd.Series(
-                [state.plain(m, c) for m, c in zip(rows["amount_minor"], rows["currency"], strict=True)], dtype=object
-            ),
-            "currency": text["currency"],
-            "category": text["category"],
-            "tags": pd.Series([list(t) for t in rows["tags"]], dtype=object),
-            "note": text["note"],
-        }
-    ).set_axis(pd.Index(rows["id"].tolist(), dtype=object, name="id"))
-
-
 def editor_key() -> str:
     """The editor's key; a new one discards pending edits."""
     return f"tx_table_{st.session_state.get('tx_table_version', 0)}"
@@ -146,73 +134,42 @@ def reset_editor() -> None:
 
 def save_edits(led: Ledger, shown: pd.DataFrame, edits: dict) -> None:
     """Validate every edited row; commit edits and deletions as one change, or nothing and say why."""
-    ids = list(shown.index)
-    puts, problems = [], []
-    for pos, changes in sorted((int(k), v) for k, v in edits.get("edited_rows", {}).items()):
-        tx_id = ids[pos]
+    batch = plan_edits(led, shown, edits, number_format(led))
+    if not batch.problems and batch.count:
         try:
-            tx = led.get(tx_id)
-            clean = {col: edit_value(col, value) for col, value in changes.items() if col in TABLE_COLUMNS}
-            updated = apply_changes(tx, clean)
-        except TrackerError as exc:
-            row = shown.iloc[pos]
-            problems.append(f"Row {pos + 1} ({row['date']} {row['category']}): {exc}")
-            continue
-        if updated != tx:
-            puts.append(updated)
-    deletes = [ids[int(pos)] for pos in edits.get("deleted_rows", [])]
-    if problems:
-        st.session_state["tx_table_errors"] = problems
+            led.update_many(batch.changes, batch.deletes, label=batch.label)
+        except TrackerError as exc:  # changed meanwhile by another tab or process
+            batch.problems.append(str(exc))
+    if batch.problems:
+        st.session_state["tx_table_errors"] = batch.problems
         return
-    n = len(puts) + len(deletes)
-    if n:
-        led.commit(puts=puts, deletes=deletes, label=f"edit {n} transaction{'s' if n != 1 else ''} in the table")
-        state.flash(f"Saved {describe(len(puts), len(deletes))}.")
+    if batch.count:
+        flash(f"Saved {describe(len(batch.changes), len(batch.deletes))}.")
     st.session_state.pop("tx_table_errors", None)
     reset_editor()
-
-
-def edit_value(column: str, value: object) -> object:
-    """A cell value as the model takes it (the editor gives text, dates or lists; empty cells are None)."""
-    if value is None:
-        return [] if column == "tags" else ""
-    if column == "date" and isinstance(value, str):
-        return value[:10]
-    if column == "date" and isinstance(value, dt.datetime):
-        return value.date()
-    return value
-
-
-def describe(edited: int, deleted: int) -> str:
-    """``2 changes and 1 deletion``."""
-    parts = []
-    if edited:
-        parts.append(f"{edited} change{'s' if edited != 1 else ''}")
-    if deleted:
-        parts.append(f"{deleted} deletion{'s' if deleted != 1 else ''}")
-    return " and ".join(parts) or "no changes"
 
 
 def undo(led: Ledger) -> None:
     """Undo the last change of any kind."""
     label = led.undo()
-    state.flash(f"Undone: {label}." if label else "There is nothing to undo.", "toast")
+    flash(f"Undone: {label}." if label else "There is nothing to undo.", "toast")
     reset_editor()
 
 
-def transaction_table(led: Ledger, view: state.View) -> None:
+def transaction_table(led: Ledger, view: sidebar.View) -> None:
     """The filtered list: editable, with save/discard, undo and CSV download."""
-    frame = state.filtered_frame(led, view)
-    shown = state.cached("table", led, view.key(), lambda: table_frame(frame))
+    frame = sidebar.filtered_frame(led, view)
+    fmt = number_format(led)
+    shown = cached("table", led, (view.key(), fmt), lambda: table_frame(frame, fmt))
     head, undo_col, csv_col = st.columns([4, 1, 1], vertical_alignment="bottom")
     head.subheader(f"{len(shown):,} transaction{'s' if len(shown) != 1 else ''}")
-    head.caption(state.describe_view(view))
+    head.caption(sidebar.describe_view(view))
     if undo_col.button("Undo", icon=":material/undo:", key="tx_undo", help="Undo the last change", width="stretch"):
         undo(led)
         st.rerun()
     csv_col.download_button(
         "Download CSV",
-        data=lambda: state.csv_bytes(frame),
+        data=lambda: csv_download(frame),
         file_name=f"transactions-{dt.date.today():%Y-%m-%d}.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -237,7 +194,7 @@ def transaction_table(led: Ledger, view: state.View) -> None:
             "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD", required=True),
             "type": st.column_config.SelectboxColumn("Type", options=["expense", "income"], required=True),
             "amount": st.column_config.TextColumn(
-                "Amount", required=True, help="Exact amount, e.g. 12.50", validate=r"^\s*\+?[0-9][0-9,]*(\.[0-9]+)?\s*$"
+                "Amount", required=True, help=f"Exact amount, e.g. {amount_example(led)}", validate=AMOUNT_PATTERN
             ),
             "currency": st.column_config.SelectboxColumn("Currency", options=sorted(CURRENCY_EXPONENTS), required=True),
             "category": st.column_config.TextColumn("Category", required=True, max_chars=60),
@@ -248,7 +205,7 @@ def transaction_table(led: Ledger, view: state.View) -> None:
     edits = st.session_state.get(key) or {}
     pending = len(edits.get("edited_rows", {})), len(edits.get("deleted_rows", []))
     for problem in st.session_state.get("tx_table_errors", []):
-        st.error(state.md(problem), icon=":material/error:")
+        st.error(md(problem), icon=":material/error:")
     if any(pending):
         note, save, discard = st.columns([4, 1, 1], vertical_alignment="center")
         note.warning(f"Unsaved: {describe(*pending)}.", icon=":material/edit_note:")
@@ -263,11 +220,11 @@ def transaction_table(led: Ledger, view: state.View) -> None:
 
 # -- the page -----------------------------------------------------------------------------------
 
-with state.guard("The Transactions page"):
-    led = state.ledger()
-    view = state.filter_sidebar("tx", led)
+with guard("The Transactions page"):
+    led = session.ledger()
+    view = sidebar.filter_sidebar("tx", led)
     st.title("Transactions")
-    state.show_flash()
+    show_flash()
     quick_entry(led)
     expense_col, income_col = st.columns(2)
     with expense_col:

@@ -289,3 +289,30 @@ def test_history_from_a_frame_equals_history_from_transactions() -> None:
     for text in [*words, "team coffee", "coffee gift", "unknown"]:
         for kind in ("income", "expense", None):
             assert a.guess(text, kind) == b.guess(text, kind)
+
+
+@pytest.mark.parametrize(
+    ("number_format", "token", "value"),
+    [
+        ("1.234,56", "12,50", "12.50"),
+        ("1.234,56", "1.234", "1234"),
+        ("1.234,56", "1,5", "1.5"),
+        ("1,234.56", "1,234", "1234"),
+        ("1,234.56", "12,40", "12.40"),  # the format refuses it: read without one, as before
+        ("1,234.56", "1.234,50", "1234.50"),
+        ("1.234,56", "1,234", "1.234"),  # the chosen format decides what is ambiguous without one
+        (None, "1,234", "1234"),
+    ],
+)
+def test_the_amount_is_read_in_the_chosen_number_format_first(
+    number_format: str | None, token: str, value: str
+) -> None:
+    parsed = parse_amount_token(token, number_format)
+    assert parsed is not None
+    assert parsed[0] == Decimal(value)
+
+
+def test_preview_reads_the_amount_in_the_ledger_number_format(ledger: Ledger) -> None:
+    ledger.update_settings(number_format="1.234,56", currency="EUR")
+    assert preview(ledger, "miete 1.250,5 @Rent", TODAY).amount_minor == 125050
+    assert preview(ledger, "kaffee 2,5", TODAY).amount_minor == 250

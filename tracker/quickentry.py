@@ -46,7 +46,15 @@ from tracker.model import (
     clean_tags,
     make_transaction,
 )
-from tracker.money import CURRENCY_EXPONENTS, Minor, format_plain, normalize_currency, read_any_number, to_minor
+from tracker.money import (
+    CURRENCY_EXPONENTS,
+    Minor,
+    format_plain,
+    normalize_currency,
+    parse_user_amount,
+    read_any_number,
+    to_minor,
+)
 
 if TYPE_CHECKING:
     from tracker.ledger import Ledger
@@ -71,19 +79,32 @@ _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 # --- the pieces --------------------------------------------------------------------------------------------
 
 
-def parse_amount_token(token: str) -> tuple[Decimal, str, str | None] | None:
-    """``"+$2,500"`` -> ``(Decimal("2500"), "+", "USD")``; ``None`` if the token is no amount."""
+def parse_amount_token(token: str, number_format: str | None = None) -> tuple[Decimal, str, str | None] | None:
+    """``"+$2,500"`` -> ``(Decimal("2500"), "+", "USD")``; ``None`` if the token is no amount.
+
+    The digits are read in ``number_format`` (Settings) as the forms read them; what that format refuses
+    (``12,40`` in ``1,234.56``), and everything when no format is given, is read without one.
+    """
     match = _AMOUNT.fullmatch(token)
     if not match:
         return None
     sign1, sym1, sign2, digits, sym2 = match.groups()
     if (sign1 and sign2) or (sym1 and sym2) or (sign2 and not sym1):
         return None
-    value = read_any_number(digits)
+    value = _in_format(digits, number_format) if number_format else None
+    if value is None:
+        value = read_any_number(digits)
     if value is None:
         return None
     symbol = sym1 or sym2
     return value, sign1 or sign2, SYMBOLS[symbol] if symbol else None
+
+
+def _in_format(digits: str, number_format: str) -> Decimal | None:
+    try:
+        return parse_user_amount(digits, number_format)
+    except ValidationError:
+        return None
 
 
 def _date_from_token(token: str) -> dt.date | None:
@@ -209,7 +230,9 @@ class QuickEntry:
         return " · ".join(parts)
 
 
-def parse_quick_entry(text: object, today: dt.date, history: object = None, *, currency: str = "USD") -> QuickEntry:
+def parse_quick_entry(
+    text: object, today: dt.date, history: object = None, *, currency: str = "USD", number_format: str | None = None
+) -> QuickEntry:
     """Parse one line (see the module docstring); raise ``ValidationError`` naming the part not understood.
 
     Args:
@@ -218,6 +241,7 @@ def parse_quick_entry(text: object, today: dt.date, history: object = None, *, c
         history: what guesses the category: a :class:`~tracker.categorize.Categoriser` (the user's rules and
             history), or only a history: a :class:`~tracker.categorize.History`, a frame or transactions.
         currency: used when the line names none.
+        number_format: the user's number format (Settings), tried first for the amount.
     """
     if not isinstance(text, str):
         raise ValidationError("text", text, "must be text")
@@ -274,7 +298,7 @@ def parse_quick_entry(text: object, today: dt.date, history: object = None, *, c
         if day is not None:
             set_date(day, token)
             continue
-        parsed = parse_amount_token(token)
+        parsed = parse_amount_token(token, number_format)
         if parsed is not None:
             if amount is not None:
                 raise ValidationError(
@@ -344,7 +368,13 @@ def _looks_like_date(word: str) -> bool:
 
 def preview(ledger: Ledger, text: str, today: dt.date | None = None) -> QuickEntry:
     """Parse ``text`` with the ledger's rules, history and default currency (nothing is saved)."""
-    return parse_quick_entry(text, today or dt.date.today(), Categoriser.of(ledger), currency=ledger.default_currency)
+    return parse_quick_entry(
+        text,
+        today or dt.date.today(),
+        Categoriser.of(ledger),
+        currency=ledger.default_currency,
+        number_format=ledger.settings["number_format"],
+    )
 
 
 def save(ledger: Ledger, entry: QuickEntry) -> Transaction:

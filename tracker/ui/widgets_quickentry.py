@@ -30,7 +30,13 @@ def _categoriser(led: Ledger) -> Categoriser:
 
 def parse(led: Ledger, text: str, today: dt.date | None = None) -> QuickEntry:
     """The preview of ``text`` with the ledger's history and default currency (``ValidationError`` if not understood)."""
-    return parse_quick_entry(text, today or dt.date.today(), _categoriser(led), currency=led.default_currency)
+    return parse_quick_entry(
+        text,
+        today or dt.date.today(),
+        _categoriser(led),
+        currency=led.default_currency,
+        number_format=led.settings["number_format"],
+    )
 
 
 def _add() -> None:

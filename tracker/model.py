@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sys
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
-
-import pandas as pd
 
 from tracker.errors import ValidationError
 from tracker.money import Minor, format_plain, normalize_currency, to_decimal_amount, to_minor
@@ -209,7 +208,7 @@ def clean_type(value: object) -> TxType:
 def clean_date(value: object) -> dt.date:
     """A calendar date from ``date``, ``YYYY-MM-DD`` text; datetimes are refused (ambiguous)."""
     if isinstance(value, dt.datetime):
-        if isinstance(value, pd.Timestamp) and value == value.normalize() and value.tzinfo is None:
+        if _is_midnight_timestamp(value):
             value = value.date()
         else:
             raise ValidationError("date", value, "must be a calendar date, not a date and time")
@@ -223,6 +222,13 @@ def clean_date(value: object) -> dt.date:
     if not MIN_DATE <= value <= MAX_DATE:
         raise ValidationError("date", value.isoformat(), f"is outside {MIN_DATE.year}-{MAX_DATE.year}")
     return value
+
+
+def _is_midnight_timestamp(value: dt.datetime) -> bool:
+    """A naive pandas ``Timestamp`` at midnight (a date read from a frame). Checked without importing pandas:
+    a ``Timestamp`` can only exist once pandas is imported."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(value, pd.Timestamp) and value == value.normalize() and value.tzinfo is None
 
 
 def clean_external_id(value: object) -> str:

@@ -425,9 +425,10 @@ def load_templates(ledger: Ledger) -> list[Template]:
 def post_due(ledger: Ledger, today: dt.date | None = None) -> int:
     """Post every occurrence due on or before ``today`` (default: the local date); return how many were posted.
 
-    Cheap when nothing is due (no lock taken). Otherwise, under the ledger lock and after a refresh, the
-    new transactions and the templates' advanced state are written in one atomic commit. Safe to call
-    from several processes at once and as often as you like.
+    Cheap when nothing is due: decided from the templates' schedules in the ledger meta alone (no lock
+    taken, no DataFrame built). Otherwise, under the ledger lock and after a refresh, the new transactions
+    and the templates' advanced state are written in one atomic commit. Safe to call from several
+    processes at once and as often as you like.
     """
     today = today or dt.date.today()
     ledger.refresh()
@@ -448,12 +449,15 @@ def post_due(ledger: Ledger, today: dt.date | None = None) -> int:
 
 
 def _existing_ids(ledger: Ledger, candidates: set[str]) -> set[str]:
-    if not candidates:
-        return set()
-    frame = ledger.frame()
-    if frame.empty:
-        return set()
-    return set(frame["id"][frame["id"].isin(list(candidates))].astype(str))
+    """The candidate ids already in the ledger, looked up one by one (no DataFrame is built for posting)."""
+    found = set()
+    for tx_id in candidates:
+        try:
+            ledger.get(tx_id)
+        except NotFoundError:
+            continue
+        found.add(tx_id)
+    return found
 
 
 def add_template(ledger: Ledger, template: Template) -> Template:

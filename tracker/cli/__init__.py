@@ -1,7 +1,10 @@
 """``expense-tracker`` subcommands, for scripting and tests.
 
 Each module in :data:`COMMAND_MODULES` has ``register(subparsers)`` that adds its subcommands;
-each subcommand's parser sets ``func(args) -> int``. User errors are raised as
+each subcommand's parser sets ``func(args) -> int``. Building the parser imports every one of them, so
+their top level imports only what ``register`` needs (argparse, small constants) and each ``run_*``
+function imports the product it uses: ``--version``, ``--help`` and usage errors never import pandas,
+numpy or Streamlit (``tests/test_cli_startup.py``). User errors are raised as
 :class:`tracker.errors.TrackerError` and become exit status 2 with one line on stderr (values escaped:
 :func:`tracker.errors.one_line`).
 
@@ -13,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -92,6 +94,8 @@ def main(argv: Sequence[str] | None = None, open_window: Callable[[], int] | Non
     except BrokenPipeError:
         return 0
     except Exception as exc:
+        import logging
+
         from tracker.logs import log_path, setup_logging
 
         setup_logging()

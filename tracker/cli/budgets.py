@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from tracker.cli.common import Subparsers, add_format_argument, open_ledger, print_json, print_table, typed_amount
-from tracker.money import format_plain
 
 
 def register(sub: Subparsers) -> None:
@@ -40,6 +39,7 @@ def register(sub: Subparsers) -> None:
 
 def run_budget_set(args: argparse.Namespace) -> int:
     from tracker.budgets import month_text, set_budget
+    from tracker.money import format_plain
 
     setting = set_budget(
         open_ledger(args),
@@ -83,6 +83,7 @@ def run_budget_status(args: argparse.Namespace) -> int:
 
 def run_budget_list(args: argparse.Namespace) -> int:
     from tracker.budgets import load_settings, month_text
+    from tracker.money import format_plain
 
     settings = load_settings(open_ledger(args))
     if args.format == "json":

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import sys
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tracker.filters import Filter
-
 if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from tracker.filters import Filter
     from tracker.ledger import Ledger
 
 Subparsers = argparse._SubParsersAction
@@ -64,6 +63,8 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
 
 def filter_from_args(args: argparse.Namespace) -> Filter:
     """The validated :class:`Filter` of the filter options."""
+    from tracker.filters import Filter
+
     return Filter.build(
         start=args.start,
         end=args.end,
@@ -84,6 +85,8 @@ def add_format_argument(parser: argparse.ArgumentParser, choices: Sequence[str] 
 
 def print_json(data: Any) -> None:
     """JSON on stdout, UTF-8, with a trailing newline (``\\uXXXX`` escapes where the output's encoding cannot hold a character)."""
+    import json
+
     text = json.dumps(data, ensure_ascii=False, indent=2)
     try:
         text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import defaultdict
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from tracker.cli.common import (
     add_filter_arguments,
@@ -19,11 +17,9 @@ from tracker.cli.common import (
     print_table,
     typed_amount,
 )
-from tracker.export import cells, write_csv
-from tracker.filters import apply_filter
-from tracker.frame import transactions_from_frame
-from tracker.model import LIST_FIELDS, PUBLIC_FIELDS
-from tracker.money import format_plain
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -95,6 +91,11 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from tracker.export import cells, write_csv
+    from tracker.filters import apply_filter
+    from tracker.frame import transactions_from_frame
+    from tracker.model import LIST_FIELDS, PUBLIC_FIELDS
+
     flt = filter_from_args(args)
     txs = transactions_from_frame(apply_filter(open_ledger(args).frame_between(flt.start, flt.end), flt))
     if args.format == "json":
@@ -111,6 +112,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 def summarize(frame: pd.DataFrame, currency: str) -> dict[str, Any]:
     """Totals per currency in exact minor units; the top level is for ``currency``, others under ``by_currency``."""
+    from tracker.money import format_plain
+
     per: dict[str, dict[str, Any]] = {}
     for code, group in frame.groupby("currency", sort=True):
         income = int(group.loc[group["type"] == "income", "amount_minor"].sum())
@@ -140,6 +143,8 @@ def summarize(frame: pd.DataFrame, currency: str) -> dict[str, Any]:
 
 
 def run_summary(args: argparse.Namespace) -> int:
+    from tracker.filters import apply_filter
+
     ledger = open_ledger(args)
     flt = filter_from_args(args)
     frame = apply_filter(ledger.frame_between(flt.start, flt.end), flt)
@@ -190,6 +195,8 @@ def run_edit(args: argparse.Namespace) -> int:
 
 
 def run_delete(args: argparse.Namespace) -> int:
+    from tracker.money import format_plain
+
     tx = open_ledger(args).delete(args.id)
     print(
         f"deleted {tx.id} ({tx.date.isoformat()} {tx.category} {format_plain(tx.amount_minor, tx.currency)} {tx.currency})"

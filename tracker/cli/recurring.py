@@ -21,8 +21,6 @@ from tracker.cli.common import (
     typed_amount,
 )
 from tracker.errors import TrackerError, one_line
-from tracker.model import clean_date
-from tracker.money import format_plain
 
 if TYPE_CHECKING:
     from tracker.ledger import Ledger
@@ -122,6 +120,7 @@ def _post_unless_asked_not_to(args: argparse.Namespace, ledger: Ledger) -> None:
 
 
 def run_recurring_list(args: argparse.Namespace) -> int:
+    from tracker.money import format_plain
     from tracker.recurring import load_templates, upcoming_all
 
     templates = load_templates(open_ledger(args))
@@ -167,6 +166,7 @@ def run_recurring_list(args: argparse.Namespace) -> int:
 
 
 def run_recurring_edit(args: argparse.Namespace) -> int:
+    from tracker.money import format_plain
     from tracker.recurring import update_template
 
     changes: dict[str, Any] = {
@@ -206,6 +206,7 @@ def run_recurring_delete(args: argparse.Namespace) -> int:
 
 
 def run_recurring_run(args: argparse.Namespace) -> int:
+    from tracker.model import clean_date
     from tracker.recurring import post_due
 
     through = clean_date(args.through) if args.through else dt.date.today()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
 from tracker.cli.common import add_filter_arguments, filter_from_args, open_ledger
 
@@ -31,6 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     """Validate the target first, then compute and write; print the path written."""
+    import dataclasses
+
     from tracker.analysis import Period, choose_currency
     from tracker.charts.colors import category_colors
     from tracker.filters import apply_filter

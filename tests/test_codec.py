@@ -1,7 +1,8 @@
-"""Storage schema 2 (tracker/storage/codec.py and the snapshot columns of tracker/model.py).
+"""Storage schemas 2 and 3 (tracker/storage/codec.py, the snapshot columns, the undo form of tracker/storage/undo.py).
 
 What is checked here: a version 1 ledger written the way version 1 wrote it loads to the same frame and
-is upgraded (with a byte-identical backup) at the first write; version 0 still migrates, through 1, to 2;
+is upgraded (with a byte-identical backup) at the first write; version 0 still migrates, through 1 and 2, to 3;
+a version 2 undo history (whole journal entries) becomes the compact one, step for step;
 awkward values survive the trip through a snapshot exactly; damaged version 2 files are refused with the
 file and the backups named, and nothing on disk changes.
 """
@@ -132,7 +133,7 @@ def test_a_version_1_ledger_loads_to_the_same_frame_and_is_upgraded_at_the_first
     assert [b.reason for b in backups] == ["before-migration"]
     assert (data_dir / "backups" / backups[0].name).read_bytes() == original  # the v1 file itself, byte for byte
     stored = json.loads((data_dir / "ledger.json").read_bytes())
-    assert stored["schema_version"] == SCHEMA_VERSION == 2
+    assert stored["schema_version"] == SCHEMA_VERSION == 3
     assert stored["seq"] == 8  # the journal was folded into the new snapshot...
     assert [json.loads(line)["seq"] for line in (data_dir / "ledger.journal").read_bytes().splitlines()] == [9]
     again = Ledger(data_dir)
@@ -181,7 +182,7 @@ def test_a_version_1_file_that_cannot_be_migrated_is_refused_untouched(
     assert files_of(data_dir) == before
 
 
-def test_version_0_migrates_through_1_to_2(data_dir: Path) -> None:
+def test_version_0_migrates_through_1_and_2_to_3(data_dir: Path) -> None:
     rows = [
         {"id": "a", "type": "expense", "amount": "12.50", "currency": "EUR", "date": "2025-03-04", "category": "Food",
          "tags": ["lunch", "Work"], "note": "Straße", "created_at": "2025-03-04T12:00:00.000000Z"},
@@ -196,8 +197,66 @@ def test_version_0_migrates_through_1_to_2(data_dir: Path) -> None:
     assert (got["a"].amount_minor, got["a"].note) == (1250, "Straße")
     assert iso_utc(got["b"].updated_at) == "2000-01-01T00:00:00.000001Z"
     ledger.add("expense", "1", category="X")
-    assert json.loads((data_dir / "ledger.json").read_bytes())["schema_version"] == 2
+    assert json.loads((data_dir / "ledger.json").read_bytes())["schema_version"] == SCHEMA_VERSION == 3
     assert {t.id: t for t in Ledger(data_dir).transactions() if t.id in got} == got
+
+
+V2_LEDGER = Path(__file__).parent / "data" / "storage" / "ledger-v2-undo.json"
+"""A schema 2 file with an undo history, made by the schema 2 code (see ``make_ledger_v2.py`` beside it)."""
+
+
+def test_a_version_2_undo_history_becomes_the_compact_form_step_for_step() -> None:
+    old = json.loads(V2_LEDGER.read_bytes())
+    new, migrated = upgrade_snapshot(json.loads(V2_LEDGER.read_bytes()), "old.json")
+    assert migrated
+    check_snapshot(new, "old.json")
+    assert new["transactions"] == old["transactions"]
+    assert new["meta"] == old["meta"]
+    assert [seq for seq, _ in new["undo"]] == [entry["seq"] for entry in old["undo"]] == [1, 2, 3, 4, 5, 6]
+    for (_, text), entry in zip(new["undo"], old["undo"], strict=True):
+        step = json.loads(text)
+        assert step["label"] == entry["label"]
+        assert step["added"] == [op["tx"]["id"] for op in entry["ops"] if op["op"] == "put" and op["before"] is None]
+        befores = [op["before"] for op in entry["ops"] if op["op"] != "meta" and op["before"] is not None]
+        assert [record_at(step["before"], i) for i in range(len(step["before"]["id"]))] == befores
+        assert step["meta"] == [[op["key"], op["before"]] for op in entry["ops"] if op["op"] == "meta"]
+    assert len(json.dumps(new["undo"])) < len(json.dumps(old["undo"])) / 4  # 40 imported rows: ids, not records
+
+
+def test_a_version_1_undo_history_migrates_through_2_to_3() -> None:
+    t = tx()
+    snap = json.loads(v1_bytes([t], seq=1))
+    snap["undo"] = [json.loads(v1_journal_line(1, t))]
+    upgraded, _ = upgrade_snapshot(snap, "old.json")
+    check_snapshot(upgraded, "old.json")
+    assert upgraded["schema_version"] == 3
+    assert [[seq, json.loads(text)["added"]] for seq, text in upgraded["undo"]] == [[1, [t.id]]]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda undo: undo[0]["ops"][0].pop("tx"),
+        lambda undo: undo[0].pop("ops"),
+        lambda undo: undo[5]["ops"][0].__setitem__("op", "del"),
+        lambda undo: undo.append("an entry"),
+    ],
+    ids=["a put without its record", "an entry without ops", "a deletion without a record", "not an entry"],
+)
+def test_a_version_2_undo_history_that_cannot_be_migrated_is_refused_untouched(
+    data_dir: Path, files_of: FilesOf, damage: Callable[[list[Any]], None]
+) -> None:
+    snap = json.loads(V2_LEDGER.read_bytes())
+    damage(snap["undo"])
+    data_dir.mkdir(parents=True)
+    (data_dir / "ledger.json").write_text(json.dumps(snap))
+    before = files_of(data_dir)
+    for attempt in (lambda: Ledger(data_dir).frame(), lambda: Ledger(data_dir).add("expense", "1", category="X")):
+        with pytest.raises(CorruptDataError) as info:
+            attempt()
+        assert str(data_dir / "ledger.json") in str(info.value)
+        assert "could not be upgraded from schema 2" in str(info.value)
+    assert files_of(data_dir) == before
 
 
 # -- round trips -----------------------------------------------------------------------------------------------------
@@ -255,10 +314,10 @@ def test_stored_columns_round_trip_any_record(
     check_snapshot(json.loads(json.dumps(snap, ensure_ascii=True)), "x")
 
 
-# -- damaged version 2 files ------------------------------------------------------------------------------------------
+# -- damaged current files (schema 3: the schema 2 columns) -----------------------------------------------------
 
 
-def _v2(data_dir: Path) -> dict[str, Any]:
+def _current(data_dir: Path) -> dict[str, Any]:
     ledger = Ledger(data_dir)
     ledger.add_many([tx(tags=["a", "b"]), tx(category="Rent", amount="900")])
     ledger.engine.fold()
@@ -290,7 +349,7 @@ V2_DAMAGE: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
 
 @pytest.mark.parametrize("damage", list(V2_DAMAGE))
 def test_a_damaged_version_2_snapshot_is_refused_untouched(data_dir: Path, files_of: FilesOf, damage: str) -> None:
-    snap = _v2(data_dir)
+    snap = _current(data_dir)
     change, words = V2_DAMAGE[damage]
     change(snap["transactions"])
     (data_dir / "ledger.json").write_text(json.dumps(snap, ensure_ascii=True))
@@ -306,7 +365,7 @@ def test_a_damaged_version_2_snapshot_is_refused_untouched(data_dir: Path, files
 
 
 def test_a_newer_snapshot_is_refused_untouched(data_dir: Path, files_of: FilesOf) -> None:
-    snap = _v2(data_dir)
+    snap = _current(data_dir)
     snap["schema_version"] = SCHEMA_VERSION + 1
     (data_dir / "ledger.json").write_text(json.dumps(snap))
     before = files_of(data_dir)

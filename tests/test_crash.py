@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from typing import Any
 import pytest
 
 from tracker.ledger import Ledger
-from tracker.model import apply_changes, from_record
+from tracker.model import apply_changes, from_record, make_transaction
 from tracker.storage.codec import check_snapshot, upgrade_snapshot
 from tracker.storage.engine import UNDO_DEPTH
 from tracker.storage.fsutil import TMP_MARK
@@ -47,6 +48,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import sys
 import traceback
 
@@ -406,3 +408,110 @@ def test_sigkilled_writer_leaves_the_state_before_or_after_the_change(
     figures["revision_at_end"] = ledger.revision
     (output_dir / "crash-figures.json").write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures))
+
+
+# -- the undo history at every write of a fold and of the schema 2 -> 3 migration -------------------------------------
+
+V2_DATA = Path(__file__).parent / "data" / "storage"
+STEP_CALLS = ("write", "fsync", "replace", "ftruncate", "unlink")
+
+
+def killed_at_call(number: int, action: Any) -> bool:
+    """Run ``action`` in a forked child SIGKILLed at its ``number``-th call of a file-changing system call (a write
+    torn in half); returns whether it was killed (``False``: the action finished before that call)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            calls = [0]
+
+            def hook(real: Any, name: str) -> Any:
+                def call(*args: Any, **kwargs: Any) -> Any:
+                    calls[0] += 1
+                    if calls[0] == number:
+                        if name == "write" and len(args[1]) > 1:
+                            real(args[0], bytes(args[1])[: len(args[1]) // 2])
+                        os.kill(os.getpid(), signal.SIGKILL)
+                    return real(*args, **kwargs)
+
+                return call
+
+            for name in STEP_CALLS:
+                setattr(os, name, hook(getattr(os, name), name))
+            action()
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFSIGNALED(status)
+
+
+def view(data_dir: Path) -> dict[str, Any]:
+    ledger = Ledger(data_dir)
+    return {"records": {t.id: t.to_record() for t in ledger.transactions()}, "budgets": ledger.meta("budgets")}
+
+
+def walk_back(data_dir: Path, chain: list[tuple[str | None, dict[str, Any]]]) -> None:
+    """Each undo, by a fresh instance, gives the next state of ``chain`` (its label, then its view); then nothing."""
+    for label, state in chain:
+        assert Ledger(data_dir).undo() == label
+        assert view(data_dir) == state
+    assert Ledger(data_dir).undo() is None
+
+
+@pytest.mark.parametrize("start", ["schema 3 journal", "schema 2 file"])
+def test_a_crash_at_any_write_of_a_fold_or_migration_leaves_an_undo_that_undoes_the_right_change(
+    tmp_path: Path, start: str
+) -> None:
+    """A 300-row import then a fold, killed before each write, fsync, rename, truncation or removal it makes (a write
+    torn in half): the ledger is the state before or after the import, and undoing from there walks back exactly
+    through the earlier states. From a schema 2 file the first write also migrates (backup, fold, journal)."""
+    template = tmp_path / "template"
+    rows = [
+        make_transaction(type="expense", amount=f"{i}.10", category="Bank", currency="EUR", note=f"row {i}")
+        for i in range(1, 301)
+    ]
+    if start == "schema 2 file":
+        template.mkdir()
+        (template / "ledger.json").write_bytes((V2_DATA / "ledger-v2-undo.json").read_bytes())
+        states = json.loads((V2_DATA / "ledger-v2-undo-states.json").read_text())
+        earlier = [(s["label"], {"records": s["records"], "budgets": s["budgets"]}) for s in states]
+    else:
+        ledger = Ledger(template)
+        a = ledger.add("expense", "1", category="A")
+        ledger.set_meta("budgets", [{"category": "A", "amount_minor": 500}], label="set budgets")
+        edited = ledger.update(a.id, note="edited")
+        budgets = ledger.meta("budgets")
+        earlier = [
+            (None, {"records": {a.id: edited.to_record()}, "budgets": budgets}),
+            ("edit", {"records": {a.id: a.to_record()}, "budgets": budgets}),
+            ("set budgets", {"records": {a.id: a.to_record()}, "budgets": None}),
+            ("add expense", {"records": {}, "budgets": None}),
+        ]
+    before = earlier[0][1]
+    after = {"records": {**before["records"], **{t.id: t.to_record() for t in rows}}, "budgets": before["budgets"]}
+    seen = {"before": 0, "after": 0}
+    number = 0
+    while True:
+        number += 1
+        assert number < 500, "the import never finished"
+        data_dir = tmp_path / f"run-{number}"
+        shutil.copytree(template, data_dir)
+
+        def action(data_dir: Path = data_dir) -> None:
+            ledger = Ledger(data_dir)
+            ledger.add_many(rows, label="import big.csv")
+            ledger.engine.fold()
+
+        killed = killed_at_call(number, action)
+        state = view(data_dir)
+        if state == after:
+            seen["after"] += 1
+            walk_back(data_dir, [("import big.csv", before), *earlier[1:]])
+        else:
+            assert state == before
+            seen["before"] += 1
+            walk_back(data_dir, earlier[1:])
+        assert not [p for p in data_dir.rglob("*") if TMP_MARK in p.name]  # the next start removed any temporaries
+        if not killed:
+            break
+    assert seen["before"] >= 1, seen  # the journal line torn in half
+    assert seen["after"] >= 5, seen  # every write after it

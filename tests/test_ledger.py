@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -267,6 +268,20 @@ def test_undo_depth_is_bounded(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) 
     txs = [ledger.add("expense", str(i + 1), category="A") for i in range(5)]
     assert [ledger.undo() for _ in range(4)] == ["add expense"] * 3 + [None]
     assert set(by_id(ledger)) == {txs[0].id, txs[1].id}
+
+
+def test_undo_depth_is_kept_through_folds_and_reloads(
+    ledger: Ledger, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "UNDO_DEPTH", 3)
+    monkeypatch.setattr(engine_module, "COMPACT_AFTER_ENTRIES", 2)  # folds in the middle of it
+    txs = [ledger.add("expense", str(i + 1), category="A") for i in range(5)]
+    ledger.engine.fold()
+    stored = json.loads((data_dir / "ledger.json").read_bytes())["undo"]
+    assert [seq for seq, _ in stored] == [3, 4, 5]  # the newest three, in the compact form
+    again = Ledger(data_dir)
+    assert [again.undo() for _ in range(4)] == ["add expense"] * 3 + [None]
+    assert set(by_id(Ledger(data_dir))) == {txs[0].id, txs[1].id}
 
 
 def test_meta_values_are_copies(ledger: Ledger) -> None:

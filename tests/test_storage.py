@@ -20,11 +20,12 @@ import pandas as pd
 import pytest
 from memory_backend import MemoryBackend, plugin_manager, store_for
 
+import tracker.storage.codec as codec_module
 import tracker.storage.engine as engine_module
 from tracker.errors import CorruptDataError, NotFoundError
 from tracker.frame import COLUMNS
 from tracker.ledger import Ledger, restore_backup
-from tracker.model import Transaction, iso_utc
+from tracker.model import Transaction, iso_utc, make_transaction
 from tracker.storage import JsonBackend, StorageBackend
 from tracker.storage.codec import JOURNAL_VERSION, SCHEMA_VERSION
 from tracker.storage.engine import KEEP_BACKUPS
@@ -332,6 +333,13 @@ JOURNAL_DAMAGE = {
         b' "ops": [{"op": "put", "tx": {"id": "x", "type": "gift"}, "before": null}]}\n'
     ),
     "unknown op": b'{"schema_version": 1, "seq": 2, "label": "x", "undo_of": null, "ops": [{"op": "zap"}]}\n',
+    "deletion without its record": (
+        b'{"schema_version": 1, "seq": 2, "label": "x", "undo_of": null, "ops": [{"op": "del", "id": "x"}]}\n'
+    ),
+    "meta change without its value before": (
+        b'{"schema_version": 1, "seq": 2, "label": "x", "undo_of": null,'
+        b' "ops": [{"op": "meta", "key": "budgets", "value": 1}]}\n'
+    ),
 }
 
 
@@ -401,6 +409,162 @@ def test_a_schema_0_file_that_cannot_be_migrated_is_refused_untouched(storage: S
     image = storage.image()
     with pytest.raises(CorruptDataError, match="schema 0"):
         storage.open()
+    assert storage.image() == image
+
+
+V2_DATA = Path(__file__).parent / "data" / "storage"
+"""A schema 2 ledger with an undo history, and the states the schema 2 code reached by undoing it step by step,
+both made by that code (``make_ledger_v2.py`` there, run on the tree before schema 3)."""
+
+
+def undo_view(ledger: Ledger) -> dict[str, Any]:
+    """What ``make_ledger_v2.py`` recorded of each state."""
+    return {"records": {t.id: t.to_record() for t in ledger.transactions()}, "budgets": ledger.meta("budgets")}
+
+
+@pytest.mark.parametrize("first_write", ["add", "undo"])
+def test_a_schema_2_ledger_keeps_its_undo_history_through_the_migration(storage: Storage, first_write: str) -> None:
+    original = (V2_DATA / "ledger-v2-undo.json").read_bytes()
+    states = json.loads((V2_DATA / "ledger-v2-undo-states.json").read_text())
+    assert json.loads(original)["schema_version"] == 2
+    assert [len(entry["ops"]) for entry in json.loads(original)["undo"]] == [1, 1, 1, 1, 1, 40]  # whole entries
+    storage.set_snapshot(original)
+    ledger = storage.open()
+    assert undo_view(ledger) == {"records": states[0]["records"], "budgets": states[0]["budgets"]}
+    assert storage.snapshot() == original  # reading never migrates on disk
+    if first_write == "add":
+        ledger.add("expense", "1", category="After")
+        assert ledger.undo() == "add expense"
+    backups = ledger.backups()
+    assert [b.reason for b in backups] == (["before-migration"] if first_write == "add" else [])
+    for want in states[1:]:  # each undo by a fresh instance, each state checked by another
+        assert storage.open().undo() == want["label"]
+        assert undo_view(storage.open()) == {"records": want["records"], "budgets": want["budgets"]}
+    assert storage.open().undo() is None
+    backups = ledger.backups()
+    assert backups[-1].reason == "before-migration"
+    assert ledger.backend.read_backup(backups[-1].name) == json.loads(original)  # the schema 2 file itself
+    if storage.kind == "json":
+        assert (storage.folder / "backups" / backups[-1].name).read_bytes() == original  # byte for byte
+    snap = json.loads(storage.snapshot() or b"")
+    assert snap["schema_version"] == SCHEMA_VERSION == 3
+    assert all(isinstance(text, str) for _, text in snap["undo"])  # the compact form, encoded apart
+
+
+@pytest.mark.parametrize("fold", [False, True], ids=["in the journal", "folded"])
+def test_undo_of_a_large_import_keeps_only_the_ids(storage: Storage, fold: bool) -> None:
+    ledger = storage.open()
+    kept = fill(ledger, 3)
+    ledger.update(kept[0].id, note="edited")
+    before_import = state(ledger)
+    rows = [
+        make_transaction(type="expense", amount=f"{i}.05", category="Bank", currency="EUR", note=f"imported {i}")
+        for i in range(1, 2001)
+    ]
+    ledger.add_many(rows, label="import big.csv")
+    ledger.engine.fold()
+    if not fold:
+        ledger.add("expense", "9", category="Later")
+        ledger.undo()  # an undo entry and the change it undid are in the journal: neither is on the stack
+        ledger.delete(kept[1].id)
+    snap = json.loads(storage.snapshot() or b"")
+    seqs = [seq for seq, _ in snap["undo"]]
+    assert seqs == [1, 2, 3, 4, 5]  # three adds, the edit, the import
+    steps = [json.loads(text) for _, text in snap["undo"]]
+    assert steps[4]["added"] == [t.id for t in rows]
+    assert steps[4]["before"]["id"] == []
+    assert "imported 1" not in snap["undo"][4][1]  # ids only, not the records
+    assert len(snap["undo"][4][1]) < 25 * len(rows)
+    assert steps[3]["added"] == []
+    assert steps[3]["before"]["note"] == ["t0"]  # an edit keeps the record before
+    other = storage.open()
+    if not fold:
+        assert other.undo() == "delete"
+        assert state(storage.open())[kept[1].id] == kept[1]
+    assert other.undo() == "import big.csv"
+    assert state(storage.open()) == before_import
+    assert other.undo() == "edit"
+    assert state(storage.open())[kept[0].id] == kept[0]
+    assert [other.undo() for _ in range(4)] == ["add expense"] * 3 + [None]
+    assert state(storage.open()) == {}
+
+
+def test_loading_and_committing_never_decode_the_undo_history(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = storage.open()
+    fill(ledger, 3)
+    ledger.engine.fold()
+    decoded: list[int] = []
+    real = codec_module.decode
+
+    def counting(item: list[Any], *args: Any) -> Any:
+        decoded.append(item[0])
+        return real(item, *args)
+
+    monkeypatch.setattr(codec_module, "decode", counting)
+    fresh = storage.open()
+    fresh.frame()
+    fresh.add("expense", "4", category="D")
+    fresh.engine.fold()
+    assert len(storage.open().transactions()) == 4
+    assert decoded == []
+    assert fresh.undo() == "add expense"
+    assert decoded == [4]  # only the step undone
+
+
+@pytest.mark.parametrize(
+    ("undo", "words"),
+    [
+        ({"not": "a list"}, "undo"),
+        ([[1]], "undo history"),
+        ([["1", "{}"]], "undo history"),
+        ([[1, {"label": "x"}]], "undo history"),
+    ],
+)
+def test_a_damaged_undo_history_is_refused_untouched(storage: Storage, undo: object, words: str) -> None:
+    ledger = storage.open()
+    ledger.add("expense", "1", category="X")
+    ledger.engine.fold()
+    snapshot = json.loads(storage.snapshot() or b"")
+    snapshot["undo"] = undo
+    storage.set_snapshot(json.dumps(snapshot).encode())
+    image = storage.image()
+    with pytest.raises(CorruptDataError) as info:
+        storage.open().frame()
+    assert "ledger.json" in str(info.value)
+    assert words in str(info.value)
+    assert "Backups are in" in str(info.value)
+    assert storage.image() == image
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "not json {",
+        json.dumps({"label": "x", "added": [""], "before": {}, "meta": []}),
+        json.dumps({"label": "x", "added": [], "meta": []}),
+        json.dumps({"label": "x", "added": [], "before": {"id": ["a"]}, "meta": []}),
+        json.dumps({"label": "x", "added": [], "before": {}, "meta": [[1, 2]]}),
+    ],
+    ids=["not json", "empty id", "no records", "incomplete records", "bad meta"],
+)
+def test_a_damaged_undo_step_is_refused_by_undo_untouched(storage: Storage, step: str) -> None:
+    """The steps are only decoded by undo: the ledger loads, and undo refuses the damaged step and changes nothing."""
+    ledger = storage.open()
+    tx = ledger.add("expense", "1", category="X")
+    ledger.engine.fold()
+    snapshot = json.loads(storage.snapshot() or b"")
+    snapshot["undo"][-1][1] = step
+    storage.set_snapshot(json.dumps(snapshot).encode())
+    image = storage.image()
+    again = storage.open()
+    assert [t.id for t in again.transactions()] == [tx.id]
+    with pytest.raises(CorruptDataError) as info:
+        again.undo()
+    assert "ledger.json" in str(info.value)
+    assert "undo step of change 1" in str(info.value)
+    assert "Backups are in" in str(info.value)
     assert storage.image() == image
 
 
@@ -570,7 +734,7 @@ def test_the_json_files_are_readable_json(data_dir: Path) -> None:
     assert b"Caf\\u00e9" in raw
     snapshot = json.loads(raw)
     assert snapshot["format"] == "expense-tracker-ledger"
-    assert snapshot["schema_version"] == SCHEMA_VERSION == 2
+    assert snapshot["schema_version"] == SCHEMA_VERSION == 3
     assert snapshot["transactions"]["id"] == [tx.id]
     assert snapshot["transactions"]["category"] == ["Café"]
 

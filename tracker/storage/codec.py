@@ -1,22 +1,24 @@
 """The meaning of stored dicts: snapshot and journal-entry formats, validation, and migrations.
 
-Snapshot (``schema_version`` 2)::
+Snapshot (``schema_version`` 3)::
 
-    {"format": "expense-tracker-ledger", "schema_version": 2, "seq": 42, "saved_at": "...Z",
+    {"format": "expense-tracker-ledger", "schema_version": 3, "seq": 42, "saved_at": "...Z",
      "transactions": {"id": ["3f2a..."], "type": ["expense"], "amount_minor": [1250], "currency": ["USD"],
                       "date": [20759], "category": ["Food"], "tags": ["kids work"], "note": ["..."],
                       "external_id": [""], "created_at": [1793577600000000], "updated_at": [0]},
      "meta": {"settings": {...}, "budgets": [...], ...},
-     "undo": [<journal entries that can still be undone, oldest first>]}
+     "undo": [[41, "<what undoes change 41, as JSON text>"], [42, "..."]]}
 
 Columns, one list per field, rows sorted by date, creation time and id: ``date`` in whole days since
 1970-01-01, ``created_at`` in whole microseconds since 1970-01-01T00:00:00Z, ``updated_at`` in whole
 microseconds after ``created_at`` (0: never edited), ``tags`` one string per row (the row's tags joined by
 one space, which no tag contains), the other fields as in the record form (see
 :func:`tracker.storage.columns.stored_columns`). Snapshots are written ASCII-only (``\\uXXXX``
-escapes), which the standard ``json`` module parses about twice as fast as UTF-8 text.
+escapes), which the standard ``json`` module parses about twice as fast as UTF-8 text. ``undo`` holds the
+changes that can still be undone, oldest first, each as only what reverses it, encoded apart and decoded
+only by undo (see :mod:`tracker.storage.undo`).
 
-Journal entry (one per committed change; ``schema_version`` 1, the record form, unchanged by schema 2)::
+Journal entry (one per committed change; ``schema_version`` 1, the record form, unchanged by schemas 2 and 3)::
 
     {"schema_version": 1, "seq": 43, "at": "...Z", "label": "add expense",
      "undo_of": null, "ops": [{"op": "put", "tx": {record}, "before": {record} | null},
@@ -25,7 +27,8 @@ Journal entry (one per committed change; ``schema_version`` 1, the record form, 
 
 Schema version 0 is the original design's single file, ``{"schema_version": 0, "transactions":
 [{..., "amount": "12.50"}]}``; version 1 the columnar snapshot with record-form columns (ISO dates and
-times, tags as lists). Both are migrated on load (0 -> 1 -> 2); files of a newer version are refused untouched.
+times, tags as lists); version 2 had today's columns but kept whole journal entries as its undo history.
+Each is migrated on load (0 -> 1 -> 2 -> 3); files of a newer version are refused untouched.
 """
 
 from __future__ import annotations
@@ -56,12 +59,13 @@ from tracker.storage.columns import (
     records_to_columns,
     stored_from_record_columns,
 )
+from tracker.storage.undo import UndoStep, check_stack, compact, decode
 
 FORMAT = "expense-tracker-ledger"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The snapshot's schema version."""
 JOURNAL_VERSION = 1
-"""The journal entries' schema version (their form did not change with snapshot schema 2)."""
+"""The journal entries' schema version (their form did not change with snapshot schemas 2 and 3)."""
 JsonDict = dict[str, Any]
 _INT64_MAX = (1 << 63) - 1
 _TEXT_COLUMNS = tuple(f.record for f in FIELDS if f.kind in ("text", "tags"))
@@ -122,7 +126,15 @@ def _migrate_1_to_2(data: JsonDict) -> JsonDict:
     return {**data, "schema_version": 2, "transactions": stored_from_record_columns(data["transactions"])}
 
 
-MIGRATIONS: dict[int, Callable[[JsonDict], JsonDict]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
+def _migrate_2_to_3(data: JsonDict) -> JsonDict:
+    """Version 2 kept whole journal entries (every record in full) as its undo history."""
+    undo = data.get("undo", [])
+    if not isinstance(undo, list):
+        raise ValueError("'undo' is not a list")
+    return {**data, "schema_version": 3, "undo": [compact(entry) for entry in undo]}
+
+
+MIGRATIONS: dict[int, Callable[[JsonDict], JsonDict]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_2_to_3}
 """``MIGRATIONS[v]`` turns a version ``v`` snapshot into version ``v + 1``."""
 
 
@@ -188,13 +200,14 @@ def _check_common(data: JsonDict, bad: Callable[[str], CorruptDataError]) -> dic
 
 
 def check_snapshot(data: JsonDict, source: str) -> JsonDict:
-    """Validate a current-version (2) snapshot column by column; raise ``CorruptDataError`` naming ``source``.
+    """Validate a current-version (3) snapshot column by column; raise ``CorruptDataError`` naming ``source``.
 
     Every check runs in C over a whole column (``set(map(type, ...))``, ``min``/``max``, sets) or once per
     distinct value: this is on the path of every cold load.
     """
     bad = _complaint(source)
     cols = _check_common(data, bad)
+    check_stack(data.get("undo", []), bad)
     amounts = cols["amount_minor"]
     if not _types(amounts) <= {int} or (amounts and (min(amounts) <= 0 or max(amounts) > _INT64_MAX)):
         raise bad("an amount is not a positive whole number of minor units")
@@ -230,6 +243,17 @@ def check_snapshot(data: JsonDict, source: str) -> JsonDict:
         if not real:
             raise bad(f"the tags {joined[:100]!r} are not sorted distinct words")
     return data
+
+
+def undo_step(item: list[Any], source: str) -> UndoStep:
+    """Decode one stored undo step (see :mod:`tracker.storage.undo`), its records checked as a snapshot's rows are."""
+
+    def check_columns(cols: JsonDict) -> None:
+        check_snapshot(
+            {"format": FORMAT, "seq": 0, "transactions": cols}, f"the undo step of change {item[0]} in {source}"
+        )
+
+    return decode(item, check_columns, _complaint(source))
 
 
 def check_snapshot_v1(data: JsonDict, source: str) -> JsonDict:
@@ -289,11 +313,12 @@ def check_entry(entry: JsonDict, source: str) -> JsonDict:
                 if op.get("before") is not None:
                     from_record(op["before"])
             elif kind == "del":
-                if not isinstance(op.get("id"), str):
-                    raise bad("a deletion has no id")
+                if not isinstance(op.get("id"), str) or not isinstance(op.get("before"), dict):
+                    raise bad("a deletion has no id or no record of what it deleted")
+                from_record(op["before"])
             elif kind == "meta":
-                if not isinstance(op.get("key"), str):
-                    raise bad("a settings change has no key")
+                if not isinstance(op.get("key"), str) or "before" not in op:
+                    raise bad("a settings change has no key or no value before it")
             else:
                 raise bad(f"unknown operation {kind!r}")
     except (ValidationError, AttributeError, KeyError, TypeError) as exc:

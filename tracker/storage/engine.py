@@ -6,7 +6,8 @@ into a fresh snapshot (and a backup is written), so a load reads one columnar sn
 
 In memory the engine keeps the snapshot's columns as read (schema 2 encoding, see
 :mod:`tracker.storage.columns`) plus an *overlay* of the records the journal changed since, and builds the
-transactions frame from them (cached per revision). It knows records (the storage form), never
+transactions frame from them (cached per revision); the undo history stays in its stored form, decoded one
+step at a time by undo (:mod:`tracker.storage.undo`). It knows records (the storage form), never
 :class:`~tracker.model.Transaction` rules: the ledger validates, the engine stores.
 
 The tunables below are module attributes so that tests can change them.
@@ -32,8 +33,16 @@ from tracker.filters import Filter, apply_filter
 from tracker.frame import empty_frame, frame_from_records, frame_from_stored
 from tracker.model import RECORD_FIELDS, iso_utc, utcnow
 from tracker.storage.base import BackupInfo, JsonDict, StorageBackend
-from tracker.storage.codec import JOURNAL_VERSION, check_entry, check_snapshot, empty_snapshot, upgrade_snapshot
+from tracker.storage.codec import (
+    JOURNAL_VERSION,
+    check_entry,
+    check_snapshot,
+    empty_snapshot,
+    undo_step,
+    upgrade_snapshot,
+)
 from tracker.storage.columns import day_number, record_at, stored_columns
+from tracker.storage.undo import UndoItem, compact
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +78,7 @@ class Engine:
         self._pos: dict[str, int] | None = None
         self._overlay: dict[str, JsonDict | None] = {}
         self._meta: dict[str, Any] = {}
-        self._undo: list[JsonDict] = []
+        self._undo: list[UndoItem] = []  # the stored form: decoded only by undo (see tracker.storage.undo)
         self._seq = 0
         self.entries_since_snapshot = 0
         self._ops_since_snapshot = 0
@@ -197,10 +206,10 @@ class Engine:
                 self._meta[op["key"]] = op["value"]
         undo_of = entry.get("undo_of")
         if undo_of is None:
-            self._undo.append(entry)
+            self._undo.append(compact(entry))
             del self._undo[:-UNDO_DEPTH]
         else:
-            self._undo = [e for e in self._undo if e["seq"] != undo_of]
+            self._undo = [item for item in self._undo if item[0] != undo_of]
         self._seq = entry["seq"]
         self.entries_since_snapshot += 1
         self._ops_since_snapshot += len(entry["ops"])
@@ -340,23 +349,21 @@ class Engine:
         with self.locked():
             if not self._undo:
                 return None
-            last = self._undo[-1]
+            try:
+                step = undo_step(self._undo[-1], str(self.backend.snapshot_path))
+            except CorruptDataError as exc:
+                raise self.damaged(str(exc)) from None
             ops: list[JsonDict] = []
-            for op in reversed(last["ops"]):
-                if op["op"] == "meta":
-                    ops.append(
-                        {"op": "meta", "key": op["key"], "value": op["before"], "before": self._meta.get(op["key"])}
-                    )
-                    continue
-                tx_id = op["tx"]["id"] if op["op"] == "put" else op["id"]
+            for key, value in step.meta:
+                ops.append({"op": "meta", "key": key, "value": value, "before": self._meta.get(key)})
+            for rec in step.before:
+                ops.append({"op": "put", "tx": rec, "before": self.record(rec["id"])})
+            for tx_id in step.added:
                 current = self.record(tx_id)
-                if op["before"] is None:
-                    if current is not None:
-                        ops.append({"op": "del", "id": tx_id, "before": current})
-                else:
-                    ops.append({"op": "put", "tx": op["before"], "before": current})
-            self._write({"ops": ops, "label": f"undo {last['label']}", "undo_of": last["seq"]})
-            return str(last["label"])
+                if current is not None:
+                    ops.append({"op": "del", "id": tx_id, "before": current})
+            self._write({"ops": ops, "label": f"undo {step.label}", "undo_of": step.seq})
+            return step.label
 
     def _write(self, body: JsonDict) -> int:
         entry = {"schema_version": JOURNAL_VERSION, "seq": self._seq + 1, "at": iso_utc(utcnow()), **body}

@@ -7,9 +7,9 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := xvfb xauth chromium fonts-dejavu-core poppler-utils \
 	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxkbcommon-x11-0 \
 	libxcb-xinerama0 libxcb-shape0 libxcb-randr0 libegl1 libgl1 libnss3 libasound2 libxkbfile1 \
-	libxcomposite1 libxdamage1 libxtst6 x11-utils xdotool imagemagick binutils
+	libxcomposite1 libxdamage1 libxtst6 x11-utils xdotool imagemagick binutils ledger
 # Commands the suite needs from Debian, one per package group above.
-SYSTEM_COMMANDS := xvfb-run chromium pdftoppm xdotool import
+SYSTEM_COMMANDS := xvfb-run chromium pdftoppm xdotool import ledger
 
 .PHONY: run test lint typecheck deps system-deps dist bench reliability clean
 
@@ -52,7 +52,10 @@ test: deps system-deps lint typecheck
 	QTWEBENGINE_DISABLE_SANDBOX=1 xvfb-run -a -s "-screen 0 1400x1000x24" $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: deps
-	$(PY) -m benchmarks --repeats 5 --markdown
+	@command -v ledger >/dev/null && command -v hledger >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; \
+	  then apt-get update -qq && apt-get install -y -qq ledger hledger || echo "could not install ledger and hledger: the peers figures are skipped"; \
+	  else echo "ledger-cli or hledger missing (the peers figures are skipped): sudo apt-get update && sudo apt-get install -y ledger hledger"; fi; }
+	$(PY) -m benchmarks --repeats 5 --markdown --built snapshot,import,commits
 
 reliability: deps system-deps
 	EXPENSE_TRACKER_THOROUGH=1 QTWEBENGINE_DISABLE_SANDBOX=1 xvfb-run -a $(PY) -m pytest -s tests/test_crash.py \

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from benchmarks.built import WAYS
 from benchmarks.generate import DEFAULT_SEED
 from benchmarks.runner import DEFAULT_SIZES, GROUPS, WINDOW_SIZE, markdown, run, table
 
@@ -28,6 +29,14 @@ def _groups(text: str) -> tuple[str, ...]:
     unknown = [g for g in chosen if g not in GROUPS]
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown group(s) {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
+    return chosen
+
+
+def _ways(text: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [w for w in chosen if w not in WAYS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown way(s) {', '.join(unknown)}; choose from {', '.join(WAYS)}")
     return chosen
 
 
@@ -58,8 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"the size the window figure is measured at (default {WINDOW_SIZE:,})",
     )
+    parser.add_argument(
+        "--built",
+        type=_ways,
+        default=WAYS,
+        help=f"how the ledgers are built, comma-separated ({', '.join(WAYS)}; default all)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the generator's seed")
-    parser.add_argument("--workdir", type=Path, help="where the generated data folders go (default: the temp folder)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="where the generated data folders go, built ledgers cached for the next run (default: the temp folder)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated data folders")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
@@ -96,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         keep=args.keep,
         log=log,
         window_size=args.window_at,
+        ways=args.built,
     )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

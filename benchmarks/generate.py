@@ -2,8 +2,9 @@
 
 What :func:`generate` produces for ``n`` transactions and a ``seed`` (same arguments, same bytes):
 
-* **Dates**: ten years ending on the fixed day :data:`END` (2026-11-30), so results do not drift
-  with the calendar; expenses are spread evenly over the decade (a few more on weekends).
+* **Dates**: ten years ending on :data:`END`, the day the benchmarks run (so "this month", what the
+  app opens on, always has data; the same seed gives the same ledger on the same day); expenses are
+  spread evenly over the decade (a few more on weekends).
 * **Income**: a salary on the 25th of every month (120 rows; ``n // 10`` when ``n`` is below 1,200: the
   most recent months), raised 3 % every January and sized so that the decade's income is about 12 %
   above its expected spending (a savings rate near 10 %, whatever ``n``); plus occasional other income
@@ -39,9 +40,18 @@ from tracker.storage.codec import empty_snapshot
 from tracker.storage.columns import stored_columns
 from tracker.storage.jsonfile import JsonBackend
 
-END = dt.date(2026, 11, 30)
-"""The last day of the generated decade (fixed, so the same seed gives the same ledger every day)."""
-START = dt.date(END.year - 10, END.month, END.day) + dt.timedelta(days=1)
+END = dt.date.today()
+"""The last day of the generated decade: today (issue 18: a fixed day left "this month" empty later on)."""
+
+
+def _ten_years_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 10)
+    except ValueError:  # February 29
+        return day.replace(year=day.year - 10, day=28)
+
+
+START = _ten_years_before(END) + dt.timedelta(days=1)
 CURRENCY = "USD"
 DEFAULT_SEED = 20261130
 

@@ -307,3 +307,32 @@ def test_backups_make_one_now_and_restore_it(populated: Ledger) -> None:
     assert sorted(t.category for t in Ledger(populated.location).transactions()) == sorted(
         t.category for t in populated.transactions()
     )
+
+
+@pytest.mark.parametrize("script", ["app.py", *PAGES])
+def test_no_page_script_holds_a_bare_string_that_streamlit_would_show(script: str) -> None:
+    """Streamlit's "magic" writes every bare expression of a script to the page; only docstrings are skipped."""
+    import ast
+
+    tree = ast.parse((APP.parent / script).read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.body
+    }
+    shown = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant | ast.JoinedStr)
+        and id(node) not in docstrings
+    ]
+    assert not shown, f"{script}: bare strings on lines {shown} would be shown on the page"
+
+
+def test_the_transactions_page_shows_no_source_text(data_dir: Path) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/transactions.py").run()
+    assert not at.exception
+    assert not [m.value for m in at.markdown if "parser" in m.value or "editor lets through" in m.value]

@@ -18,8 +18,9 @@ from tracker.ui.table import TABLE_COLUMNS, csv_download, describe, plan_edits, 
 # -- adding -------------------------------------------------------------------------------------
 
 
+# What the editor lets through as an amount: digits, separators and spaces (the parser has the last word). A
+# comment, not a string: Streamlit's "magic" would show a bare string of a page script on the page.
 AMOUNT_PATTERN = r"^\s*\+?[0-9][0-9.,' \u202f\u00a0]*\s*$"
-"""What the editor lets through as an amount: digits, separators and spaces (the parser has the last word)."""
 
 
 def amount_example(led: Ledger) -> str:

@@ -888,3 +888,21 @@ def test_a_fold_copies_the_new_snapshot_file_as_its_backup(data_dir: Path, monke
     restored = json.loads((data_dir / "backups" / info.name).read_bytes())
     assert restored["seq"] == 4
     assert restored["transactions"]["category"][-1] == "Later"
+
+
+def test_a_snapshot_cut_anywhere_near_its_end_is_reported_as_truncated(tmp_path: Path) -> None:
+    """The undo history is stored as strings at the end of the snapshot: a cut inside one is a truncation too."""
+    data = tmp_path / "data"
+    led = Ledger(data)
+    led.add_many(
+        [make_transaction(type="expense", amount=f"{i}.25", category="Food", currency="USD") for i in range(1, 30)]
+    )
+    led.update(led.transactions()[0].id, note="edited")
+    led.engine.fold()
+    whole = (data / "ledger.json").read_bytes()
+    assert b'"undo"' in whole[-len(whole) // 2 :]
+    for cut in range(1, 400, 13):
+        (data / "ledger.json").write_bytes(whole[:-cut])
+        with pytest.raises(CorruptDataError, match="is truncated"):
+            Ledger(data)
+        assert (data / "ledger.json").read_bytes() == whole[:-cut]

@@ -224,8 +224,12 @@ class JsonBackend:
         except json.JSONDecodeError as exc:
             # the end came too early: at the end, or inside a string that never closes (the undo history is
             # stored as strings at the end of a snapshot, and json names where such a string starts)
-            cut = exc.pos >= len(raw.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
-            what = "is truncated" if cut else f"is not valid JSON (line {exc.lineno}, column {exc.colno})"
+            if exc.pos >= len(raw.rstrip()) - 1:
+                what = "is truncated"
+            elif exc.msg.startswith("Unterminated string"):
+                what = f"is truncated (not valid JSON: the text from line {exc.lineno}, column {exc.colno} never ends)"
+            else:
+                what = f"is not valid JSON (line {exc.lineno}, column {exc.colno})"
             raise CorruptDataError(self._problem(path, what)) from None
         except RecursionError:
             raise CorruptDataError(self._problem(path, "is nested too deeply to be a ledger")) from None

@@ -117,7 +117,7 @@ def no_frames(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a DataFrame was built")
 
     monkeypatch.setattr(Engine, "frame", refuse)
-    monkeypatch.setattr(Engine, "frame_between", refuse)
+    monkeypatch.setattr(Engine, "frame_where", refuse)
     monkeypatch.setattr(pd.DataFrame, "__init__", refuse)
 
 

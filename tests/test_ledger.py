@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import tracker
 import tracker.storage.engine as engine_module
 from tracker.errors import NotFoundError, ValidationError
+from tracker.filters import Filter
 from tracker.frame import COLUMNS
 from tracker.ledger import Ledger
 from tracker.model import MAX_CATEGORY, MAX_NOTE, MAX_TAG, MAX_TAGS, Transaction, make_transaction
@@ -556,7 +557,7 @@ def test_a_fold_after_changing_all_or_all_but_some_stored_rows_keeps_exactly_the
     edits=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 40), st.booleans()), max_size=8),
     bounds=st.tuples(st.one_of(st.none(), st.integers(0, 40)), st.one_of(st.none(), st.integers(0, 40))),
 )
-def test_frame_between_is_the_frame_cut_to_the_dates(
+def test_frame_where_is_the_frame_cut_to_the_dates(
     tmp_path_factory: pytest.TempPathFactory,
     days: list[int],
     edits: list[tuple[int, int, bool]],
@@ -594,11 +595,11 @@ def test_frame_between_is_the_frame_cut_to_the_dates(
     if end is not None:
         keep &= whole["date"] <= pd.Timestamp(end)
     expected = whole[keep].reset_index(drop=True)
-    fresh = Ledger(folder).frame_between(start, end)  # nothing built yet: from the columns
+    fresh = Ledger(folder).frame_where(Filter(start=start, end=end))  # nothing built yet: from the columns
     pd.testing.assert_frame_equal(fresh, expected)
     built = Ledger(folder)
     built.frame()
-    pd.testing.assert_frame_equal(built.frame_between(start, end), expected)  # from the cached frame
+    pd.testing.assert_frame_equal(built.frame_where(Filter(start=start, end=end)), expected)  # from the cached frame
     assert list(fresh.columns) == list(COLUMNS)
 
 

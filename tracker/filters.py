@@ -1,18 +1,23 @@
-"""Filtering a transactions frame: a frozen :class:`Filter` and :func:`apply_filter`."""
+"""Filtering transactions: a frozen :class:`Filter`, :func:`filter_mask` over :class:`tracker.rows.Rows`
+(stored columns or a frame), and :func:`apply_filter` for a frame. No pandas at import."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from tracker.errors import ValidationError
 from tracker.model import TX_TYPES, clean_date
 from tracker.money import to_decimal
+from tracker.rows import FrameRows, Rows
+from tracker.storage.columns import day_number
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TagMode = Literal["any", "all"]
 
@@ -85,7 +90,7 @@ def _as_tuple(values: Iterable[str] | str | None, field: str) -> tuple[str, ...]
     return items
 
 
-def _amount_bound(frame: pd.DataFrame, bound: str, rounding: str) -> pd.Series:
+def _amount_bounds(rows: Rows, bound: str, rounding: str) -> np.ndarray:
     """The bound in minor units of each row's currency (exact: Decimal scaled per currency).
 
     A bound between two minor units is rounded inwards: up for a minimum, down for a maximum.
@@ -96,52 +101,53 @@ def _amount_bound(frame: pd.DataFrame, bound: str, rounding: str) -> pd.Series:
 
     value = Decimal(bound)
     exact = Context(prec=max(28, len(value.as_tuple().digits)))  # never round the bound onto a neighbour
-    codes, currencies = pd.factorize(frame["currency"], use_na_sentinel=False)
+    currency = rows.currency
     per_currency = [
         int((value.scaleb(CURRENCY_EXPONENTS.get(c, 2), context=exact)).to_integral_value(rounding=rounding))
-        for c in currencies
+        for c in currency.values
     ]
     # Stored amounts are far inside int64: a bound beyond it compares the same once clamped to it.
     limits = np.iinfo(np.int64)
     per_currency = [min(max(v, int(limits.min)), int(limits.max)) for v in per_currency]
-    return pd.Series(np.asarray(per_currency, dtype="int64")[codes], index=frame.index, dtype="int64")
+    return np.asarray(per_currency, dtype=np.int64).reshape(-1)[currency.codes]
 
 
-def _per_value(column: pd.Series, test: Callable[[Any], bool]) -> np.ndarray:
-    """``test`` of every row as a bool array, evaluated once per distinct value (categories, tag sets repeat)."""
-    codes, values = pd.factorize(column, use_na_sentinel=False)
-    return np.fromiter((test(v) for v in values), dtype=bool, count=len(values))[codes]
-
-
-def apply_filter(frame: pd.DataFrame, flt: Filter) -> pd.DataFrame:
-    """The rows of ``frame`` that satisfy ``flt``, same columns and dtypes, original order."""
-    if frame.empty:
-        return frame
-    keep = np.ones(len(frame), dtype=bool)
+def filter_mask(rows: Rows, flt: Filter) -> np.ndarray:
+    """bool per row of ``rows``: whether it satisfies ``flt``. The one filter of the CLI, the app and the API."""
+    keep = np.ones(len(rows), dtype=bool)
+    if not len(rows):
+        return keep
     if flt.start is not None:
-        keep &= (frame["date"] >= pd.Timestamp(flt.start)).to_numpy()
+        keep &= rows.day >= day_number(flt.start)
     if flt.end is not None:
-        keep &= (frame["date"] <= pd.Timestamp(flt.end)).to_numpy()
+        keep &= rows.day <= day_number(flt.end)
     if flt.categories is not None:
         wanted = {c.casefold() for c in flt.categories}
-        keep &= _per_value(frame["category"], lambda c: c is not pd.NA and c.casefold() in wanted)
+        keep &= rows.category.where(lambda c: isinstance(c, str) and c.casefold() in wanted)
     if flt.type is not None:
-        keep &= (frame["type"] == flt.type).to_numpy(dtype=bool, na_value=False)
+        keep &= rows.type.where(lambda t: isinstance(t, str) and t == flt.type)
     if flt.tags is not None:
         wanted_tags = {t.casefold().lstrip("#") for t in flt.tags}
         if flt.tag_mode == "all":
-            keep &= _per_value(frame["tags"], lambda tags: wanted_tags <= {t.casefold() for t in tags})
+            keep &= rows.tags.where(lambda tags: wanted_tags <= {t.casefold() for t in tags})
         else:
-            keep &= _per_value(frame["tags"], lambda tags: any(t.casefold() in wanted_tags for t in tags))
+            keep &= rows.tags.where(lambda tags: any(t.casefold() in wanted_tags for t in tags))
     if flt.text is not None:
         needle = flt.text.casefold()
-        in_note = frame["note"].str.casefold().str.contains(needle, regex=False).to_numpy(dtype=bool, na_value=False)
-        keep &= in_note | _per_value(frame["category"], lambda c: c is not pd.NA and needle in c.casefold())
+        in_category = rows.category.where(lambda c: isinstance(c, str) and needle in c.casefold())
+        keep &= in_category | rows.note_contains(needle)
     if flt.min_amount is not None:
-        keep &= (frame["amount_minor"] >= _amount_bound(frame, flt.min_amount, "ROUND_CEILING")).to_numpy()
+        keep &= rows.amount >= _amount_bounds(rows, flt.min_amount, "ROUND_CEILING")
     if flt.max_amount is not None:
-        keep &= (frame["amount_minor"] <= _amount_bound(frame, flt.max_amount, "ROUND_FLOOR")).to_numpy()
-    return frame[keep]
+        keep &= rows.amount <= _amount_bounds(rows, flt.max_amount, "ROUND_FLOOR")
+    return keep
+
+
+def apply_filter(frame: pd.DataFrame, flt: Filter) -> pd.DataFrame:
+    """The rows of ``frame`` that satisfy ``flt`` (:func:`filter_mask`), same columns and dtypes, original order."""
+    if frame.empty:
+        return frame
+    return frame[filter_mask(FrameRows(frame), flt)]
 
 
 def filter_data(

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import json
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pluggy
 
 from tracker.errors import NotFoundError, ValidationError
+from tracker.filters import Filter
 from tracker.model import Transaction, apply_changes, from_record, make_transaction, new_id
 from tracker.money import NUMBER_FORMATS, normalize_currency
 from tracker.plugins import ENV_BACKEND, make_backend, make_plugin_manager
 from tracker.storage.base import BackupInfo, StorageBackend
+from tracker.storage.columns import record_at
 from tracker.storage.engine import Engine
 from tracker.storage.paths import resolve_data_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -88,20 +91,28 @@ class Ledger:
         """
         return self.engine.frame()
 
-    def frame_between(self, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
-        """The rows dated ``start`` to ``end`` (inclusive; ``None``: open), exactly as ``frame()`` has them.
+    def frame_where(self, flt: Filter) -> pd.DataFrame:
+        """The rows that satisfy ``flt``, exactly as ``frame()`` has them (index 0..n-1).
 
-        For one-shot readers such as a CLI command: when the whole frame is not built yet, only the rows in
-        the range are converted (a month of 100,000 rows costs a few milliseconds instead of the whole
-        frame). Not cached; do not modify it in place.
+        For one-shot readers: when the whole frame is not built yet, only the matching rows are converted
+        (a month of 100,000 rows costs a few milliseconds instead of the whole frame). Not cached; do not
+        modify it in place.
         """
-        return self.engine.frame_between(start, end)
+        return self.engine.frame_where(flt)
 
-    def transactions(self) -> list[Transaction]:
-        """Every transaction, by date then creation time."""
-        with self.engine.mutex:
-            txs = [from_record(r) for r in self.engine.records()]
-        return sorted(txs, key=lambda t: (t.date, t.created_at))
+    def select(self, flt: Filter) -> dict[str, list[Any]]:
+        """The transactions that satisfy ``flt`` as snapshot columns (:mod:`tracker.storage.columns`), in
+        ``frame()``'s order, without building a frame or importing pandas: for :class:`tracker.rows.StoredRows`
+        (the fast CLI's totals) and :func:`tracker.storage.columns.record_at`."""
+        return self.engine.select(flt)
+
+    def transactions(self, flt: Filter | None = None) -> list[Transaction]:
+        """Every transaction (or those that satisfy ``flt``), by date then creation time, as ``frame()`` orders them.
+
+        No frame is built (see :meth:`select`).
+        """
+        cols = self.select(flt or Filter())
+        return [from_record(record_at(cols, i)) for i in range(len(cols["id"]))]
 
     def get(self, tx_id: str) -> Transaction:
         """One transaction by id; ``NotFoundError`` if there is none."""

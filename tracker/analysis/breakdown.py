@@ -13,6 +13,7 @@ import pandas as pd
 from tracker.analysis.kpi import percent_change
 from tracker.analysis.period import Period
 from tracker.analysis.prepared import Prepared, prepare
+from tracker.rows import grouped
 
 Kind = Literal["expense", "income"]
 
@@ -73,10 +74,8 @@ def _grouped(prep: Prepared, rows: np.ndarray) -> tuple[list[str], np.ndarray, n
     idx = np.flatnonzero(rows)
     if idx.size == 0:
         return [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    codes, names = pd.factorize(prep.frame["category"].iloc[idx])
-    sums = np.zeros(len(names), dtype=np.int64)
-    np.add.at(sums, codes, prep.amount[idx])
-    return [str(n) for n in names], sums, np.bincount(codes, minlength=len(names))
+    names, sums, counts = grouped(prep.cols, prep.cols.category, rows)
+    return [str(n) for n in names], sums, counts
 
 
 def _by_category(prep: Prepared, period: Period, kind: Kind = "expense") -> pd.DataFrame:

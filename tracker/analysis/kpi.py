@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from tracker.analysis.period import Period
 from tracker.analysis.prepared import Prepared, prepare
 from tracker.money import Minor, format_plain
+from tracker.rows import Sums, sums
 
 
 def percent_change(current: int, previous: int) -> float | None:
@@ -151,15 +151,13 @@ class Comparison:
 
 
 def _totals(prep: Prepared, period: Period) -> Totals:
-    rows = prep.rows(period)
-    spent = rows & prep.expense
-    earned = rows & ~prep.expense
+    found = sums(prep.cols, prep.rows(period)) if len(prep.frame) else Sums(0, 0, 0)
     return Totals(
         period=period,
         currency=prep.currency,
-        income=int(prep.amount[earned].sum(dtype=np.int64)),
-        expenses=int(prep.amount[spent].sum(dtype=np.int64)),
-        count=int(np.count_nonzero(rows)),
+        income=found.income,
+        expenses=found.expenses,
+        count=found.count,
         excluded=prep.excluded(period),
     )
 

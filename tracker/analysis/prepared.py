@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.analysis.period import Period, day_number
+from tracker.rows import FrameRows, Rows
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -20,6 +21,8 @@ class Prepared:
 
     frame: pd.DataFrame
     currency: str
+    cols: Rows
+    """The frame's columns as the filter and the totals read them (:mod:`tracker.rows`)."""
     day: np.ndarray
     """int64 days since 1970-01-01."""
     amount: np.ndarray
@@ -48,15 +51,12 @@ class Prepared:
 
 def prepare(frame: pd.DataFrame, currency: str) -> Prepared:
     """Pull the date, amount, type and currency columns out of ``frame`` once (vectorised)."""
+    cols = FrameRows(frame)
     if len(frame) == 0:
         empty_i = np.zeros(0, dtype=np.int64)
         empty_b = np.zeros(0, dtype=bool)
-        return Prepared(frame, currency, empty_i, empty_i, empty_b, empty_b)
-    day = frame["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    amount = frame["amount_minor"].to_numpy(dtype=np.int64)
-    expense = (frame["type"] == "expense").to_numpy(dtype=bool, na_value=False)
-    mine = (frame["currency"] == currency).to_numpy(dtype=bool, na_value=False)
-    return Prepared(frame, currency, day, amount, expense, mine)
+        return Prepared(frame, currency, cols, empty_i, empty_i, empty_b, empty_b)
+    return Prepared(frame, currency, cols, cols.day, cols.amount, cols.expense, cols.in_currency(currency))
 
 
 def currencies(frame: pd.DataFrame) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from tracker.cli.common import (
@@ -19,7 +18,7 @@ from tracker.cli.common import (
 )
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from tracker.rows import Rows
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,12 +91,9 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     from tracker.export import cells, write_csv
-    from tracker.filters import apply_filter
-    from tracker.frame import transactions_from_frame
     from tracker.model import LIST_FIELDS, PUBLIC_FIELDS
 
-    flt = filter_from_args(args)
-    txs = transactions_from_frame(apply_filter(open_ledger(args).frame_between(flt.start, flt.end), flt))
+    txs = open_ledger(args).transactions(filter_from_args(args))  # the stored columns, filtered: no DataFrame
     if args.format == "json":
         print_json([tx.to_json() for tx in txs])
     elif args.format == "csv":
@@ -110,26 +106,29 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def summarize(frame: pd.DataFrame, currency: str) -> dict[str, Any]:
-    """Totals per currency in exact minor units; the top level is for ``currency``, others under ``by_currency``."""
+def summarize(rows: Rows, currency: str) -> dict[str, Any]:
+    """Totals per currency in exact minor units; the top level is for ``currency``, others under ``by_currency``.
+
+    The totals are :mod:`tracker.rows`' (the dashboard's and the reports'), over the stored columns or a frame.
+    """
     from tracker.money import format_plain
+    from tracker.rows import grouped, sums
 
     per: dict[str, dict[str, Any]] = {}
-    for code, group in frame.groupby("currency", sort=True):
-        income = int(group.loc[group["type"] == "income", "amount_minor"].sum())
-        spent = group[group["type"] == "expense"]
-        expense = int(spent["amount_minor"].sum())
-        by_cat: dict[str, int] = defaultdict(int)
-        for cat, minor in spent.groupby("category")["amount_minor"].sum().items():
-            by_cat[str(cat)] += int(minor)
-        ordered = sorted(by_cat.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
-        per[str(code)] = {
-            "currency": str(code),
-            "income": format_plain(income, str(code)),
-            "expense": format_plain(expense, str(code)),
-            "net": format_plain(income - expense, str(code)),
-            "count": len(group),
-            "by_category": {cat: format_plain(m, str(code)) for cat, m in ordered},
+    for code in sorted(str(c) for c in rows.currency.values):
+        mine = rows.in_currency(code)
+        total = sums(rows, mine)
+        names, minor, _ = grouped(rows, rows.category, mine & rows.expense)
+        ordered = sorted(
+            zip(map(str, names), minor.tolist(), strict=True), key=lambda kv: (-kv[1], kv[0].casefold(), kv[0])
+        )
+        per[code] = {
+            "currency": code,
+            "income": format_plain(total.income, code),
+            "expense": format_plain(total.expenses, code),
+            "net": format_plain(total.income - total.expenses, code),
+            "count": total.count,
+            "by_category": {cat: format_plain(m, code) for cat, m in ordered},
         }
     main = per.get(currency) or {
         "currency": currency,
@@ -139,16 +138,14 @@ def summarize(frame: pd.DataFrame, currency: str) -> dict[str, Any]:
         "count": 0,
         "by_category": {},
     }
-    return {**main, "count": len(frame), "by_currency": per}
+    return {**main, "count": len(rows), "by_currency": per}
 
 
 def run_summary(args: argparse.Namespace) -> int:
-    from tracker.filters import apply_filter
+    from tracker.rows import StoredRows
 
     ledger = open_ledger(args)
-    flt = filter_from_args(args)
-    frame = apply_filter(ledger.frame_between(flt.start, flt.end), flt)
-    result = summarize(frame, ledger.default_currency)
+    result = summarize(StoredRows(ledger.select(filter_from_args(args))), ledger.default_currency)
     if args.format == "json":
         print_json(result)
         return 0

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from tracker.model import (
     FIELDS,
@@ -30,6 +29,9 @@ from tracker.model import (
     parse_utc,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 _ISO_UTC = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -39,10 +41,18 @@ _ISO_UTC_SEPARATORS = {4: "-", 7: "-", 10: "T", 13: ":", 16: ":", 19: ".", 26: "
 _ISO_UTC_DIGITS = [i for i in range(27) if i not in _ISO_UTC_SEPARATORS]
 
 
-_NS_RANGE = (
-    np.datetime64(pd.Timestamp.min.ceil("us").to_datetime64(), "us"),
-    np.datetime64(pd.Timestamp.max.floor("us").to_datetime64(), "us"),
-)
+_INT64_MAX = (1 << 63) - 1
+
+
+STORED_MICROS_RANGE = (-(_INT64_MAX // 1000), _INT64_MAX // 1000)
+"""The microsecond stamps a frame can hold (``datetime64[ns]``: 1677-09-21 to 2262-04-11).
+
+pandas' ``Timestamp.min``/``max`` are -(2**63 - 1) and 2**63 - 1 nanoseconds, here rounded inwards to whole
+microseconds (a test checks them against pandas, which this module does not import).
+"""
+
+
+_NS_RANGE = (np.datetime64(STORED_MICROS_RANGE[0], "us"), np.datetime64(STORED_MICROS_RANGE[1], "us"))
 
 
 def _utc_column(stamps: Sequence[Any]) -> pd.Series:
@@ -53,6 +63,8 @@ def _utc_column(stamps: Sequence[Any]) -> pd.Series:
     date numpy reads but pandas cannot hold) goes through pandas' strict ``strptime``, so the result
     and the errors are those of the format ``%Y-%m-%dT%H:%M:%S.%fZ``.
     """
+    import pandas as pd
+
     text = np.array(stamps)
     if text.dtype == np.dtype("U27") and text.ndim == 1:
         chars = text.view(np.uint32).reshape(len(text), 27)
@@ -90,13 +102,6 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 _MICROSECOND = dt.timedelta(microseconds=1)
-
-
-STORED_MICROS_RANGE = (
-    int(pd.Timestamp.min.ceil("us").value // 1000),
-    int(pd.Timestamp.max.floor("us").value // 1000),
-)
-"""The microsecond stamps a frame can hold (``datetime64[ns]``: 1677-09-21 to 2262-04-11)."""
 
 
 STORED_DAY_RANGE = (MIN_DATE.toordinal() - EPOCH_DAY, MAX_DATE.toordinal() - EPOCH_DAY)

@@ -23,15 +23,14 @@ import operator
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from tracker.errors import CorruptDataError, NotFoundError, StorageError, ValidationError
-from tracker.filters import Filter, apply_filter
-from tracker.frame import empty_frame, frame_from_records, frame_from_stored
+from tracker.filters import Filter, filter_mask
 from tracker.model import RECORD_FIELDS, iso_utc, utcnow
+from tracker.rows import StoredRows
 from tracker.storage.base import BackupInfo, JsonDict, StorageBackend
 from tracker.storage.codec import (
     JOURNAL_VERSION,
@@ -41,8 +40,11 @@ from tracker.storage.codec import (
     undo_step,
     upgrade_snapshot,
 )
-from tracker.storage.columns import day_number, record_at, stored_columns
+from tracker.storage.columns import record_at, stored_columns
 from tracker.storage.undo import UndoItem, compact
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +246,8 @@ class Engine:
         return bool(self._undo)
 
     def _stored_frame(self, cols: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+        from tracker.frame import frame_from_stored
+
         try:
             return frame_from_stored(cols)
         except (ValueError, TypeError, OverflowError) as exc:
@@ -252,6 +256,10 @@ class Engine:
 
     def frame(self) -> pd.DataFrame:
         """Every transaction as a frame, by date then creation; cached per revision (do not modify it)."""
+        import pandas as pd
+
+        from tracker.frame import empty_frame, frame_from_records
+
         with self.mutex:
             if self._frame is not None and self._frame[0] == self._seq:
                 return self._frame[1]
@@ -271,40 +279,45 @@ class Engine:
             self._frame = (self._seq, frame)
             return frame
 
-    def frame_between(self, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
-        """The rows dated ``start`` to ``end`` (inclusive; ``None``: open), exactly as :meth:`frame` has them.
+    def select(self, flt: Filter) -> dict[str, list[Any]]:
+        """The transactions that satisfy ``flt``, as snapshot columns, by date then creation (as :meth:`frame`).
 
-        When the whole frame is not built yet, only the rows in the range are converted. Not cached.
+        No frame and no pandas: the filter (:func:`tracker.filters.filter_mask`) runs on the stored columns,
+        the snapshot's plus the journal's records encoded alike. What the fast CLI reads.
         """
-        if start is None and end is None:
-            return self.frame()
+        with self.mutex:
+            cols, stale = self._cols, None
+            if self._overlay:
+                if self._pos is None:
+                    self._pos = {v: i for i, v in enumerate(cols["id"])}
+                edited = [self._pos[tx_id] for tx_id in self._overlay if tx_id in self._pos]
+                live = stored_columns(r for r in self._overlay.values() if r is not None)
+                cols = {name: [*cols[name], *live[name]] for name in RECORD_FIELDS}
+                if edited:
+                    stale = np.array(edited, dtype=np.intp)
+            keep = filter_mask(StoredRows(cols), flt)
+            if stale is not None:
+                keep[stale] = False  # replaced or deleted by the journal: its record is in the overlay, if any
+            rows = np.flatnonzero(keep)
+            if rows.size == 0:
+                return {name: [] for name in RECORD_FIELDS}
+            day = np.array(cols["date"], dtype=np.int64)[rows]
+            made = np.array(cols["created_at"], dtype=np.int64)[rows]
+            rows = rows[np.lexsort((made, day))]  # stable: ties keep the stored order, as the frame's sort does
+            pick = operator.itemgetter(*rows.tolist())
+            return {name: _picked(pick, cols[name]) for name in RECORD_FIELDS}
+
+    def frame_where(self, flt: Filter) -> pd.DataFrame:
+        """The rows that satisfy ``flt``, exactly as :meth:`frame` has them (index 0..n-1). Not cached.
+
+        When the whole frame is not built yet, only the selected rows are converted (:meth:`select`).
+        """
+        from tracker.filters import apply_filter
+
         with self.mutex:
             if (self._frame is not None and self._frame[0] == self._seq) or self._base_frame is not None:
-                return apply_filter(self.frame(), Filter(start=start, end=end)).reset_index(drop=True)
-            days = np.array(self._cols["date"], dtype=np.int64)
-            inside = np.ones(len(days), dtype=bool)
-            if start is not None:
-                inside &= days >= day_number(start)
-            if end is not None:
-                inside &= days <= day_number(end)
-            rows = [i for i in np.flatnonzero(inside).tolist() if self._cols["id"][i] not in self._overlay]
-            parts = []
-            if rows:
-                pick = operator.itemgetter(*rows)
-                parts.append(self._stored_frame({n: _picked(pick, self._cols[n]) for n in RECORD_FIELDS}))
-            live = [
-                r
-                for r in self._overlay.values()
-                if r is not None
-                and (start is None or r["date"] >= start.isoformat())
-                and (end is None or r["date"] <= end.isoformat())
-            ]
-            if live:
-                parts.append(frame_from_records(live))
-            if not parts:
-                return empty_frame()
-            frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-            return _by_date(frame)
+                return apply_filter(self.frame(), flt).reset_index(drop=True)
+            return self._stored_frame(self.select(flt))
 
     # -- writing -----------------------------------------------------------------------------------
 

@@ -168,3 +168,34 @@ def test_posting_skips_an_occurrence_whose_id_is_already_in_the_ledger(data_dir:
     ids = sorted(t.id for t in Ledger(data_dir).transactions())
     assert ids == [template.transaction_id(dt.date(2026, 3, 10)), template.transaction_id(dt.date(2026, 4, 10))]
     assert load_templates(Ledger(data_dir))[0].next_index == 2
+
+
+def test_list_and_summary_over_a_snapshot_and_a_journal_import_no_pandas(tmp_path: Path) -> None:
+    """The fast CLI reads its rows from the stored columns (one filter, one set of totals: tracker.rows)."""
+    folder = tmp_path / "data"
+    ledger = Ledger(folder)
+    ledger.add_expense("12.50", category="Food", date="2026-03-04", tags=["fun"], note="lunch")
+    ledger.add_income("900", category="Salary", date="2026-03-01")
+    ledger.engine.fold()  # those two in the snapshot, the rest in the journal
+    ledger.add_expense("3", category="Food", date="2026-03-05", currency="JPY")
+    late = ledger.add_expense("7", category="Books", date="2026-04-02")
+    ledger.update(late.id, category="Gifts")
+    commands = [
+        ["list", "--format", "json", "--from", "2026-03-01", "--to", "2026-03-31"],
+        ["summary", "--format", "json"],
+        ["summary", "--format", "json", "--category", "food", "--tag", "fun"],
+    ]
+    results = probe(commands, ("pandas", "pyarrow", "streamlit", *PRODUCT), folder)
+    for r in results:
+        assert r["status"] == 0, r
+        assert r["loaded"] == [], f"{r['argv']} imported {r['loaded']}"
+    shown = subprocess.run(
+        [sys.executable, "-m", "tracker.cli", "--data-dir", str(folder), *commands[1]],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    totals = json.loads(shown.stdout)
+    assert totals["by_category"] == {"Food": "12.50", "Gifts": "7.00"}, totals
+    assert totals["income"] == "900.00", totals

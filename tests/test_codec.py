@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -384,3 +385,19 @@ def test_journal_entries_keep_their_own_version(data_dir: Path) -> None:
     )
     with pytest.raises(CorruptDataError, match="newer version"):
         Ledger(data_dir)
+
+
+def test_the_stored_microsecond_range_is_the_span_a_frame_can_hold() -> None:
+    """Written without pandas in :mod:`tracker.storage.columns`; here checked against pandas' own limits."""
+    low, high = STORED_MICROS_RANGE
+    assert low == -(-pd.Timestamp.min.value // 1000)  # rounded inwards (towards zero) to whole microseconds
+    assert high == pd.Timestamp.max.value // 1000
+
+    def in_ns(stamp: int) -> pd.Series:
+        return pd.Series(np.array([stamp], dtype="datetime64[us]")).astype("datetime64[ns]")
+
+    assert in_ns(low).iloc[0].year == 1677
+    assert in_ns(high).iloc[0].year == 2262
+    for outside in (low - 1, high + 1):
+        with pytest.raises(pd.errors.OutOfBoundsDatetime):
+            in_ns(outside)

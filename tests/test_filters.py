@@ -232,3 +232,55 @@ def test_filter_results_are_exactly_the_rows_satisfying_the_predicates(
     for tx in txs:
         if tx.id not in kept:
             assert not reference(tx, f), f"{tx} dropped but satisfies {f}"
+
+
+# -- the stored columns: the fast CLI's path gives the DataFrame API's answer ---------------------------
+
+
+@settings(max_examples=max(EXAMPLES // 3, 30), deadline=None)
+@given(
+    st.lists(transactions(), min_size=1, max_size=20),
+    st.lists(transactions(), max_size=8),
+    st.lists(st.tuples(st.integers(0, 19), st.sampled_from(["edit", "delete"]), transactions()), max_size=5),
+    filters(),
+)
+def test_a_ledger_filtered_on_its_stored_columns_matches_the_frame_filter_and_its_totals(
+    folded: list[Transaction],
+    journaled: list[Transaction],
+    changes: list[tuple[int, str, Transaction]],
+    f: dict[str, object],
+) -> None:
+    """Snapshot rows, journal rows, and journal edits and deletions of snapshot rows: ``select`` (no frame)
+    keeps exactly the rows ``filter_data`` keeps, in ``frame()``'s order, and the summary's totals agree."""
+    import tempfile
+
+    from tracker.cli.core import summarize
+    from tracker.ledger import Ledger
+    from tracker.rows import FrameRows, StoredRows
+
+    with tempfile.TemporaryDirectory() as folder:
+        ledger = Ledger(folder)
+        ledger.add_many(folded)
+        ledger.engine.fold()
+        ledger.add_many(journaled)
+        for index, action, other in changes:
+            target = folded[index % len(folded)].id
+            if not any(t.id == target for t in ledger.transactions()):
+                continue
+            if action == "delete":
+                ledger.delete(target)
+            else:
+                ledger.update(
+                    target, amount=other.amount, currency=other.currency, category=other.category, date=other.date
+                )
+        fresh = Ledger(folder)  # read back from the files: the snapshot plus the journal
+        flt = Filter(**f)  # type: ignore[arg-type]
+        frame = fresh.frame()
+        expected = filter_data(frame, **f)  # type: ignore[arg-type]
+        cols = Ledger(folder).select(flt)  # a ledger whose frame was never built
+        assert cols["id"] == ids(expected)
+        assert [t.id for t in Ledger(folder).transactions(flt)] == ids(expected)
+        assert [t.id for t in fresh.transactions(flt)] == ids(expected)  # and one whose frame was
+        assert {t.id for t in fresh.transactions() if reference(t, f)} == set(ids(expected))
+        for currency in ("EUR", "JPY"):
+            assert summarize(StoredRows(cols), currency) == summarize(FrameRows(expected), currency)

@@ -195,6 +195,7 @@ def generate(n: int, seed: int = DEFAULT_SEED) -> list[Transaction]:
             currency=extra.pop("currency", CURRENCY),
             date=day,
             id=_new_id(rng, used),
+            account=extra.pop("account", "Main"),
             now=created,
             **extra,  # type: ignore[arg-type]
         )

@@ -38,7 +38,7 @@ from tracker.errors import ValidationError
 from tracker.frame import empty_frame, frame_from_stored, frame_from_transactions
 from tracker.model import make_transaction
 from tracker.money import format_plain
-from tracker.storage.columns import stored_from_record_columns
+from tracker.storage.columns import stored_from_record_columns, with_added_columns
 
 DATA = Path(__file__).resolve().parent / "data" / "analysis"
 NOV = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
@@ -466,20 +466,22 @@ def synthetic_frame(n: int, seed: int = 7) -> pd.DataFrame:
     amounts = np.where(income, rng.integers(100_000, 300_000, n), rng.integers(50, 20_000, n)).tolist()
     tag_pool = [[], [], ["work"], ["home"], ["trip", "work"], ["kids"]]
     return frame_from_stored(
-        stored_from_record_columns(
-            {
-                "id": [f"{i:016x}" for i in range(n)],
-                "type": np.where(income, "income", "expense").tolist(),
-                "amount_minor": amounts,
-                "currency": np.where(rng.random(n) < 0.02, "USD", "EUR").tolist(),
-                "date": dates,
-                "category": [f"Category{c}" for c in rng.zipf(1.6, n) % 30],
-                "tags": [tag_pool[i] for i in rng.integers(0, len(tag_pool), n)],
-                "note": [""] * n,
-                "external_id": [""] * n,
-                "created_at": ["2026-01-01T00:00:00.000000Z"] * n,
-                "updated_at": ["2026-01-01T00:00:00.000000Z"] * n,
-            }
+        with_added_columns(  # the columns accounts added: every row in "Main", none a transfer
+            stored_from_record_columns(
+                {
+                    "id": [f"{i:016x}" for i in range(n)],
+                    "type": np.where(income, "income", "expense").tolist(),
+                    "amount_minor": amounts,
+                    "currency": np.where(rng.random(n) < 0.02, "USD", "EUR").tolist(),
+                    "date": dates,
+                    "category": [f"Category{c}" for c in rng.zipf(1.6, n) % 30],
+                    "tags": [tag_pool[i] for i in rng.integers(0, len(tag_pool), n)],
+                    "note": [""] * n,
+                    "external_id": [""] * n,
+                    "created_at": ["2026-01-01T00:00:00.000000Z"] * n,
+                    "updated_at": ["2026-01-01T00:00:00.000000Z"] * n,
+                }
+            )
         )
     )
 

@@ -29,7 +29,7 @@ THOROUGH = os.environ.get("EXPENSE_TRACKER_THOROUGH") == "1"
 FilesOf = Callable[[Path], dict[str, bytes]]
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 JSON_FIELDS = {"id", "type", "amount", "currency", "date", "category", "tags", "note", "external_id"}
-JSON_FIELDS |= {"created_at", "updated_at"}
+JSON_FIELDS |= {"created_at", "updated_at", "account", "direction", "link", "cleared", "reconciled"}
 
 
 def run_all(
@@ -175,9 +175,19 @@ def test_list_and_summary_formats(data_dir: Path, seeded: dict[str, Any]) -> Non
     table_lines = csv.reader(io.StringIO(csv_out.stdout))
     header, *body = list(table_lines)
     assert header == list(PUBLIC_FIELDS)  # the export's columns
-    assert header[:8] == ["id", "date", "type", "amount", "currency", "category", "tags", "note"]
-    assert body[1][:8] == [seeded["lunch"].id, "2026-01-05", "expense", "12.50", "USD", "Food", "fun work", "lunch"]
-    assert body[3][7] == "'=HYPERLINK(1)"  # neutralised for spreadsheets
+    assert header[:9] == ["id", "date", "type", "amount", "currency", "account", "category", "tags", "note"]
+    assert body[1][:9] == [
+        seeded["lunch"].id,
+        "2026-01-05",
+        "expense",
+        "12.50",
+        "USD",
+        "Main",
+        "Food",
+        "fun work",
+        "lunch",
+    ]
+    assert body[3][8] == "'=HYPERLINK(1)"  # neutralised for spreadsheets
     assert csv_out.stdout.encode() == to_csv([Ledger(data_dir).get(t.id) for t in seeded.values()]).removeprefix(
         b"\xef\xbb\xbf"
     ).replace(b"\r\n", b"\n")  # the one CSV writer

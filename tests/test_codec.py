@@ -27,7 +27,16 @@ from tracker.frame import frame_from_transactions
 from tracker.ledger import Ledger
 from tracker.model import MAX_DATE, MAX_TAG, MIN_DATE, Transaction, iso_utc, make_transaction
 from tracker.storage.codec import JOURNAL_VERSION, SCHEMA_VERSION, check_snapshot, upgrade_snapshot
-from tracker.storage.columns import EPOCH, STORED_MICROS_RANGE, micros, record_at, records_to_columns, stored_columns
+from tracker.storage.columns import (
+    EPOCH,
+    STORED_MICROS_RANGE,
+    micros,
+    record_at,
+    records_to_columns,
+    stored_columns,
+    with_added_columns,
+    with_added_fields,
+)
 
 FilesOf = Callable[[Path], dict[str, bytes]]
 
@@ -62,6 +71,7 @@ def v1_journal_line(seq: int, tx: Transaction) -> bytes:
 def tx(**fields: Any) -> Transaction:
     base: dict[str, Any] = {"type": "expense", "amount": "12.50", "category": "Food", "currency": "USD"}
     base["date"] = fields.pop("date", "2026-03-04")
+    base["account"] = fields.pop("account", "Main")  # where the ledger (or the schema 4 migration) puts a draft
     return make_transaction(**{**base, **fields})
 
 
@@ -134,7 +144,7 @@ def test_a_version_1_ledger_loads_to_the_same_frame_and_is_upgraded_at_the_first
     assert [b.reason for b in backups] == ["before-migration"]
     assert (data_dir / "backups" / backups[0].name).read_bytes() == original  # the v1 file itself, byte for byte
     stored = json.loads((data_dir / "ledger.json").read_bytes())
-    assert stored["schema_version"] == SCHEMA_VERSION == 3
+    assert stored["schema_version"] == SCHEMA_VERSION == 4
     assert stored["seq"] == 8  # the journal was folded into the new snapshot...
     assert [json.loads(line)["seq"] for line in (data_dir / "ledger.journal").read_bytes().splitlines()] == [9]
     again = Ledger(data_dir)
@@ -198,7 +208,7 @@ def test_version_0_migrates_through_1_and_2_to_3(data_dir: Path) -> None:
     assert (got["a"].amount_minor, got["a"].note) == (1250, "Straße")
     assert iso_utc(got["b"].updated_at) == "2000-01-01T00:00:00.000001Z"
     ledger.add("expense", "1", category="X")
-    assert json.loads((data_dir / "ledger.json").read_bytes())["schema_version"] == SCHEMA_VERSION == 3
+    assert json.loads((data_dir / "ledger.json").read_bytes())["schema_version"] == SCHEMA_VERSION == 4
     assert {t.id: t for t in Ledger(data_dir).transactions() if t.id in got} == got
 
 
@@ -211,7 +221,8 @@ def test_a_version_2_undo_history_becomes_the_compact_form_step_for_step() -> No
     new, migrated = upgrade_snapshot(json.loads(V2_LEDGER.read_bytes()), "old.json")
     assert migrated
     check_snapshot(new, "old.json")
-    assert new["transactions"] == old["transactions"]
+    assert new["transactions"] == with_added_columns(old["transactions"])  # and on through 3 to 4
+    assert set(new["transactions"]["account"]) == {"Main"}
     assert new["meta"] == old["meta"]
     assert [seq for seq, _ in new["undo"]] == [entry["seq"] for entry in old["undo"]] == [1, 2, 3, 4, 5, 6]
     for (_, text), entry in zip(new["undo"], old["undo"], strict=True):
@@ -219,7 +230,9 @@ def test_a_version_2_undo_history_becomes_the_compact_form_step_for_step() -> No
         assert step["label"] == entry["label"]
         assert step["added"] == [op["tx"]["id"] for op in entry["ops"] if op["op"] == "put" and op["before"] is None]
         befores = [op["before"] for op in entry["ops"] if op["op"] != "meta" and op["before"] is not None]
-        assert [record_at(step["before"], i) for i in range(len(step["before"]["id"]))] == befores
+        assert [record_at(step["before"], i) for i in range(len(step["before"]["id"]))] == [
+            with_added_fields(b) for b in befores
+        ]
         assert step["meta"] == [[op["key"], op["before"]] for op in entry["ops"] if op["op"] == "meta"]
     assert len(json.dumps(new["undo"])) < len(json.dumps(old["undo"])) / 4  # 40 imported rows: ids, not records
 
@@ -230,7 +243,7 @@ def test_a_version_1_undo_history_migrates_through_2_to_3() -> None:
     snap["undo"] = [json.loads(v1_journal_line(1, t))]
     upgraded, _ = upgrade_snapshot(snap, "old.json")
     check_snapshot(upgraded, "old.json")
-    assert upgraded["schema_version"] == 3
+    assert upgraded["schema_version"] == 4
     assert [[seq, json.loads(text)["added"]] for seq, text in upgraded["undo"]] == [[1, [t.id]]]
 
 
@@ -379,9 +392,9 @@ def test_journal_entries_keep_their_own_version(data_dir: Path) -> None:
     ledger = Ledger(data_dir)
     ledger.add("expense", "1", category="X")
     entry = json.loads((data_dir / "ledger.journal").read_bytes())
-    assert entry["schema_version"] == JOURNAL_VERSION == 1
+    assert entry["schema_version"] == JOURNAL_VERSION == 2
     (data_dir / "ledger.journal").write_bytes(
-        (data_dir / "ledger.journal").read_bytes().replace(b'"schema_version":1', b'"schema_version":2')
+        (data_dir / "ledger.journal").read_bytes().replace(b'"schema_version":2', b'"schema_version":3')
     )
     with pytest.raises(CorruptDataError, match="newer version"):
         Ledger(data_dir)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import tracker
-from tracker import budgets, categories, features, recurring
+from tracker import accounts, budgets, categories, features, recurring
 from tracker.categories import COLORS, rename_category, rename_tag
 from tracker.errors import NotFoundError
 from tracker.features import MetaFeature, NameChange, declared_keys, meta_features
@@ -23,6 +23,13 @@ LEDGER_OWN = {"settings"}
 """The ledger's own settings (currency, number format, theme): not a feature, no category in it."""
 
 STORED: dict[str, Any] = {
+    "accounts": {
+        "accounts": [
+            {"name": "Main", "kind": "checking", "currency": "EUR", "opening_minor": 0},
+            {"name": "Visa", "kind": "credit-card", "currency": "EUR", "opening_minor": -12000, "closed": True},
+        ],
+        "default": "Main",
+    },
     "budgets": [
         {
             "category": "Coffee",
@@ -124,8 +131,16 @@ def test_each_feature_is_declared_once_by_its_owner() -> None:
 
     keys = [f.key for f in meta_features()]
     assert len(keys) == len(set(keys))
-    assert meta_features() == (budgets.BUDGETS, recurring.RECURRING, RULES, MAPPINGS, COLORS)
-    assert (budgets.BUDGETS.key, recurring.RECURRING.key, RULES.key, MAPPINGS.key, COLORS.key) == (
+    assert meta_features() == (accounts.ACCOUNTS, budgets.BUDGETS, recurring.RECURRING, RULES, MAPPINGS, COLORS)
+    assert (
+        accounts.ACCOUNTS.key,
+        budgets.BUDGETS.key,
+        recurring.RECURRING.key,
+        RULES.key,
+        MAPPINGS.key,
+        COLORS.key,
+    ) == (
+        accounts.META_KEY,
         budgets.META_KEY,
         recurring.META_KEY,
         RULES_KEY,
@@ -148,7 +163,7 @@ def test_a_rename_through_each_feature(feature: MetaFeature[Any]) -> None:
     value = feature.load(STORED[feature.key])
     change = NameChange.of(["coffee"], "Cafes")
     renamed, count = feature.rename_category(value, change)
-    if feature is MAPPINGS:  # a mapping names columns, never a category
+    if feature in (MAPPINGS, accounts.ACCOUNTS):  # a mapping names columns, an account money: never a category
         assert (list(feature.categories(value)), renamed, count) == ([], value, 0)
         return
     assert list(feature.categories(value)) == ["Coffee"]
@@ -224,29 +239,29 @@ def test_the_report_names_what_each_feature_changed_in_declared_order(ledger: Le
 
 
 @dataclasses.dataclass(frozen=True)
-class Account:
+class Wallet:
     name: str
     category: str
 
 
 def test_a_new_feature_is_one_declaration(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
-    accounts: MetaFeature[list[Account]] = MetaFeature(
-        "accounts",
-        load=lambda raw: [Account(**a) for a in raw or []],
+    wallets: MetaFeature[list[Wallet]] = MetaFeature(
+        "wallets",
+        load=lambda raw: [Wallet(**a) for a in raw or []],
         dump=lambda value: [dataclasses.asdict(a) for a in value] or None,
-        noun="account",
+        noun="wallet",
         categories=lambda value: [a.category for a in value],
         rename_category=features.rename_entries,
     )
-    monkeypatch.setattr(features, "meta_features", lambda: (*meta_features(), accounts))
-    ledger.set_meta("accounts", [{"name": "Wallet", "category": "coffee"}, {"name": "Bank", "category": "Rent"}])
-    before = ledger.meta("accounts")
+    monkeypatch.setattr(features, "meta_features", lambda: (*meta_features(), wallets))
+    ledger.set_meta("wallets", [{"name": "Wallet", "category": "coffee"}, {"name": "Bank", "category": "Rent"}])
+    before = ledger.meta("wallets")
     change = categories.merge_categories(ledger, ["Coffee", "rent"], "Living")
-    assert change.moved == {"accounts": 2}
-    assert change.also() == ["2 accounts"]
-    assert ledger.meta("accounts") == [{"name": "Wallet", "category": "Living"}, {"name": "Bank", "category": "Living"}]
+    assert change.moved == {"wallets": 2}
+    assert change.also() == ["2 wallets"]
+    assert ledger.meta("wallets") == [{"name": "Wallet", "category": "Living"}, {"name": "Bank", "category": "Living"}]
     ledger.undo()
-    assert ledger.meta("accounts") == before
+    assert ledger.meta("wallets") == before
 
 
 def test_name_change_folds_every_spelling() -> None:

@@ -123,7 +123,7 @@ def test_result_keeps_schema_and_order(frame: pd.DataFrame) -> None:
         ({"start": "2026-02-01", "end": "2026-01-01"}, "from"),
         ({"start": "not a date"}, "date"),
         ({"tag_mode": "some"}, "tag_mode"),
-        ({"type": "transfer"}, "type"),
+        ({"type": "transfers"}, "type"),
         ({"min_amount": 1.5}, "min"),
         ({"max_amount": "ten"}, "max"),
         ({"max_amount": "-3"}, "max"),

@@ -166,13 +166,19 @@ def test_json_and_record_forms(make_tx: MakeTx) -> None:
         "amount",
         "currency",
         "date",
+        "account",
         "category",
         "tags",
         "note",
+        "direction",
+        "link",
+        "cleared",
+        "reconciled",
         "external_id",
         "created_at",
         "updated_at",
     }
+    assert public["account"] == ""  # a draft: the ledger puts it into the default account
     record = tx.to_record()
     assert record["amount_minor"] == 750
     assert "amount" not in record
@@ -183,7 +189,7 @@ def test_json_and_record_forms(make_tx: MakeTx) -> None:
 def test_every_field_list_is_derived_from_the_one_declaration(make_tx: MakeTx) -> None:
     assert tuple(f.record for f in FIELDS) == RECORD_FIELDS == tuple(FIELD[name].record for name in PUBLIC_FIELDS)
     assert set(RECORD_FIELDS) == {f.name for f in dataclasses.fields(Transaction)}
-    tx = make_tx(tags=["a"], note="n", external_id="x")
+    tx = make_tx(tags=["a"], note="n", external_id="x", account="Main")
     assert tuple(tx.to_json()) == PUBLIC_FIELDS
     assert tuple(tx.to_record()) == RECORD_FIELDS
     assert set(COLUMNS) == {*PUBLIC_FIELDS, *RECORD_FIELDS, "signed_minor"}

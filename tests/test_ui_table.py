@@ -52,7 +52,7 @@ def test_the_table_shows_the_editable_fields_newest_first_amounts_exact() -> Non
     shown = table.table_frame(frame_from_transactions(txs))
     assert tuple(shown.columns) == table.TABLE_COLUMNS == EDITABLE
     assert list(shown.index) == [txs[1].id, txs[0].id]
-    assert shown.loc[txs[0].id].tolist() == [dt.date(2024, 3, 1), "expense", "12.50", "USD", "Food", [], ""]
+    assert shown.loc[txs[0].id].tolist() == [dt.date(2024, 3, 1), "expense", "12.50", "USD", "", "Food", [], "", False]
     assert shown.loc[txs[1].id, "amount"] == "1500"
     assert shown.loc[txs[1].id, "tags"] == ["a"]
 

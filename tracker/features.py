@@ -130,13 +130,14 @@ def meta_features() -> tuple[MetaFeature[Any], ...]:
     Imported here, not at the top: the features import this module, and the importers' features pull in the
     importers, which a budget or a template does not need.
     """
+    from tracker.accounts import ACCOUNTS
     from tracker.budgets import BUDGETS
     from tracker.categories import COLORS
     from tracker.importers.mappings import MAPPINGS
     from tracker.importers.rules import RULES
     from tracker.recurring import RECURRING
 
-    return (BUDGETS, RECURRING, RULES, MAPPINGS, COLORS)
+    return (ACCOUNTS, BUDGETS, RECURRING, RULES, MAPPINGS, COLORS)
 
 
 def declared_keys() -> frozenset[str]:

@@ -39,6 +39,7 @@ class Filter:
     text: str | None = None
     min_amount: str | None = None
     max_amount: str | None = None
+    accounts: tuple[str, ...] | None = None
 
     @classmethod
     def build(
@@ -52,6 +53,7 @@ class Filter:
         text: str | None = None,
         min_amount: object = None,
         max_amount: object = None,
+        accounts: Iterable[str] | str | None = None,
     ) -> Filter:
         """Validate loosely typed arguments (text dates, a single category) into a ``Filter``."""
         s = clean_date(start) if start is not None else None
@@ -61,7 +63,7 @@ class Filter:
         if tag_mode not in ("any", "all"):
             raise ValidationError("tag_mode", tag_mode, "must be 'any' or 'all'")
         if type is not None and type not in TX_TYPES:
-            raise ValidationError("type", type, "must be 'income' or 'expense'")
+            raise ValidationError("type", type, "must be 'income', 'expense' or 'transfer'")
         if text is not None and not isinstance(text, str):
             raise ValidationError("text", text, "must be text")
         lo = str(to_decimal(min_amount, "min")) if min_amount is not None else None
@@ -76,6 +78,7 @@ class Filter:
             text=text.strip() if text and text.strip() else None,
             min_amount=lo,
             max_amount=hi,
+            accounts=_as_tuple(accounts, "accounts"),
         )
 
 
@@ -124,6 +127,9 @@ def filter_mask(rows: Rows, flt: Filter) -> np.ndarray:
     if flt.categories is not None:
         wanted = {c.casefold() for c in flt.categories}
         keep &= rows.category.where(lambda c: isinstance(c, str) and c.casefold() in wanted)
+    if flt.accounts is not None:
+        wanted_accounts = {a.casefold() for a in flt.accounts}
+        keep &= rows.account.where(lambda a: isinstance(a, str) and a.casefold() in wanted_accounts)
     if flt.type is not None:
         keep &= rows.type.where(lambda t: isinstance(t, str) and t == flt.type)
     if flt.tags is not None:
@@ -161,11 +167,13 @@ def filter_data(
     text: str | None = None,
     min_amount: object = None,
     max_amount: object = None,
+    accounts: Iterable[str] | str | None = None,
 ) -> pd.DataFrame:
     """Filter a frame from :func:`tracker.load_data` (dates inclusive; categories and tags case-insensitive).
 
     ``tag_mode="any"`` keeps rows with at least one of ``tags``; ``"all"`` rows that have all of them.
-    ``text`` is searched, case-insensitively, in the note and the category.
+    ``text`` is searched, case-insensitively, in the note and the category. ``accounts`` keeps the rows of
+    those accounts (names, case-insensitive); ``type="transfer"`` keeps transfers.
     """
-    flt = Filter.build(start, end, categories, tags, tag_mode, type, text, min_amount, max_amount)
+    flt = Filter.build(start, end, categories, tags, tag_mode, type, text, min_amount, max_amount, accounts)
     return apply_filter(frame, flt)

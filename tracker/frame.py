@@ -7,14 +7,20 @@ column         dtype                   meaning
 =============  ======================  =====================================================
 id             string                  stable unique id
 date           datetime64[ns]          calendar date (midnight, no time zone)
-type           string                  ``"income"`` or ``"expense"``
+type           string                  ``"income"``, ``"expense"`` or ``"transfer"`` (one side of a pair)
 amount_minor   int64                   exact amount in integer minor units, always > 0
 amount         object (``Decimal``)    the same amount as an exact ``Decimal`` (for display)
-signed_minor   int64                   ``+amount_minor`` for income, ``-amount_minor`` for expense
+signed_minor   int64                   what it adds to its account's balance: ``+amount_minor`` for income
+                                       and a transfer in, ``-amount_minor`` for an expense and a transfer out
 currency       string                  ISO 4217 code
-category       string                  trimmed, non-empty
+account        string                  the name of its account
+category       string                  trimmed, non-empty (``"Transfer"`` for a transfer)
 tags           object (``tuple[str]``) sorted, folded case-insensitively
 note           string                  may be empty
+direction      string                  a transfer's side, ``"out"`` or ``"in"``; ``""`` otherwise
+link           string                  the id of a transfer's other side; ``""`` otherwise
+cleared        bool                    marked cleared (seen on a statement)
+reconciled     bool                    reconciled against a statement (then also cleared)
 external_id    string                  id of the bank file row it was imported from, or ``""``
 created_at     datetime64[ns, UTC]     when it was added
 updated_at     datetime64[ns, UTC]     when it last changed
@@ -33,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tracker.model import FIELDS, Field, FieldKind, Transaction, clean_type
+from tracker.model import FIELDS, TX_TYPES, Field, FieldKind, Transaction, clean_type
 from tracker.money import CURRENCY_EXPONENTS
 from tracker.storage.columns import TAG_SEPARATOR, stored_columns, stored_micros
 
@@ -45,6 +51,8 @@ _KIND_DTYPES: dict[FieldKind, str] = {
     "date": "datetime64[ns]",
     "tags": "object",
     "time": "datetime64[ns, UTC]",
+    "direction": "string",
+    "flag": "bool",
 }
 
 
@@ -134,6 +142,8 @@ def _money_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
     minor = np.array(cols[field.record], dtype=np.int64)
     types = built["type"] if "type" in built else _string_column(cols["type"])
     income = (types == "income").to_numpy(dtype=bool)
+    if "transfer" in set(cols["type"]):
+        income |= np.fromiter((d == "in" for d in cols["direction"]), dtype=bool, count=len(minor))
     built[field.record] = pd.Series(minor, dtype="int64")
     built[field.name] = pd.Series(_decimal_column(minor, cols["currency"]), dtype="object")
     built["signed_minor"] = pd.Series(np.where(income, minor, -minor), dtype="int64")
@@ -146,6 +156,10 @@ def _date_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
 
 def _tags_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
     built[field.name] = pd.Series(_tags_column(cols[field.record]), dtype="object")
+
+
+def _flag_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
+    built[field.name] = pd.Series(np.array(cols[field.record], dtype=bool), dtype="bool")
 
 
 def _time_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
@@ -162,6 +176,8 @@ _FRAME_BUILDERS: dict[FieldKind, Callable[[Field, _Columns, dict[str, Any]], Non
     "date": _date_columns,
     "tags": _tags_columns,
     "time": _time_columns,
+    "direction": _text_columns,
+    "flag": _flag_columns,
 }
 """How each kind of field turns its snapshot column into frame columns (see :func:`_columns_of`)."""
 
@@ -202,7 +218,9 @@ def _row_value(field: Field, value: Any) -> Any:
     if kind == "time":
         return value.to_pydatetime()
     if kind == "type":
-        return clean_type(value)
+        return clean_type(value, TX_TYPES)
+    if kind == "flag":
+        return bool(value)
     return str(value)
 
 

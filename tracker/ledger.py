@@ -114,6 +114,10 @@ class Ledger:
         cols = self.select(flt or Filter())
         return [from_record(record_at(cols, i)) for i in range(len(cols["id"]))]
 
+    def transactions_in(self, account: str) -> list[Transaction]:
+        """The transactions of one account (its name, case-insensitive), as :meth:`transactions` orders them."""
+        return self.transactions(Filter(accounts=(account,)))
+
     def get(self, tx_id: str) -> Transaction:
         """One transaction by id; ``NotFoundError`` if there is none."""
         with self.engine.mutex:
@@ -163,12 +167,34 @@ class Ledger:
 
         Returns the new revision (unchanged if there was nothing to do).
         """
+        from tracker.accounts import settle
+
         bad = next((tx for tx in puts if not isinstance(tx, Transaction)), None)
         if bad is not None:
             raise ValidationError("transaction", bad, "is not a Transaction")
         with self.locked():
             self.engine.refresh_locked()  # no second read when the caller has just refreshed under the lock
-            return self.engine.commit_locked([tx.to_record() for tx in puts], deletes, meta, label)
+            settled = settle(self, puts, meta)
+            self._check_pairs(settled, deletes)
+            return self.engine.commit_locked([tx.to_record() for tx in settled], deletes, meta, label)
+
+    def _check_pairs(self, puts: Sequence[Transaction], deletes: Sequence[str]) -> None:
+        """A commit never leaves one side of a transfer without the other (both stored, or both deleted)."""
+        put = {tx.id: tx for tx in puts}
+        gone = set(deletes)
+        for tx in puts:
+            if tx.type == "transfer":
+                other = put.get(tx.link) or (None if tx.link in gone else self._stored(tx.link))
+                if other is None or other.link != tx.id or other.direction == tx.direction:
+                    raise ValidationError("transfer", tx.id, "has no matching other side")
+        for tx_id in deletes:
+            stored = self._stored(tx_id)
+            if stored is not None and stored.type == "transfer" and stored.link not in gone:
+                raise ValidationError("transfer", tx_id, "would lose its other side (delete both)")
+
+    def _stored(self, tx_id: str) -> Transaction | None:
+        record = self.engine.record(tx_id)
+        return None if record is None else from_record(record)
 
     def _after_save(self, revision: int, label: str) -> None:
         try:
@@ -187,20 +213,30 @@ class Ledger:
         note: object = None,
         currency: object = None,
         external_id: object = None,
+        account: object = None,
+        cleared: bool = False,
     ) -> Transaction:
-        """Validate and store one transaction; returns it (with its new id)."""
-        tx = make_transaction(
-            type=type,
-            amount=amount,
-            category=category,
-            currency=currency if currency is not None else self.default_currency,
-            date=date,
-            tags=tags,
-            note=note,
-            external_id=external_id,
-        )
+        """Validate and store one transaction; returns it (with its new id).
+
+        ``account`` (a name) defaults to the default account; ``currency`` to the account's.
+        """
+        from tracker.accounts import default_account, get_account
+
         with self.locked():
             self.engine.refresh_locked()
+            home = default_account(self) if account is None else get_account(self, account)
+            tx = make_transaction(
+                type=type,
+                amount=amount,
+                category=category,
+                currency=currency if currency is not None else home.currency,
+                date=date,
+                tags=tags,
+                note=note,
+                external_id=external_id,
+                account=home.name,
+                cleared=cleared,
+            )
             while self.engine.record(tx.id) is not None:
                 tx = dataclasses.replace(tx, id=new_id())
             self.commit([tx], label=f"add {tx.type}")
@@ -215,29 +251,61 @@ class Ledger:
         return self.add("expense", amount, **fields)
 
     def add_many(self, drafts: Iterable[Transaction], label: str = "import") -> list[Transaction]:
-        """Store many new transactions as one change (all or nothing, one undo step)."""
+        """Store many new transactions as one change (all or nothing, one undo step); returns them as stored."""
+        from tracker.accounts import settle
+
         txs = list(drafts)
         with self.locked():
             self.engine.refresh_locked()
+            txs = settle(self, txs, None)  # drafts without an account get the default one, as stored
             clash = next((t.id for t in txs if self.engine.record(t.id) is not None), None)
             if clash is not None:
                 raise ValidationError("id", clash, "is already used by a transaction in this ledger")
             self.commit(txs, label=label)
         return txs
 
-    def update(self, tx_id: str, **changes: Any) -> Transaction:
-        """Change fields of one transaction (type, amount, currency, date, category, tags, note)."""
+    def update(self, tx_id: str, *, force: bool = False, **changes: Any) -> Transaction:
+        """Change fields of one transaction (:data:`tracker.model.EDITABLE`). A transfer's other side follows
+        (see :func:`tracker.accounts.linked_changes`); a reconciled transaction needs ``force``."""
         with self.locked():
             self.engine.refresh_locked()
-            updated = apply_changes(self.get(tx_id), changes)
-            self.commit([updated], label="edit")
-        return updated
+            puts = self._edited({tx_id: changes}, force)
+            self.commit(puts, label="edit")
+        return next((t for t in puts if t.id == tx_id), None) or self.get(tx_id)
+
+    def _edited(self, changes: Mapping[str, Mapping[str, object]], force: bool) -> list[Transaction]:
+        """The transactions ``changes`` change (with transfers' other sides), checked; unchanged ones left out."""
+        from tracker.accounts import linked_changes
+
+        wanted: dict[str, dict[str, object]] = {}
+        for tx_id, fields in changes.items():
+            tx = self.get(tx_id)
+            wanted.setdefault(tx_id, {}).update(fields)
+            if tx.type == "transfer":
+                other = self.get(tx.link)
+                for key, value in linked_changes(tx, other, fields).items():
+                    wanted.setdefault(other.id, {}).setdefault(key, value)
+        puts = []
+        for tx_id, fields in wanted.items():
+            tx = self.get(tx_id)
+            updated = apply_changes(tx, fields)
+            if updated != tx:
+                _confirm(tx, force)
+                puts.append(updated)
+        for tx in puts:
+            if tx.type == "transfer":
+                other = next((t for t in puts if t.id == tx.link), None) or self.get(tx.link)
+                if other.account.casefold() == tx.account.casefold():
+                    raise ValidationError("account", tx.account, "is the other side's account of this transfer")
+        return puts
 
     def update_many(
         self,
         changes: Mapping[str, Mapping[str, object]],
         deletes: Sequence[str] = (),
         label: str | None = None,
+        *,
+        force: bool = False,
     ) -> int:
         """Edit and delete many transactions as one atomic, undoable change (a batch from the table editor).
 
@@ -248,23 +316,32 @@ class Ledger:
         """
         with self.locked():
             self.engine.refresh_locked()
-            both = next((tx_id for tx_id in deletes if tx_id in changes), None)
+            gone = self._deleted(deletes, force)
+            both = next((tx_id for tx_id in gone if tx_id in changes), None)
             if both is not None:
                 raise ValidationError("id", both, "is both edited and deleted in one change")
-            puts = []
-            for tx_id, fields in changes.items():
-                tx = self.get(tx_id)
-                updated = apply_changes(tx, fields)
-                if updated != tx:
-                    puts.append(updated)
-            return self.commit(puts, deletes, label=label or "edit")
+            puts = self._edited(changes, force)
+            return self.commit(puts, gone, label=label or "edit")
 
-    def delete(self, tx_id: str) -> Transaction:
-        """Remove one transaction; returns what was removed."""
+    def _deleted(self, ids: Sequence[str], force: bool) -> list[str]:
+        """The ids to delete with each transfer's other side, checked (a reconciled one needs ``force``)."""
+        out: dict[str, None] = {}
+        for tx_id in ids:
+            tx = self.get(tx_id)
+            _confirm(tx, force)
+            out[tx_id] = None
+            if tx.type == "transfer":
+                _confirm(self.get(tx.link), force)
+                out[tx.link] = None
+        return list(out)
+
+    def delete(self, tx_id: str, *, force: bool = False) -> Transaction:
+        """Remove one transaction (a transfer: both sides); returns what was removed. A reconciled one needs
+        ``force``."""
         with self.locked():
             self.engine.refresh_locked()
             gone = self.get(tx_id)
-            self.commit(deletes=[tx_id], label="delete")
+            self.commit(deletes=self._deleted([tx_id], force), label="delete")
         return gone
 
     def set_meta(self, key: str, value: Any, label: str | None = None) -> None:
@@ -312,6 +389,14 @@ class Ledger:
         """Replace the ledger with a backup. The current state is backed up first; if it cannot be
         read, its files are moved aside (renamed, never deleted)."""
         self.engine.restore_backup(name)
+
+
+def _confirm(tx: Transaction, force: bool) -> None:
+    """A reconciled transaction is changed only when the change is confirmed (``force``)."""
+    if tx.reconciled and not force:
+        raise ValidationError(
+            "force", tx.id, "is a reconciled transaction: confirm the change (--force in the command line)"
+        )
 
 
 def open_backend(data_dir: str | os.PathLike[str] | None) -> StorageBackend:

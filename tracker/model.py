@@ -17,26 +17,37 @@ from typing import Any, Literal
 from tracker.errors import ValidationError
 from tracker.money import Minor, format_plain, normalize_currency, to_decimal_amount, to_minor
 
-TxType = Literal["income", "expense"]
+TxType = Literal["income", "expense", "transfer"]
 Category = str
 Tag = str
-TX_TYPES: tuple[TxType, ...] = ("income", "expense")
+TX_TYPES: tuple[TxType, ...] = ("income", "expense", "transfer")
+"""A transfer is one side of a linked pair between two of the user's accounts (see :mod:`tracker.accounts`)."""
+ENTERED_TYPES: tuple[TxType, ...] = ("income", "expense")
+"""The types a person enters one transaction of (a transfer is made as a pair, by ``add_transfer``)."""
+DIRECTIONS = ("out", "in")
+"""A transfer's side: money leaving this account (``out``) or arriving (``in``)."""
+TRANSFER_CATEGORY = "Transfer"
+"""The category both sides of a transfer carry (never counted as income, expense or budget use)."""
+MIGRATED_ACCOUNT = "Main"
+"""The account of every transaction stored before accounts existed (storage schema 3 and older)."""
 
 MAX_CATEGORY = 60
 MAX_TAG = 40
 MAX_TAGS = 20
 MAX_NOTE = 500
 MAX_EXTERNAL_ID = 200
+MAX_ACCOUNT = 60
 MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
 
-FieldKind = Literal["id", "type", "money", "currency", "date", "text", "tags", "time"]
+FieldKind = Literal["id", "type", "money", "currency", "date", "text", "tags", "time", "direction", "flag"]
 """How a field is validated, stored and shown; each kind has its encoders here, in :mod:`tracker.frame` and in
 :mod:`tracker.storage.columns`.
 
 ``id``, ``type``, ``currency`` and ``text`` are text; ``money`` an amount in the transaction's currency (the
 attribute ``<name>_minor`` in integer minor units, ``<name>`` the exact ``Decimal``); ``date`` a calendar day;
-``tags`` a sorted tuple of one-word tags; ``time`` a moment in UTC to the microsecond.
+``tags`` a sorted tuple of one-word tags; ``time`` a moment in UTC to the microsecond; ``direction`` a
+transfer's side (``"out"``, ``"in"``, ``""`` for income and expenses); ``flag`` a ``bool``.
 """
 
 
@@ -52,6 +63,8 @@ class Field:
         listed: a column of the CLI's ``list`` table.
         limit: the most characters of a ``text`` or ``id`` value.
         optional: may be empty, and missing from a record (then empty); otherwise required.
+        missing: the value a stored record written before the field existed gets (storage schema 3 and
+            older); ``None`` for the original fields, which every record has.
     """
 
     name: str
@@ -60,6 +73,7 @@ class Field:
     listed: bool = False
     limit: int = 0
     optional: bool = False
+    missing: Any = None
 
     @property
     def record(self) -> str:
@@ -73,14 +87,25 @@ FIELDS: tuple[Field, ...] = (
     Field("type", "type", editable=True, listed=True),
     Field("amount", "money", editable=True, listed=True),
     Field("currency", "currency", editable=True, listed=True),
+    Field("account", "text", editable=True, listed=True, limit=MAX_ACCOUNT, optional=True, missing=MIGRATED_ACCOUNT),
     Field("category", "text", editable=True, listed=True, limit=MAX_CATEGORY),
     Field("tags", "tags", editable=True, listed=True, optional=True),
     Field("note", "text", editable=True, listed=True, limit=MAX_NOTE, optional=True),
+    Field("direction", "direction", optional=True, missing=""),
+    Field("link", "id", limit=64, optional=True, missing=""),
+    Field("cleared", "flag", editable=True, missing=False),
+    Field("reconciled", "flag", missing=False),
     Field("external_id", "text", limit=MAX_EXTERNAL_ID, optional=True),
     Field("created_at", "time"),
     Field("updated_at", "time"),
 )
-"""The transaction's fields in the order people see them (export columns, JSON keys, list columns)."""
+"""The transaction's fields in the order people see them (export columns, JSON keys, list columns).
+
+``account`` is the name of the account (:mod:`tracker.accounts`); empty only in a draft not stored yet (the
+ledger puts it into the default account). A transfer (``type`` ``"transfer"``) has its ``direction`` and the
+id of the other side in ``link``; other transactions have neither. ``cleared`` and ``reconciled`` are the
+reconciliation marks (a reconciled transaction is also cleared).
+"""
 
 PUBLIC_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS)
 """Keys of the public JSON form and columns of every CSV/XLSX export, in order."""
@@ -107,8 +132,13 @@ class Transaction:
     currency: str
     date: dt.date
     category: Category
+    account: str = ""
     tags: tuple[Tag, ...] = ()
     note: str = ""
+    direction: str = ""
+    link: str = ""
+    cleared: bool = False
+    reconciled: bool = False
     external_id: str = ""
     created_at: dt.datetime = dataclasses.field(default_factory=lambda: utcnow())
     updated_at: dt.datetime = dataclasses.field(default_factory=lambda: utcnow())
@@ -120,8 +150,8 @@ class Transaction:
 
     @property
     def signed_minor(self) -> Minor:
-        """Positive for income, negative for expense."""
-        return self.amount_minor if self.type == "income" else -self.amount_minor
+        """What it adds to its account's balance: positive for income and a transfer in, negative otherwise."""
+        return self.amount_minor if self.type == "income" or self.direction == "in" else -self.amount_minor
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON form (keys :data:`PUBLIC_FIELDS`): amounts as decimal strings, dates ISO."""
@@ -198,11 +228,44 @@ def clean_tags(values: object) -> tuple[Tag, ...]:
     return tuple(sorted(seen.values(), key=str.casefold))
 
 
-def clean_type(value: object) -> TxType:
-    """``"income"`` or ``"expense"`` (case-insensitive)."""
-    if isinstance(value, str) and value.strip().lower() in TX_TYPES:
-        return "income" if value.strip().lower() == "income" else "expense"
+def clean_type(value: object, allowed: tuple[TxType, ...] = ENTERED_TYPES) -> TxType:
+    """``"income"`` or ``"expense"`` (case-insensitive); ``allowed`` :data:`TX_TYPES` also takes ``"transfer"``."""
+    if isinstance(value, str):
+        found = next((t for t in allowed if t == value.strip().lower()), None)
+        if found is not None:
+            return found
     raise ValidationError("type", value, "must be 'income' or 'expense'")
+
+
+def clean_account(value: object) -> str:
+    """An account name: trimmed, non-empty, at most ``MAX_ACCOUNT`` characters, no control characters."""
+    return _clean_text("account", value, MAX_ACCOUNT, required=True)
+
+
+def _direction_value(field: Field, value: object, currency: str) -> str:
+    if value is None or value == "":
+        return ""
+    if value not in DIRECTIONS:
+        raise ValidationError(field.name, value, "must be 'out' or 'in'")
+    return str(value)
+
+
+def _flag_value(field: Field, value: object, currency: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(field.name, value, "must be true or false")
+    return value
+
+
+def check_transfer(tx: Transaction) -> Transaction:
+    """A transfer has its side and the other side's id; income and expenses have neither. Returns ``tx``."""
+    if tx.type == "transfer":
+        if not tx.direction or not tx.link or tx.link == tx.id:
+            raise ValidationError("transfer", tx.id, "has no direction or no other side")
+    elif tx.direction or tx.link:
+        raise ValidationError("direction", tx.direction or tx.link, "is only for transfers")
+    if tx.reconciled and not tx.cleared:
+        raise ValidationError("reconciled", tx.id, "is set but cleared is not")
+    return tx
 
 
 def clean_date(value: object) -> dt.date:
@@ -262,6 +325,8 @@ _CLEANERS: dict[FieldKind, _Cleaner] = {
     "date": lambda field, value, currency: clean_date(value),
     "tags": lambda field, value, currency: clean_tags(value),
     "time": _moment_value,
+    "direction": _direction_value,
+    "flag": _flag_value,
 }
 """Per kind: a person's value, validated and normalised (see :func:`clean_value`)."""
 
@@ -285,7 +350,12 @@ def _stored_moment(field: Field, value: object, currency: str) -> dt.datetime:
     return parse_utc(value)  # type: ignore[arg-type]  # not text: TypeError, reported as a malformed record
 
 
-_STORED: dict[FieldKind, _Cleaner] = {**_CLEANERS, "money": _stored_minor, "time": _stored_moment}
+_STORED: dict[FieldKind, _Cleaner] = {
+    **_CLEANERS,
+    "money": _stored_minor,
+    "time": _stored_moment,
+    "type": lambda field, value, currency: clean_type(value, TX_TYPES),
+}
 """Per kind: a value of the record form (:meth:`Transaction.to_record`) checked again and decoded."""
 
 
@@ -299,11 +369,17 @@ def make_transaction(
     tags: object = None,
     note: object = None,
     external_id: object = None,
+    account: object = None,
+    cleared: bool = False,
     id: str | None = None,
     today: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> Transaction:
-    """Validate every field and build a :class:`Transaction`; raise ``ValidationError`` on the first bad one."""
+    """Validate every field and build a :class:`Transaction`; raise ``ValidationError`` on the first bad one.
+
+    ``type`` is income or expense (a transfer is built as a pair by :func:`tracker.accounts.make_transfer`);
+    ``account`` ``None`` leaves it to the ledger (its default account).
+    """
     code = normalize_currency(currency)
     stamp = now or utcnow()
     given = {
@@ -314,6 +390,8 @@ def make_transaction(
         "tags": tags,
         "note": note,
         "external_id": external_id,
+        "account": account,
+        "cleared": cleared,
     }
     values = {FIELD[name].record: clean_value(FIELD[name], value, code) for name, value in given.items()}
     return Transaction(id=id or new_id(), currency=code, created_at=stamp, updated_at=stamp, **values)
@@ -328,6 +406,8 @@ def apply_changes(tx: Transaction, changes: Mapping[str, object], now: dt.dateti
     if unknown:
         field = sorted(unknown)[0]
         raise ValidationError(field, changes[field], "is not a field that can be edited")
+    if "type" in changes and tx.type == "transfer":
+        raise ValidationError("type", changes["type"], "of a transfer cannot be changed (delete the transfer instead)")
     currency = normalize_currency(changes.get("currency", tx.currency))
     fields: dict[str, Any] = {"currency": currency}
     for f in FIELDS:
@@ -336,7 +416,11 @@ def apply_changes(tx: Transaction, changes: Mapping[str, object], now: dt.dateti
                 fields[f.record] = clean_value(f, changes[f.name], currency)
         elif f.kind == "money" and currency != tx.currency:
             fields[f.record] = to_minor(to_decimal_amount(getattr(tx, f.record), tx.currency), currency)
+    if "account" in changes:
+        fields["account"] = clean_account(changes["account"])
     updated = dataclasses.replace(tx, **fields)
+    if updated.reconciled and not updated.cleared:
+        updated = dataclasses.replace(updated, reconciled=False)  # un-clearing takes the reconciliation back
     if updated == tx:
         return tx
     return dataclasses.replace(updated, updated_at=now or utcnow())
@@ -345,16 +429,22 @@ def apply_changes(tx: Transaction, changes: Mapping[str, object], now: dt.dateti
 def from_record(record: Mapping[str, Any]) -> Transaction:
     """Rebuild a transaction from its storage form, checking every field again."""
     try:
-        values = {
-            key: decode(f, record.get(key) if f.optional else record[key], "") for f, key, decode in _RECORD_DECODERS
-        }
-        return Transaction(**values)
+        values = {key: decode(f, _stored_value(f, key, record), "") for f, key, decode in _RECORD_DECODERS}
+        return check_transfer(Transaction(**values))
     except KeyError as exc:
         raise ValidationError(str(exc.args[0]), None, "is missing from the record") from None
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ValidationError):
             raise
         raise ValidationError("record", record.get("id"), f"is malformed ({exc})") from None
+
+
+def _stored_value(field: Field, key: str, record: Mapping[str, Any]) -> Any:
+    if key in record:
+        return record[key]
+    if field.missing is not None:
+        return field.missing
+    return None if field.optional else record[key]
 
 
 def _plain(tx: Transaction, attr: str) -> Any:

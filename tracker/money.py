@@ -85,6 +85,15 @@ def to_minor(value: object, currency: str, field: str = "amount") -> Minor:
     return int(scaled)
 
 
+def to_signed_minor(value: object, currency: str, field: str = "amount") -> Minor:
+    """Like :func:`to_minor`, for a balance: zero and negative amounts (``"-12.50"``) are allowed too."""
+    amount = to_decimal(value, field)
+    if amount == 0:
+        return 0
+    minor = to_minor(abs(amount), currency, field)
+    return -minor if amount < 0 else minor
+
+
 def to_decimal_amount(minor: Minor, currency: str) -> Decimal:
     """Integer minor units back to an exact ``Decimal`` with the currency's decimal places."""
     exp = CURRENCY_EXPONENTS.get(currency, 2)

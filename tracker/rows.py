@@ -86,6 +86,11 @@ class Rows:
         raise NotImplementedError
 
     @cached_property
+    def account(self) -> Coded:
+        """Account names."""
+        raise NotImplementedError
+
+    @cached_property
     def tags(self) -> Coded:
         """Tags, each row's as a tuple of ``str``."""
         raise NotImplementedError
@@ -93,6 +98,27 @@ class Rows:
     def note_contains(self, needle: str) -> np.ndarray:
         """bool per row: whether the note, case-folded, contains ``needle`` (already case-folded)."""
         raise NotImplementedError
+
+    @cached_property
+    def direction(self) -> Coded:
+        """A transfer's side (``"out"``, ``"in"``), ``""`` for income and expenses."""
+        raise NotImplementedError
+
+    @cached_property
+    def cleared(self) -> np.ndarray:
+        """bool: marked cleared."""
+        raise NotImplementedError
+
+    @cached_property
+    def reconciled(self) -> np.ndarray:
+        """bool: reconciled."""
+        raise NotImplementedError
+
+    @cached_property
+    def signed(self) -> np.ndarray:
+        """int64: what each row adds to its account's balance (income and transfers in positive)."""
+        arriving = self.income | self.direction.where(lambda d: isinstance(d, str) and d == "in")
+        return np.where(arriving, self.amount, -self.amount)
 
     @cached_property
     def expense(self) -> np.ndarray:
@@ -136,6 +162,10 @@ class StoredRows(Rows):
         return coded(self.cols["category"])
 
     @cached_property
+    def account(self) -> Coded:
+        return coded(self.cols["account"])
+
+    @cached_property
     def tags(self) -> Coded:
         joined = coded(self.cols["tags"])
         return Coded(joined.codes, [tuple(t.split(TAG_SEPARATOR)) if t else () for t in joined.values])
@@ -143,6 +173,18 @@ class StoredRows(Rows):
     def note_contains(self, needle: str) -> np.ndarray:
         notes = self.cols["note"]
         return np.fromiter((needle in n.casefold() for n in notes), dtype=bool, count=len(notes))
+
+    @cached_property
+    def direction(self) -> Coded:
+        return coded(self.cols["direction"])
+
+    @cached_property
+    def cleared(self) -> np.ndarray:
+        return np.array(self.cols["cleared"], dtype=bool)
+
+    @cached_property
+    def reconciled(self) -> np.ndarray:
+        return np.array(self.cols["reconciled"], dtype=bool)
 
 
 class FrameRows(Rows):
@@ -178,6 +220,10 @@ class FrameRows(Rows):
         return self._coded("category")
 
     @cached_property
+    def account(self) -> Coded:
+        return self._coded("account")
+
+    @cached_property
     def tags(self) -> Coded:
         found = self._coded("tags")
         return Coded(found.codes, [tuple(t) if isinstance(t, tuple | list) else () for t in found.values])
@@ -185,6 +231,18 @@ class FrameRows(Rows):
     def note_contains(self, needle: str) -> np.ndarray:
         notes = self.frame["note"].str.casefold().str.contains(needle, regex=False)
         return notes.to_numpy(dtype=bool, na_value=False)
+
+    @cached_property
+    def direction(self) -> Coded:
+        return self._coded("direction")
+
+    @cached_property
+    def cleared(self) -> np.ndarray:
+        return self.frame["cleared"].to_numpy(dtype=bool)
+
+    @cached_property
+    def reconciled(self) -> np.ndarray:
+        return self.frame["reconciled"].to_numpy(dtype=bool)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

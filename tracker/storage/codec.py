@@ -1,10 +1,11 @@
 """The meaning of stored dicts: snapshot and journal-entry formats, validation, and migrations.
 
-Snapshot (``schema_version`` 3)::
+Snapshot (``schema_version`` 4)::
 
-    {"format": "expense-tracker-ledger", "schema_version": 3, "seq": 42, "saved_at": "...Z",
+    {"format": "expense-tracker-ledger", "schema_version": 4, "seq": 42, "saved_at": "...Z",
      "transactions": {"id": ["3f2a..."], "type": ["expense"], "amount_minor": [1250], "currency": ["USD"],
-                      "date": [20759], "category": ["Food"], "tags": ["kids work"], "note": ["..."],
+                      "account": ["Main"], "date": [20759], "category": ["Food"], "tags": ["kids work"],
+                      "note": ["..."], "direction": [""], "link": [""], "cleared": [0], "reconciled": [0],
                       "external_id": [""], "created_at": [1793577600000000], "updated_at": [0]},
      "meta": {"settings": {...}, "budgets": [...], ...},
      "undo": [[41, "<what undoes change 41, as JSON text>"], [42, "..."]]}
@@ -18,32 +19,39 @@ escapes), which the standard ``json`` module parses about twice as fast as UTF-8
 changes that can still be undone, oldest first, each as only what reverses it, encoded apart and decoded
 only by undo (see :mod:`tracker.storage.undo`).
 
-Journal entry (one per committed change; ``schema_version`` 1, the record form, unchanged by schemas 2 and 3)::
+Journal entry (one per committed change; ``schema_version`` 2, the record form; version 1 entries, written
+before accounts, have records without the fields schema 4 added, which read as those of an old record)::
 
-    {"schema_version": 1, "seq": 43, "at": "...Z", "label": "add expense",
+    {"schema_version": 2, "seq": 43, "at": "...Z", "label": "add expense",
      "undo_of": null, "ops": [{"op": "put", "tx": {record}, "before": {record} | null},
                               {"op": "del", "id": "...", "before": {record}},
                               {"op": "meta", "key": "budgets", "value": ..., "before": ...}]}
 
 Schema version 0 is the original design's single file, ``{"schema_version": 0, "transactions":
 [{..., "amount": "12.50"}]}``; version 1 the columnar snapshot with record-form columns (ISO dates and
-times, tags as lists); version 2 had today's columns but kept whole journal entries as its undo history.
-Each is migrated on load (0 -> 1 -> 2 -> 3); files of a newer version are refused untouched.
+times, tags as lists); version 2 had today's encoding but kept whole journal entries as its undo history;
+version 3 had no accounts, transfers or reconciliation marks (schema 4 adds those columns: every old row is
+in the account "Main", see :data:`tracker.model.MIGRATED_ACCOUNT`). Each is migrated on load (0 -> 1 -> 2
+-> 3 -> 4); files of a newer version are refused untouched.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 from tracker.errors import CorruptDataError, ValidationError
 from tracker.model import (
+    DIRECTIONS,
     FIELDS,
     MAX_CATEGORY,
     RECORD_FIELDS,
+    TX_TYPES,
+    Field,
+    clean_account,
     clean_category,
     clean_date,
     clean_tags,
@@ -53,19 +61,22 @@ from tracker.model import (
 )
 from tracker.money import CURRENCY_EXPONENTS, to_minor
 from tracker.storage.columns import (
+    ORIGINAL_FIELDS,
     STORED_DAY_RANGE,
     STORED_MICROS_RANGE,
     TAG_SEPARATOR,
     records_to_columns,
     stored_from_record_columns,
+    with_added_columns,
+    with_added_fields,
 )
 from tracker.storage.undo import UndoStep, check_stack, compact, decode
 
 FORMAT = "expense-tracker-ledger"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The snapshot's schema version."""
-JOURNAL_VERSION = 1
-"""The journal entries' schema version (their form did not change with snapshot schemas 2 and 3)."""
+JOURNAL_VERSION = 2
+"""The journal entries' schema version (2: records with accounts, transfers and reconciliation marks)."""
 JsonDict = dict[str, Any]
 _INT64_MAX = (1 << 63) - 1
 _TEXT_COLUMNS = tuple(f.record for f in FIELDS if f.kind in ("text", "tags"))
@@ -134,7 +145,23 @@ def _migrate_2_to_3(data: JsonDict) -> JsonDict:
     return {**data, "schema_version": 3, "undo": [compact(entry) for entry in undo]}
 
 
-MIGRATIONS: dict[int, Callable[[JsonDict], JsonDict]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_2_to_3}
+def _migrate_3_to_4(data: JsonDict) -> JsonDict:
+    """Version 3 had no accounts: every row goes into the account "Main", none is a transfer or cleared.
+
+    The undo steps keep their columns as written: undo reads the missing ones as an old row's values.
+    """
+    cols = data.get("transactions")
+    if not isinstance(cols, dict):
+        raise ValueError("'transactions' is not a table")
+    return {**data, "schema_version": 4, "transactions": with_added_columns(cols)}
+
+
+MIGRATIONS: dict[int, Callable[[JsonDict], JsonDict]] = {
+    0: _migrate_0_to_1,
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+    3: _migrate_3_to_4,
+}
 """``MIGRATIONS[v]`` turns a version ``v`` snapshot into version ``v + 1``."""
 
 
@@ -172,9 +199,12 @@ def _complaint(source: str) -> Callable[[str], CorruptDataError]:
     return bad
 
 
-def _check_common(data: JsonDict, bad: Callable[[str], CorruptDataError]) -> dict[str, list[Any]]:
-    """The checks every schema shares: format, seq, meta, undo, a complete table of equal-length columns, and
-    the columns stored alike in every version (unique ids, types, currencies)."""
+def _check_common(
+    data: JsonDict, bad: Callable[[str], CorruptDataError], fields: tuple[Field, ...] = FIELDS
+) -> dict[str, list[Any]]:
+    """The checks every schema shares: format, seq, meta, undo, a complete table of equal-length columns (of
+    ``fields``), and the columns stored alike in every version (unique ids, types, currencies)."""
+    names = tuple(f.record for f in fields)
     if data.get("format") != FORMAT:
         raise bad("it is not an Expense Tracker ledger (format field)")
     seq = data.get("seq")
@@ -183,24 +213,26 @@ def _check_common(data: JsonDict, bad: Callable[[str], CorruptDataError]) -> dic
     if not isinstance(data.get("meta", {}), dict) or not isinstance(data.get("undo", []), list):
         raise bad("'meta' or 'undo' has the wrong type")
     cols = data.get("transactions")
-    if not isinstance(cols, dict) or any(not isinstance(cols.get(n), list) for n in RECORD_FIELDS):
+    if not isinstance(cols, dict) or any(not isinstance(cols.get(n), list) for n in names):
         raise bad("the transactions table is incomplete")
     n = len(cols["id"])
-    if any(len(cols[name]) != n for name in RECORD_FIELDS):
+    if any(len(cols[name]) != n for name in names):
         raise bad("the transactions table has columns of different lengths")
     # Each check runs in C over a whole column (set(map(type, ...))): this is on the path of every cold load.
     ids = set(cols["id"])
     if len(ids) != n or not _types(cols["id"]) <= {str} or "" in ids:
         raise bad("transaction ids are missing or repeated")
-    if not set(cols["type"]) <= {"income", "expense"}:
-        raise bad("a transaction type is neither income nor expense")
+    if not set(cols["type"]) <= set(TX_TYPES if fields is FIELDS else ("income", "expense")):
+        raise bad("a transaction type is neither income, expense nor transfer")
     if not set(cols["currency"]) <= CURRENCY_EXPONENTS.keys():
         raise bad("a currency code is unknown")
     return cols
 
 
-def check_snapshot(data: JsonDict, source: str) -> JsonDict:
-    """Validate a current-version (3) snapshot column by column; raise ``CorruptDataError`` naming ``source``.
+def check_snapshot(data: JsonDict, source: str, pairs: bool = True) -> JsonDict:
+    """Validate a current-version (4) snapshot column by column; raise ``CorruptDataError`` naming ``source``.
+
+    ``pairs=False`` (an undo step's records) does not ask for the other side of each transfer to be there.
 
     Every check runs in C over a whole column (``set(map(type, ...))``, ``min``/``max``, sets) or once per
     distinct value: this is on the path of every cold load.
@@ -227,22 +259,52 @@ def check_snapshot(data: JsonDict, source: str) -> JsonDict:
         updated = np.array(created, dtype=np.int64) + np.array(edited, dtype=np.int64)
         if int(updated.min()) < low or int(updated.max()) > high:
             raise bad(f"an updated_at is not between {low} and {high} microseconds")
-    for category in set(cols["category"]):  # once per distinct category: cheap
-        try:
-            real = clean_category(category) == category
-        except ValidationError:
-            real = False
-        if not real:
-            raise bad(f"the category {category[: MAX_CATEGORY + 10]!r} is empty, too long or not clean text")
-    for joined in set(cols["tags"]):  # once per distinct set of tags
-        tags = joined.split(TAG_SEPARATOR) if joined else []
-        try:
-            real = list(clean_tags(tags)) == tags
-        except ValidationError:
-            real = False
-        if not real:
-            raise bad(f"the tags {joined[:100]!r} are not sorted distinct words")
+    for category in _unclean(cols["category"], clean_category):  # once per distinct category: cheap
+        raise bad(f"the category {category[: MAX_CATEGORY + 10]!r} is empty, too long or not clean text")
+    for joined in _unclean(cols["tags"], lambda t: TAG_SEPARATOR.join(clean_tags(t.split(TAG_SEPARATOR) if t else []))):
+        raise bad(f"the tags {joined[:100]!r} are not sorted distinct words")
+    _check_accounts(cols, bad, pairs)
     return data
+
+
+def _unclean(values: Iterable[Any], clean: Callable[[Any], Any]) -> Iterator[Any]:
+    """The distinct values that ``clean`` refuses or would change (each distinct value checked once)."""
+    for value in set(values):
+        try:
+            real = clean(value) == value
+        except ValidationError:
+            real = False
+        if not real:
+            yield value
+
+
+def _check_accounts(cols: dict[str, list[Any]], bad: Callable[[str], CorruptDataError], pairs: bool) -> None:
+    """The columns schema 4 added: account names, the reconciliation marks, transfer sides and (with ``pairs``)
+    that each side's ``link`` is a transfer linking back in the other direction. Per distinct value, in C over
+    a whole column, or over the transfers only."""
+    for account in _unclean(cols["account"], clean_account):
+        raise bad(f"the account {str(account)[:70]!r} is empty, too long or not clean text")
+    for name in ("cleared", "reconciled"):
+        if not _types(cols[name]) <= {int} or not set(cols[name]) <= {0, 1}:
+            raise bad(f"a {name} mark is not 0 or 1")
+    if 1 in cols["reconciled"] and any(r and not c for r, c in zip(cols["reconciled"], cols["cleared"], strict=True)):
+        raise bad("a transaction is reconciled but not cleared")
+    if not set(cols["direction"]) <= {"", *DIRECTIONS}:
+        raise bad("a transfer direction is neither out nor in")
+    if "transfer" not in set(cols["type"]):
+        if any(cols["direction"]) or any(cols["link"]):
+            raise bad("a transaction that is not a transfer has a direction or a linked side")
+        return
+    sides = {}
+    for i, kind in enumerate(cols["type"]):
+        if kind == "transfer":
+            sides[cols["id"][i]] = (cols["link"][i], cols["direction"][i])
+        elif cols["direction"][i] or cols["link"][i]:
+            raise bad("a transaction that is not a transfer has a direction or a linked side")
+    for tx_id, (other, direction) in sides.items():
+        twin = sides.get(other)
+        if not direction or not other or (pairs and (twin is None or twin[0] != tx_id or twin[1] == direction)):
+            raise bad(f"the transfer {tx_id!r} has no matching other side")
 
 
 def undo_step(item: list[Any], source: str) -> UndoStep:
@@ -250,7 +312,9 @@ def undo_step(item: list[Any], source: str) -> UndoStep:
 
     def check_columns(cols: JsonDict) -> None:
         check_snapshot(
-            {"format": FORMAT, "seq": 0, "transactions": cols}, f"the undo step of change {item[0]} in {source}"
+            {"format": FORMAT, "seq": 0, "transactions": cols},
+            f"the undo step of change {item[0]} in {source}",
+            pairs=False,
         )
 
     return decode(item, check_columns, _complaint(source))
@@ -259,7 +323,7 @@ def undo_step(item: list[Any], source: str) -> UndoStep:
 def check_snapshot_v1(data: JsonDict, source: str) -> JsonDict:
     """Validate a version 1 snapshot (record-form columns) before it is migrated."""
     bad = _complaint(source)
-    cols = _check_common(data, bad)
+    cols = _check_common(data, bad, ORIGINAL_FIELDS)
     amounts = cols["amount_minor"]
     if not _types(amounts) <= {int} or (amounts and min(amounts) <= 0):
         raise bad("an amount is not a positive whole number of minor units")
@@ -287,6 +351,18 @@ def _types(values: Iterable[Any]) -> set[type]:
     return set(map(type, values))
 
 
+def upgraded_entry(entry: JsonDict) -> JsonDict:
+    """A version 1 journal entry with its records in today's form (the fields schema 4 added, as an old row's)."""
+    ops = []
+    for op in entry["ops"]:
+        op = dict(op)
+        for key in ("tx", "before"):
+            if isinstance(op.get(key), dict):
+                op[key] = dict(with_added_fields(op[key]))
+        ops.append(op)
+    return {**entry, "schema_version": JOURNAL_VERSION, "ops": ops}
+
+
 def check_entry(entry: JsonDict, source: str) -> JsonDict:
     """Validate one journal entry, including every transaction record in it."""
 
@@ -294,7 +370,7 @@ def check_entry(entry: JsonDict, source: str) -> JsonDict:
         return CorruptDataError(f"{source} has a damaged entry (seq {entry.get('seq')!r}): {what}")
 
     version = entry.get("schema_version")
-    if version != JOURNAL_VERSION:
+    if version not in (1, JOURNAL_VERSION):
         if isinstance(version, int) and version > JOURNAL_VERSION:
             raise CorruptDataError(
                 f"{source} was written by a newer version of Expense Tracker (schema {version}); it was left untouched"

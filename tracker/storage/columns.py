@@ -4,7 +4,8 @@ A snapshot stores each field as one list, in a form that the standard ``json`` m
 turns into the frame with numpy/pyarrow, never row by row: ``date`` as whole days since 1970-01-01,
 ``created_at`` as whole microseconds since 1970-01-01T00:00:00Z, ``updated_at`` as whole microseconds after
 ``created_at`` (0 for a transaction never edited), ``tags`` as one string per row (the tags joined by
-:data:`TAG_SEPARATOR`, which no tag can contain: see :func:`clean_tags`), the rest as in the record form.
+:data:`TAG_SEPARATOR`, which no tag can contain: see :func:`clean_tags`), ``flag`` fields (``cleared``,
+``reconciled``) as 0 or 1, the rest as in the record form.
 Journal entries keep the record form (:meth:`Transaction.to_record`), which people can read.
 """
 
@@ -83,10 +84,11 @@ def _utc_column(stamps: Sequence[Any]) -> pd.Series:
 
 
 def records_to_columns(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """Row records (storage form) to columns."""
-    cols: dict[str, list[Any]] = {name: [] for name in RECORD_FIELDS}
+    """Row records (storage form) of the original fields (schemas 0-3) to record-form columns (schema 1)."""
+    names = [f.record for f in FIELDS if f.missing is None]
+    cols: dict[str, list[Any]] = {name: [] for name in names}
     for rec in records:
-        for name in RECORD_FIELDS:
+        for name in names:
             cols[name].append(rec[name])
     return cols
 
@@ -164,6 +166,7 @@ _ENCODERS: dict[FieldKind, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = 
     "date": (_day_of, _iso_day),
     "tags": (_joined, _split),
     "time": (_micros_of, _iso_micros),
+    "flag": (int, bool),
 }
 """Per kind: (record value -> snapshot value, snapshot value -> record value); other kinds are stored as they are."""
 
@@ -171,6 +174,31 @@ _CODECS: tuple[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | No
     (f.record, *_ENCODERS.get(f.kind, (None, None)), RELATIVE_TIMES.get(f.record)) for f in FIELDS
 )
 """Per field, in ``RECORD_FIELDS`` order: its key, encoder, decoder and the column its stored value is relative to."""
+
+
+ADDED_FIELDS = tuple(f for f in FIELDS if f.missing is not None)
+"""Fields added after storage schema 3 (accounts, transfers, reconciliation): older records lack them."""
+ORIGINAL_FIELDS = tuple(f for f in FIELDS if f.missing is None)
+"""The fields of storage schemas 0-3."""
+_STORED_MISSING = {
+    f.record: _ENCODERS[f.kind][0](f.missing) if f.kind in _ENCODERS else f.missing for f in ADDED_FIELDS
+}
+
+
+def with_added_fields(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A record (storage form) written before :data:`ADDED_FIELDS` existed, with their values for old records."""
+    if len(record) >= len(RECORD_FIELDS) or all(f.record in record for f in ADDED_FIELDS):
+        return record
+    return {**{f.record: f.missing for f in ADDED_FIELDS}, **record}
+
+
+def with_added_columns(cols: Mapping[str, Any]) -> dict[str, Any]:
+    """Snapshot columns written before :data:`ADDED_FIELDS` existed, with those columns added (old rows' values).
+
+    Only the added columns are filled in: a table missing another column stays incomplete (and is refused)."""
+    ids = cols.get("id")
+    n = len(ids) if isinstance(ids, list) else 0
+    return {**cols, **{name: [value] * n for name, value in _STORED_MISSING.items() if name not in cols}}
 
 
 def stored_row(record: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -243,14 +271,14 @@ _COLUMN_ENCODERS: dict[FieldKind, Callable[[Sequence[Any]], Any]] = {
 
 
 def stored_from_record_columns(cols: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
-    """Record-form columns (schema 1) to snapshot columns (schema 2), a whole column at a time.
+    """Record-form columns (schema 1) to snapshot columns (schema 2: the original fields), a whole column at a time.
 
     Strict: a date must be a real ``YYYY-MM-DD`` day, a time exactly :func:`iso_utc`'s form; categories and
     tags are cleaned as :func:`clean_category`/:func:`clean_tags` do (an older file may hold them uncleaned);
     otherwise ``ValueError``/``TypeError`` (``ValidationError`` is a ``ValueError``).
     """
     out: dict[str, Any] = {}
-    for field in FIELDS:
+    for field in ORIGINAL_FIELDS:
         encode = _COLUMN_ENCODERS.get(field.kind)
         out[field.record] = list(cols[field.record]) if encode is None else encode(cols[field.record])
     categories = {c: clean_category(c) for c in set(out["category"])}

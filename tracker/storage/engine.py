@@ -15,6 +15,7 @@ The tunables below are module attributes so that tests can change them.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import json
@@ -39,6 +40,7 @@ from tracker.storage.codec import (
     empty_snapshot,
     undo_step,
     upgrade_snapshot,
+    upgraded_entry,
 )
 from tracker.storage.columns import record_at, stored_columns
 from tracker.storage.undo import UndoItem, compact
@@ -78,6 +80,7 @@ class Engine:
         self._cursor: object | None = None
         self._cols: dict[str, list[Any]] = empty_snapshot()["transactions"]
         self._pos: dict[str, int] | None = None
+        self._counts: tuple[object, dict[str, collections.Counter[Any]]] | None = None
         self._overlay: dict[str, JsonDict | None] = {}
         self._meta: dict[str, Any] = {}
         self._undo: list[UndoItem] = []  # the stored form: decoded only by undo (see tracker.storage.undo)
@@ -196,6 +199,8 @@ class Engine:
         self._frame = None
 
     def _apply_entry(self, entry: JsonDict) -> None:
+        if entry.get("schema_version") != JOURNAL_VERSION:  # written before schema 4: records lack its fields
+            entry = upgraded_entry(entry)
         for op in entry["ops"]:
             kind = op["op"]
             if kind == "put":
@@ -236,6 +241,26 @@ class Engine:
         for rec in self._overlay.values():
             if rec is not None:
                 yield rec
+
+    def distinct(self, name: str) -> set[Any]:
+        """The distinct values of one stored column over every transaction (the snapshot's counted once per
+        load, then only the journal's changes: cheap on every commit)."""
+        with self.mutex:
+            if self._counts is None or self._counts[0] is not self._cols:
+                self._counts = (self._cols, {})
+            counts = self._counts[1]
+            if name not in counts:
+                counts[name] = collections.Counter(self._cols[name])
+            found = counts[name]
+            values = set(found)
+            if self._overlay:
+                if self._pos is None:
+                    self._pos = {v: i for i, v in enumerate(self._cols["id"])}
+                column = self._cols[name]
+                gone = collections.Counter(column[self._pos[i]] for i in self._overlay if i in self._pos)
+                values = {v for v in values if found[v] > gone.get(v, 0)}
+                values.update(rec[name] for rec in self._overlay.values() if rec is not None)
+            return values
 
     def meta(self, key: str, default: Any = None) -> Any:
         """A stored meta value (not a copy)."""

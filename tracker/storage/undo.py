@@ -23,7 +23,7 @@ from typing import Any
 
 from tracker.errors import CorruptDataError
 from tracker.storage.base import JsonDict
-from tracker.storage.columns import record_at, stored_columns
+from tracker.storage.columns import record_at, stored_columns, with_added_columns, with_added_fields
 
 UndoItem = list[Any]
 """``[seq, text]``: one undoable change in the stored form (a list, as JSON gives it back)."""
@@ -55,7 +55,12 @@ def compact(entry: JsonDict) -> UndoItem:
             added.append(op["tx"]["id"])
         else:
             raise ValueError(f"the deletion of {op['id']!r} has no record to put back")
-    body = {"label": str(entry.get("label", "change")), "added": added, "before": stored_columns(before), "meta": meta}
+    body = {
+        "label": str(entry.get("label", "change")),
+        "added": added,
+        "before": stored_columns(map(with_added_fields, before)),
+        "meta": meta,
+    }
     return [entry["seq"], json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)]
 
 
@@ -86,6 +91,8 @@ def decode(
         or any(not isinstance(m, list) or len(m) != 2 or not isinstance(m[0], str) for m in meta)
     ):
         raise bad(f"the undo step of change {seq} is damaged")
+    if isinstance(cols, dict):
+        cols = with_added_columns(cols)  # a step stored before schema 4: its rows read as old rows
     check_columns(cols)
     records = [record_at(cols, i) for i in range(len(cols["id"]))]
     return UndoStep(seq, label, added, records, [(key, value) for key, value in meta])

@@ -78,7 +78,7 @@ def cell_value(column: str, value: object, number_format: str) -> object:
     """
     kind = _KINDS[column]
     if value is None:
-        return [] if kind == "tags" else ""
+        return [] if kind == "tags" else False if kind == "flag" else ""
     if kind == "money":
         return parse_user_amount(str(value), number_format)
     if kind == "date" and isinstance(value, str):

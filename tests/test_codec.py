@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from tracker.errors import CorruptDataError
 from tracker.frame import frame_from_transactions
 from tracker.ledger import Ledger
-from tracker.model import MAX_DATE, MAX_TAG, MIN_DATE, Transaction, iso_utc, make_transaction
+from tracker.model import FIELDS, MAX_DATE, MAX_TAG, MIN_DATE, Transaction, from_record, iso_utc, make_transaction
 from tracker.storage.codec import JOURNAL_VERSION, SCHEMA_VERSION, check_snapshot, upgrade_snapshot
 from tracker.storage.columns import (
     EPOCH,
@@ -34,6 +34,7 @@ from tracker.storage.columns import (
     record_at,
     records_to_columns,
     stored_columns,
+    transaction_at,
     with_added_columns,
     with_added_fields,
 )
@@ -414,3 +415,14 @@ def test_the_stored_microsecond_range_is_the_span_a_frame_can_hold() -> None:
     for outside in (low - 1, high + 1):
         with pytest.raises(pd.errors.OutOfBoundsDatetime):
             in_ns(outside)
+
+
+def test_a_row_read_straight_from_the_columns_is_the_checked_record_form() -> None:
+    """``transaction_at`` (what ``list`` reads, unchecked) equals ``from_record(record_at(...))`` (checked)."""
+    rows = [*awkward(), tx(account="Visa", cleared=True), tx(note="edited later")]
+    rows[-1] = dataclasses.replace(rows[-1], updated_at=rows[-1].created_at + dt.timedelta(days=3, microseconds=7))
+    cols = stored_columns(t.to_record() for t in rows)
+    for i, want in enumerate(rows):
+        got = transaction_at(cols, i)
+        assert got == from_record(record_at(cols, i)) == want
+        assert [type(getattr(got, f.record)) for f in FIELDS] == [type(getattr(want, f.record)) for f in FIELDS]

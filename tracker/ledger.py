@@ -24,7 +24,7 @@ from tracker.model import Transaction, apply_changes, from_record, make_transact
 from tracker.money import NUMBER_FORMATS, normalize_currency
 from tracker.plugins import ENV_BACKEND, make_backend, make_plugin_manager
 from tracker.storage.base import BackupInfo, StorageBackend
-from tracker.storage.columns import record_at
+from tracker.storage.columns import transaction_at
 from tracker.storage.engine import Engine
 from tracker.storage.paths import resolve_data_dir
 
@@ -111,8 +111,8 @@ class Ledger:
 
         No frame is built (see :meth:`select`).
         """
-        cols = self.select(flt or Filter())
-        return [from_record(record_at(cols, i)) for i in range(len(cols["id"]))]
+        cols = self.select(flt or Filter())  # checked columns (snapshot and journal): no second validation
+        return [transaction_at(cols, i) for i in range(len(cols["id"]))]
 
     def transactions_in(self, account: str) -> list[Transaction]:
         """The transactions of one account (its name, case-insensitive), as :meth:`transactions` orders them."""

@@ -55,6 +55,8 @@ bench: deps
 	@command -v ledger >/dev/null && command -v hledger >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; \
 	  then apt-get update -qq && apt-get install -y -qq ledger hledger || echo "could not install ledger and hledger: the peers figures are skipped"; \
 	  else echo "ledger-cli or hledger missing (the peers figures are skipped): sudo apt-get update && sudo apt-get install -y ledger hledger"; fi; }
+	@# measured as installed: with bytecode compiled (PYTHONDONTWRITEBYTECODE would otherwise make every probe compile)
+	$(PY) -m compileall -q tracker desktop benchmarks >/dev/null
 	$(PY) -m benchmarks --repeats 5 --markdown --built snapshot,import,commits
 
 reliability: deps system-deps

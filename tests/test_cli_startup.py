@@ -104,6 +104,7 @@ def test_the_modules_the_parser_and_auto_posting_use_import_no_pandas() -> None:
 
 def test_subcommands_import_only_what_they_use(tmp_path: Path) -> None:
     commands = [["budget", "list"], ["recurring", "list"], ["list", "--format", "json"], ["summary"], ["undo"]]
+    commands += [["account", "list"], ["balance", "--format", "json"], ["list", "--account", "Main"]]
     for r in probe(commands, PRODUCT, tmp_path / "data"):
         assert r["status"] == 0, r
         assert r["loaded"] == [], f"{r['argv']} imported {r['loaded']}"

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from tracker.errors import NotFoundError, ValidationError
 from tracker.features import MetaFeature
 from tracker.model import (
+    ACCOUNT_KINDS,
     TRANSFER_CATEGORY,
     Transaction,
     clean_account,
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from tracker.ledger import Ledger
 
 META_KEY = "accounts"
-KINDS = ("checking", "savings", "credit-card", "cash", "loan", "asset")
+KINDS = ACCOUNT_KINDS
 LIABILITIES = frozenset({"credit-card", "loan"})
 """Kinds whose balance is what is owed (negative)."""
 
@@ -613,7 +614,7 @@ def reconcile(ledger: Ledger, account: object, balance: object, date: object, *,
 
 
 def set_cleared(ledger: Ledger, ids: Iterable[str], cleared: bool = True, *, force: bool = False) -> int:
-    """Mark transactions cleared (or not), in one change; returns how many changed. Un-clearing a reconciled
+    """Mark transactions cleared (or not), in one change; returns the new revision. Un-clearing a reconciled
     transaction takes its reconciliation back and needs ``force``."""
     return ledger.update_many(
         {tx_id: {"cleared": cleared} for tx_id in ids}, label="cleared" if cleared else "uncleared", force=force

@@ -30,6 +30,8 @@ TRANSFER_CATEGORY = "Transfer"
 """The category both sides of a transfer carry (never counted as income, expense or budget use)."""
 MIGRATED_ACCOUNT = "Main"
 """The account of every transaction stored before accounts existed (storage schema 3 and older)."""
+ACCOUNT_KINDS = ("checking", "savings", "credit-card", "cash", "loan", "asset")
+"""What an account can be (:mod:`tracker.accounts` owns accounts; the CLI's help reads this without importing it)."""
 
 MAX_CATEGORY = 60
 MAX_TAG = 40

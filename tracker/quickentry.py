@@ -188,6 +188,8 @@ class QuickEntry:
     tags: tuple[str, ...]
     note: str
     description: str
+    account: str = ""
+    """The account it goes into (empty: the default account when saved)."""
 
     @property
     def amount_text(self) -> str:
@@ -204,6 +206,7 @@ class QuickEntry:
             category=self.category,
             tags=self.tags,
             note=self.note,
+            account=self.account or None,
             id=id,
         )
 
@@ -218,6 +221,7 @@ class QuickEntry:
             "category_source": self.category_source,
             "tags": list(self.tags),
             "note": self.note,
+            "account": self.account,
         }
 
     def summary(self) -> str:
@@ -366,15 +370,20 @@ def _looks_like_date(word: str) -> bool:
 # --- on a ledger ----------------------------------------------------------------------------------------------
 
 
-def preview(ledger: Ledger, text: str, today: dt.date | None = None) -> QuickEntry:
-    """Parse ``text`` with the ledger's rules, history and default currency (nothing is saved)."""
-    return parse_quick_entry(
+def preview(ledger: Ledger, text: str, today: dt.date | None = None, account: str | None = None) -> QuickEntry:
+    """Parse ``text`` with the ledger's rules and history, into ``account`` (default: the default account) and
+    in its currency unless the line names one (nothing is saved)."""
+    from tracker.accounts import default_account, get_account
+
+    into = get_account(ledger, account) if account else default_account(ledger)
+    entry = parse_quick_entry(
         text,
         today or dt.date.today(),
         Categoriser.of(ledger),
-        currency=ledger.default_currency,
+        currency=into.currency,
         number_format=ledger.settings["number_format"],
     )
+    return dataclasses.replace(entry, account=into.name)
 
 
 def save(ledger: Ledger, entry: QuickEntry) -> Transaction:
@@ -387,4 +396,5 @@ def save(ledger: Ledger, entry: QuickEntry) -> Transaction:
         tags=entry.tags,
         note=entry.note,
         currency=entry.currency,
+        account=entry.account or None,
     )

@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "tracker.cli.names",
     "tracker.cli.report",
     "tracker.cli.io",
+    "tracker.cli.accounts",
 ]
 
 

@@ -55,7 +55,8 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--tag-mode", choices=("any", "all"), default="any", help="rows with any (default) or all of the tags"
     )
-    g.add_argument("--type", choices=("income", "expense"), help="only income or only expenses")
+    g.add_argument("--type", choices=("income", "expense", "transfer"), help="only income, expenses or transfers")
+    g.add_argument("--account", dest="accounts", action="append", metavar="A", help="keep this account (repeatable)")
     g.add_argument("--search", metavar="TEXT", help="text in the note or category")
     g.add_argument("--min", dest="min_amount", metavar="AMOUNT", help="smallest amount (inclusive)")
     g.add_argument("--max", dest="max_amount", metavar="AMOUNT", help="largest amount (inclusive)")
@@ -75,6 +76,7 @@ def filter_from_args(args: argparse.Namespace) -> Filter:
         text=args.search,
         min_amount=typed_amount(args, args.min_amount, "min"),
         max_amount=typed_amount(args, args.max_amount, "max"),
+        accounts=args.accounts,
     )
 
 

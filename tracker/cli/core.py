@@ -30,7 +30,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--date", help="YYYY-MM-DD (default: today)")
     p.add_argument("--tag", dest="tags", action="append", default=[], metavar="T", help="a tag (repeatable)")
     p.add_argument("--note", default="")
-    p.add_argument("--currency", help="ISO 4217 code (default: from settings)")
+    p.add_argument("--currency", help="ISO 4217 code (default: the account's)")
+    p.add_argument("--account", help="the account's name (default: the default account)")
+    p.add_argument("--cleared", action="store_true", help="mark it cleared (seen on a statement)")
     p.set_defaults(func=run_add)
 
     p = sub.add_parser("list", help="list transactions")
@@ -53,10 +55,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--tag", dest="tags", action="append", metavar="T", help="replaces the tags (repeatable)")
     p.add_argument("--no-tags", action="store_true", help="remove every tag")
     p.add_argument("--note")
+    p.add_argument("--account", help="move it to this account")
+    p.add_argument("--force", action="store_true", help="confirm changing a reconciled transaction")
     p.set_defaults(func=run_edit)
 
-    p = sub.add_parser("delete", help="delete a transaction")
+    p = sub.add_parser("delete", help="delete a transaction (a transfer: both sides)")
     p.add_argument("id")
+    p.add_argument("--force", action="store_true", help="confirm deleting a reconciled transaction")
     p.set_defaults(func=run_delete)
 
     p = sub.add_parser("undo", help="undo the last change")
@@ -84,6 +89,8 @@ def run_add(args: argparse.Namespace) -> int:
         tags=args.tags,
         note=args.note,
         currency=args.currency,
+        account=args.account,
+        cleared=args.cleared,
     )
     print(tx.id)
     return 0
@@ -93,9 +100,14 @@ def run_list(args: argparse.Namespace) -> int:
     from tracker.export import cells, write_csv
     from tracker.model import LIST_FIELDS, PUBLIC_FIELDS
 
-    txs = open_ledger(args).transactions(filter_from_args(args))  # the stored columns, filtered: no DataFrame
+    ledger = open_ledger(args)
+    txs = ledger.transactions(filter_from_args(args))  # the stored columns, filtered: no DataFrame
     if args.format == "json":
-        print_json([tx.to_json() for tx in txs])
+        rows = [tx.to_json() for tx in txs]
+        for tx, row in zip(txs, rows, strict=True):
+            if tx.type == "transfer":  # this side's account, and where the money went or came from
+                row["counter_account"] = ledger.get(tx.link).account
+        print_json(rows)
     elif args.format == "csv":
         write_csv(sys.stdout, txs, lineterminator="\n")  # the export's columns and neutralisation
     else:
@@ -173,7 +185,7 @@ def run_summary(args: argparse.Namespace) -> int:
 def run_edit(args: argparse.Namespace) -> int:
     changes: dict[str, Any] = {
         k: getattr(args, k)
-        for k in ("type", "amount", "currency", "category", "date", "note")
+        for k in ("type", "amount", "currency", "category", "date", "note", "account")
         if getattr(args, k) is not None
     }
     if args.amount is not None:
@@ -186,7 +198,7 @@ def run_edit(args: argparse.Namespace) -> int:
         from tracker.errors import ValidationError
 
         raise ValidationError("edit", args.id, "needs at least one field to change (for example --amount 12.50)")
-    tx = open_ledger(args).update(args.id, **changes)
+    tx = open_ledger(args).update(args.id, force=args.force, **changes)
     print(tx.id)
     return 0
 
@@ -194,7 +206,7 @@ def run_edit(args: argparse.Namespace) -> int:
 def run_delete(args: argparse.Namespace) -> int:
     from tracker.money import format_plain
 
-    tx = open_ledger(args).delete(args.id)
+    tx = open_ledger(args).delete(args.id, force=args.force)
     print(
         f"deleted {tx.id} ({tx.date.isoformat()} {tx.category} {format_plain(tx.amount_minor, tx.currency)} {tx.currency})"
     )

@@ -16,6 +16,7 @@ def register(sub: Subparsers) -> None:
         "#tags, @Category; the rest is the note and guesses the category.",
     )
     p.add_argument("text", nargs="+", help="the line (quoting it is optional)")
+    p.add_argument("--account", help="the account's name (default: the default account)")
     p.add_argument("--dry-run", action="store_true", help="show what would be added, save nothing")
     add_format_argument(p)
     p.set_defaults(func=run_add_text)
@@ -25,7 +26,7 @@ def run_add_text(args: argparse.Namespace) -> int:
     from tracker.quickentry import preview, save
 
     ledger = open_ledger(args)
-    entry = preview(ledger, " ".join(args.text))
+    entry = preview(ledger, " ".join(args.text), account=args.account)
     tx_id = None if args.dry_run else save(ledger, entry).id
     if args.format == "json":
         print_json({**entry.to_json(), "id": tx_id, "saved": tx_id is not None})

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -282,3 +284,48 @@ def test_load_data_and_filters_see_the_new_columns(books: Ledger) -> None:
         assert frame[column].dtype == empty[column].dtype  # the documented schema, also when empty
     assert frame["cleared"].dtype == bool
     assert books.transactions(Filter(accounts=("checking",)))[0].direction == "out"
+
+
+def test_recurring_templates_follow_their_account(books: Ledger) -> None:
+    from tracker.recurring import RECURRING, add_template, make_template, post_due, update_template
+
+    def monthly(account: str) -> Any:
+        return make_template(type="expense", amount="9.99", category="Streaming", currency="USD", start="2026-01-05",
+                             account=account, today=dt.date(2026, 1, 1))  # fmt: skip
+
+    add_template(books, monthly("visa"))
+    assert RECURRING.read(books)[0].account == "Visa"  # the declared spelling
+    assert post_due(books, dt.date(2026, 2, 10)) == 2
+    assert {tx.account for tx in books.transactions() if tx.category == "Streaming"} == {"Visa"}
+    edit_account(books, "Visa", new_name="Amex")
+    assert RECURRING.read(books)[0].account == "Amex"  # renamed with it, in the same change
+
+    add_account(books, "Gym card", kind="credit-card", currency="USD")
+    gym = add_template(books, monthly("Gym card"))
+    with pytest.raises(ValidationError, match="1 recurring template: move them with --move-to"):
+        delete_account(books, "Gym card")
+    assert delete_account(books, "Gym card", move_to="Checking") == 0
+    assert next(t for t in RECURRING.read(books) if t.id == gym.id).account == "Checking"
+
+    close_account(books, "Savings")
+    with pytest.raises(ValidationError, match="closed"):
+        update_template(books, gym.id, account="Savings")
+    with pytest.raises(NotFoundError, match="Nowhere"):
+        add_template(books, make_template(type="expense", amount="1", category="X", currency="USD", account="Nowhere"))
+
+
+def test_the_public_api_declares_accounts_moves_money_and_reads_balances(data_dir: Path) -> None:
+    import tracker
+
+    tracker.add_account("Cash", kind="cash", currency="USD", opening="20", data_dir=data_dir)
+    tracker.add_account("Bank", kind="checking", currency="EUR", data_dir=data_dir)
+    tracker.add_expense("4.50", "Coffee", date="2026-03-01", account="cash", data_dir=data_dir)
+    out, arrived = tracker.add_transfer("10", "Cash", "Bank", date="2026-03-02", to_amount="9.20", data_dir=data_dir)
+    assert (out.direction, arrived.direction, out.link, arrived.link) == ("out", "in", arrived.id, out.id)
+    found = {b.account.name: b.balance for b in tracker.balances(data_dir=data_dir)}
+    assert found == {"Cash": 550, "Bank": 920}
+    assert tracker.net_worth(tracker.balances("2026-03-01", data_dir=data_dir)) == {"EUR": 0, "USD": 1550}
+    frame = tracker.load_data(data_dir)
+    assert sorted(frame["account"]) == ["Bank", "Cash", "Cash"]
+    only_bank = tracker.filter_data(frame, accounts=["bank"])
+    assert list(only_bank["direction"]) == ["in"]

@@ -129,6 +129,10 @@ def test_account_lifecycle_and_transfers(data_dir: Path, banked: dict[str, Any],
     assert edited.get(out.link).amount_minor == 4500
     assert edited.get(out.link).date.isoformat() == "2026-02-04"
 
+    monthly = run("recurring", "add", "expense", "10", "--category", "Gym", "--account", "euro", "--start", "2099-01-01")
+    assert monthly.returncode == 0, monthly.stderr
+    (template,) = json.loads(run("recurring", "list", "--format", "json").stdout)
+    assert (template["account"], template["currency"]) == ("Euro", "EUR")  # the account's currency by default
     assert run("account", "add", "Old", "--kind", "savings", "--currency", "USD").returncode == 0
     assert run("add", "income", "5", "--category", "Interest", "--account", "Old").returncode == 0
     emptied = run("account", "delete", "Old", "--move-to", "Savings")

@@ -109,6 +109,7 @@ def test_add_text_preview_and_save(cli: Run, fast: Run, data_dir: Path) -> None:
         "tags": ["work"],
         "note": "coffee",
         "id": None,
+        "account": "Main",
         "saved": False,
     }
     assert len(Ledger(data_dir)) == 1

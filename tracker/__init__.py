@@ -24,6 +24,7 @@ from tracker.errors import CorruptDataError, NotFoundError, StorageError, Tracke
 if TYPE_CHECKING:
     import pandas as pd
 
+    from tracker.accounts import Account, Balance, net_worth
     from tracker.filters import Filter, apply_filter, filter_data
     from tracker.frame import COLUMNS
     from tracker.ledger import Ledger
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "Filter": "tracker.filters",
+    "net_worth": "tracker.accounts",
     "apply_filter": "tracker.filters",
     "filter_data": "tracker.filters",
     "Ledger": "tracker.ledger",
@@ -64,13 +66,17 @@ __all__ = [
     "TrackerError",
     "Transaction",
     "ValidationError",
+    "add_account",
     "add_expense",
     "add_income",
+    "add_transfer",
     "apply_filter",
+    "balances",
     "delete_transaction",
     "filter_data",
     "get_ledger",
     "load_data",
+    "net_worth",
     "undo",
     "update_transaction",
 ]
@@ -102,12 +108,13 @@ def add_income(
     tags: object = None,
     note: object = "",
     currency: object = None,
+    account: object = None,
     *,
     data_dir: str | os.PathLike[str] | None = None,
 ) -> Transaction:
     """Record income (amount as text or ``Decimal``, never a float); returns the stored transaction."""
     return get_ledger(data_dir).add(
-        "income", amount, category=category, date=date, tags=tags, note=note, currency=currency
+        "income", amount, category=category, date=date, tags=tags, note=note, currency=currency, account=account
     )
 
 
@@ -118,18 +125,65 @@ def add_expense(
     tags: object = None,
     note: object = "",
     currency: object = None,
+    account: object = None,
     *,
     data_dir: str | os.PathLike[str] | None = None,
 ) -> Transaction:
     """Record an expense (amount as text or ``Decimal``, never a float); returns the stored transaction."""
     return get_ledger(data_dir).add(
-        "expense", amount, category=category, date=date, tags=tags, note=note, currency=currency
+        "expense", amount, category=category, date=date, tags=tags, note=note, currency=currency, account=account
     )
 
 
 def load_data(data_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Every transaction as a DataFrame with the schema :data:`tracker.frame.COLUMNS` (also when empty)."""
     return get_ledger(data_dir).frame().copy()
+
+
+def add_account(
+    name: object,
+    kind: object = "checking",
+    currency: object = None,
+    opening: object = None,
+    opening_date: object = None,
+    note: object = None,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> Account:
+    """Declare an account (kind: checking, savings, credit-card, cash, loan, asset; currency: ISO 4217, default
+    the ledger's); ``opening`` is its balance on ``opening_date`` (for a card or loan: what is owed)."""
+    from tracker import accounts
+
+    return accounts.add_account(
+        get_ledger(data_dir), name, kind=kind, currency=currency, opening=opening, opening_date=opening_date, note=note
+    )
+
+
+def add_transfer(
+    amount: object,
+    source: object,
+    target: object,
+    date: object = None,
+    note: object = "",
+    to_amount: object = None,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> tuple[Transaction, Transaction]:
+    """Move ``amount`` from account ``source`` to ``target`` (``to_amount``: what arrives, when their currencies
+    differ); returns the linked pair (out, in). Never income or expense; counted in balances."""
+    from tracker import accounts
+
+    return accounts.add_transfer(
+        get_ledger(data_dir), amount, source=source, target=target, to_amount=to_amount, date=date, note=note
+    )
+
+
+def balances(date: object = None, *, data_dir: str | os.PathLike[str] | None = None) -> list[Balance]:
+    """Every account's balance (everything, cleared, reconciled) at the end of ``date`` (default: all rows);
+    :func:`net_worth` sums them per currency."""
+    from tracker import accounts
+
+    return accounts.balances(get_ledger(data_dir), date)
 
 
 def update_transaction(tx_id: str, *, data_dir: str | os.PathLike[str] | None = None, **changes: Any) -> Transaction:

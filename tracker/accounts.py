@@ -320,8 +320,30 @@ def edit_account(
         if default and default.casefold() == account.name.casefold():
             default = changed.name
         meta = ACCOUNTS.stored(AccountBook(tuple(accounts), default))
+        if new_name is not None:
+            meta |= _templates_moved(ledger, account.name, changed.name)
         ledger.commit(puts, meta=meta, label=f"edit account {changed.name}")
     return changed
+
+
+def _templates_moved(ledger: Ledger, name: str, target: str | None) -> dict[str, Any]:
+    """The recurring templates' meta with those of account ``name`` moved to ``target`` (``{}`` when none is
+    in it). ``target`` ``None`` refuses: an account a template posts into is not deleted without --move-to."""
+    from tracker.recurring import RECURRING
+
+    templates = RECURRING.read(ledger)
+    key = name.casefold()
+    mine = [t for t in templates if t.account.casefold() == key]
+    if not mine:
+        return {}
+    if target is None:
+        raise ValidationError(
+            "account",
+            name,
+            f"has {len(mine)} recurring template{'s' if len(mine) != 1 else ''}: move them with --move-to OTHER",
+        )
+    moved = [dataclasses.replace(t, account=target) if t.account.casefold() == key else t for t in templates]
+    return RECURRING.stored(moved)
 
 
 def close_account(ledger: Ledger, name: object, closed: bool = True) -> Account:
@@ -369,12 +391,12 @@ def delete_account(ledger: Ledger, name: object, move_to: object = None) -> int:
                 if tx.currency != target.currency and tx.type == "transfer":
                     raise ValidationError("move_to", target.name, f"is not in {tx.currency} (the transfer {tx.id})")
                 puts.append(dataclasses.replace(tx, account=target.name, updated_at=now))
+        templates = _templates_moved(ledger, account.name, get_account(ledger, move_to).name if move_to else None)
         book = ACCOUNTS.read(ledger)
         remaining = tuple(a for a in book.accounts if a.name.casefold() != account.name.casefold())
         default = "" if book.default.casefold() == account.name.casefold() else book.default
-        ledger.commit(
-            puts, meta=ACCOUNTS.stored(AccountBook(remaining, default)), label=f"delete account {account.name}"
-        )
+        meta = ACCOUNTS.stored(AccountBook(remaining, default)) | templates
+        ledger.commit(puts, meta=meta, label=f"delete account {account.name}")
     return len(puts)
 
 

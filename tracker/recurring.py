@@ -33,6 +33,7 @@ from tracker.model import (
     MAX_DATE,
     Transaction,
     TxType,
+    clean_account,
     clean_category,
     clean_date,
     clean_note,
@@ -83,6 +84,8 @@ class Template:
     next_index: int = 0
     posted_until: dt.date | None = None
     """The last occurrence posted under an earlier schedule (set when an edit changes the schedule)."""
+    account: str = ""
+    """The account its transactions go into (empty: the default account when each is posted)."""
 
     @property
     def interval_text(self) -> str:
@@ -146,6 +149,7 @@ class Template:
             date=day,
             tags=self.tags,
             note=self.note,
+            account=self.account or None,
             id=self.transaction_id(day),
         )
 
@@ -165,7 +169,7 @@ class Template:
             "end": self.end.isoformat() if self.end else None,
             "next_index": self.next_index,
             "posted_until": self.posted_until.isoformat() if self.posted_until else None,
-        }
+        } | ({"account": self.account} if self.account else {})  # templates from before accounts stay as stored
 
     def to_json(self, today: dt.date | None = None) -> dict[str, Any]:
         """The public JSON form (amount as a decimal string, next due date)."""
@@ -179,6 +183,7 @@ class Template:
             "category": self.category,
             "tags": list(self.tags),
             "note": self.note,
+            "account": self.account,
             "every": self.interval_text,
             "start": self.start.isoformat(),
             "end": self.end.isoformat() if self.end else None,
@@ -253,6 +258,7 @@ def make_template(
     end: object = None,
     tags: object = None,
     note: object = None,
+    account: object = None,
     id: str | None = None,
     today: dt.date | None = None,
 ) -> Template:
@@ -282,6 +288,7 @@ def make_template(
         end=last,
         tags=clean_tags(tags),
         note=clean_note(note),
+        account=clean_account(account) if account else "",
     )
     backlog = len(template.due(today)) if first <= today else 0
     if backlog > MAX_CATCH_UP:
@@ -321,6 +328,7 @@ def template_from_meta(data: Mapping[str, Any]) -> Template:
             note=clean_note(data.get("note", "")),
             next_index=index,
             posted_until=clean_date(data["posted_until"]) if data.get("posted_until") else None,
+            account=clean_account(data["account"]) if data.get("account") else "",
         )
     except KeyError as exc:
         raise ValidationError("recurring", exc.args[0], "is missing from a stored template") from None
@@ -460,6 +468,18 @@ def _existing_ids(ledger: Ledger, candidates: set[str]) -> set[str]:
     return found
 
 
+def _in_open_account(ledger: Ledger, template: Template) -> Template:
+    """``template`` with its account's name as declared; refused when the account is unknown or closed."""
+    if not template.account:
+        return template
+    from tracker.accounts import get_account
+
+    account = get_account(ledger, template.account)
+    if account.closed:
+        raise ValidationError("account", account.name, "is closed (reopen it first)")
+    return dataclasses.replace(template, account=account.name)
+
+
 def add_template(ledger: Ledger, template: Template) -> Template:
     """Store a new template (one undoable commit). Its due occurrences are posted by :func:`post_due`."""
     with ledger.locked():
@@ -467,6 +487,7 @@ def add_template(ledger: Ledger, template: Template) -> Template:
         templates = load_templates(ledger)
         if any(t.id == template.id for t in templates):
             raise ValidationError("id", template.id, "is already a recurring template")
+        template = _in_open_account(ledger, template)
         templates.append(template)
         RECURRING.write(ledger, templates, f"recurring: add {template.category} every {template.interval_text}")
     return template
@@ -483,7 +504,7 @@ def delete_template(ledger: Ledger, ident: str) -> Template:
     return gone
 
 
-EDITABLE = frozenset({"type", "amount", "currency", "category", "tags", "note", "every", "start", "end"})
+EDITABLE = frozenset({"type", "amount", "currency", "category", "tags", "note", "every", "start", "end", "account"})
 """The fields :func:`update_template` changes; ``every`` and ``start`` make a new schedule."""
 
 
@@ -512,6 +533,7 @@ def edit_template(template: Template, changes: Mapping[str, Any], today: dt.date
         "unit": template.unit,
         "start": template.start,
         "end": template.end,
+        "account": template.account,
     }
     fields.update(changes)  # an amount kept while the currency changes is checked against the new currency
     if reschedule and "start" not in changes:
@@ -548,6 +570,8 @@ def update_template(ledger: Ledger, ident: str, **changes: Any) -> tuple[Templat
         templates = load_templates(ledger)
         before = find_template(templates, ident)
         after = edit_template(before, changes)
+        if after.account != before.account:
+            after = _in_open_account(ledger, after)
         if after == before:
             return before, after
         RECURRING.write(

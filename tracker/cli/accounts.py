@@ -74,6 +74,12 @@ def register(sub: Subparsers) -> None:
     add_format_argument(p)
     p.set_defaults(func=run_reconcile)
 
+    p = sub.add_parser("forecast", help="an account's projected balance up to a date (recurring + entered)")
+    p.add_argument("account")
+    p.add_argument("--until", required=True, metavar="DATE", help="the last day to project")
+    add_format_argument(p)
+    p.set_defaults(func=run_forecast)
+
     for name, cleared in (("cleared", True), ("uncleared", False)):
         p = sub.add_parser(name, help=f"mark transactions {name}")
         p.add_argument("ids", nargs="+", metavar="ID")
@@ -202,4 +208,29 @@ def run_cleared(args: argparse.Namespace) -> int:
 
     set_cleared(open_ledger(args), args.ids, cleared=args.cleared, force=args.force)
     print(f"{'cleared' if args.cleared else 'uncleared'} {plural(len(args.ids), 'transaction')}")
+    return 0
+
+
+def run_forecast(args: argparse.Namespace) -> int:
+    from tracker.forecast import forecast
+
+    found = forecast(open_ledger(args), args.account, args.until)
+    shown = found.to_json()
+    if args.format == "json":
+        print_json(shown)
+        return 0
+    code = shown["currency"]
+    rows = [[shown["from"], "balance today", "", "", shown["balance"]]]
+    rows += [[e["date"], e["what"], e["source"], e["amount"], e["balance"]] for e in shown["events"]]
+    print_table(rows, ["date", "what", "from", "amount", "balance"], right=(3, 4))
+    print(f"projected balance on {shown['until']}: {shown['projected_balance']} {code}")
+    estimate = shown["estimate"]
+    if estimate["based_on"]:
+        first, last = estimate["based_on"]
+        print(
+            f"estimate, also taking off the usual spending ({estimate['monthly_spending']} {code} a month, "
+            f"the average of {first} to {last}): {estimate['projected_balance']} {code}"
+        )
+    if shown["left_out_other_currencies"]:
+        print(f"left out: {plural(shown['left_out_other_currencies'], 'row')} in another currency than {code}")
     return 0

@@ -47,7 +47,8 @@ def register(sub: Subparsers) -> None:
     r.add_argument("--end", metavar="DATE", help="last possible occurrence, YYYY-MM-DD (default: none)")
     r.add_argument("--tag", dest="tags", action="append", default=[], metavar="T", help="a tag (repeatable)")
     r.add_argument("--note", default="")
-    r.add_argument("--currency", help="ISO 4217 code (default: from settings)")
+    r.add_argument("--currency", help="ISO 4217 code (default: the account's)")
+    r.add_argument("--account", help="the account its transactions go into (default: the default account)")
     r.add_argument("--no-post", action="store_true", help="do not post the occurrences already due now")
     r.set_defaults(func=run_recurring_add)
 
@@ -66,6 +67,7 @@ def register(sub: Subparsers) -> None:
     r.add_argument("--amount")
     r.add_argument("--category")
     r.add_argument("--currency")
+    r.add_argument("--account", help="the account its future transactions go into")
     r.add_argument("--every", metavar="INTERVAL", help="a new schedule: 'month', '2 weeks', ...")
     r.add_argument("--start", metavar="DATE", help="a new schedule from DATE (after the last posted occurrence)")
     ends = r.add_mutually_exclusive_group()
@@ -89,14 +91,17 @@ def register(sub: Subparsers) -> None:
 
 
 def run_recurring_add(args: argparse.Namespace) -> int:
+    from tracker.accounts import default_account, get_account
     from tracker.recurring import add_template, make_template
 
     ledger = open_ledger(args)
+    account = get_account(ledger, args.account) if args.account else default_account(ledger)
     template = make_template(
         type=args.type,
         amount=typed_amount(args, args.amount),
         category=args.category,
-        currency=args.currency or ledger.default_currency,
+        currency=args.currency or account.currency,
+        account=args.account,
         every=args.every,
         start=args.start,
         end=args.end,
@@ -171,7 +176,7 @@ def run_recurring_edit(args: argparse.Namespace) -> int:
 
     changes: dict[str, Any] = {
         name: getattr(args, name)
-        for name in ("type", "amount", "category", "currency", "every", "start", "end", "note")
+        for name in ("type", "amount", "category", "currency", "every", "start", "end", "note", "account")
         if getattr(args, name) is not None
     }
     if args.amount is not None:

@@ -329,3 +329,26 @@ def test_the_public_api_declares_accounts_moves_money_and_reads_balances(data_di
     assert sorted(frame["account"]) == ["Bank", "Cash", "Cash"]
     only_bank = tracker.filter_data(frame, accounts=["bank"])
     assert list(only_bank["direction"]) == ["in"]
+
+
+def test_net_worth_over_time_equals_the_balances_of_each_day(books: Ledger) -> None:
+    from tracker.accounts import month_ends, net_worth_over_time
+
+    books.add("income", "2500", category="Salary", date="2026-01-31", account="Checking")
+    books.add("expense", "45.90", category="Books", date="2026-02-10", account="Visa")
+    books.add("expense", "7", category="Food", date="2026-03-01", account="Euro")
+    add_transfer(books, "300", source="Checking", target="Savings", date="2026-02-15")
+    add_transfer(books, "100", source="Checking", target="Euro", to_amount="92.50", date="2026-03-05")
+    edit_account(books, "Savings", opening="50", opening_date="2026-02-01")
+    days = month_ends(dt.date(2025, 12, 10), dt.date(2026, 4, 2))
+    assert days == [dt.date(2025, 12, 31), dt.date(2026, 1, 31), dt.date(2026, 2, 28), dt.date(2026, 3, 31),
+                    dt.date(2026, 4, 2)]  # fmt: skip
+    series = net_worth_over_time(books, days)
+    for i, day in enumerate(days):
+        expected = net_worth(balances(books, day))
+        assert {code: values[i] for code, values in series.items()} == {
+            c: m for c, m in expected.items() if c in series
+        }
+    assert series["USD"][0] == -20000  # the card's opening has no date: it counts from the start; Checking's not yet
+    assert series["USD"][2] == 100000 - 20000 + 250000 - 4590 + 5000
+    assert series["EUR"] == [0, 0, 0, 9250 - 700, 9250 - 700]

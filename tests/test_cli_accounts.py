@@ -129,7 +129,9 @@ def test_account_lifecycle_and_transfers(data_dir: Path, banked: dict[str, Any],
     assert edited.get(out.link).amount_minor == 4500
     assert edited.get(out.link).date.isoformat() == "2026-02-04"
 
-    monthly = run("recurring", "add", "expense", "10", "--category", "Gym", "--account", "euro", "--start", "2099-01-01")
+    monthly = run(
+        "recurring", "add", "expense", "10", "--category", "Gym", "--account", "euro", "--start", "2099-01-01"
+    )
     assert monthly.returncode == 0, monthly.stderr
     (template,) = json.loads(run("recurring", "list", "--format", "json").stdout)
     assert (template["account"], template["currency"]) == ("Euro", "EUR")  # the account's currency by default

@@ -29,8 +29,10 @@ def as_json(proc: Any) -> Any:
 def test_import_dry_run_then_import_then_again(
     cli: Cli, data_dir: Path, files_of: Callable[[Path], dict[str, bytes]]
 ) -> None:
+    assert cli("account", "add", "Giro", "--kind", "checking", "--currency", "EUR").returncode == 0
     dry = as_json(cli("import", fixture("csv/sparkasse_camt.csv"), "--dry-run", "--format", "json"))
     assert (dry["dry_run"], dry["added"], dry["duplicates"], dry["errors"]) == (True, 5, 0, 0)
+    assert dry["accounts"] == ["Giro"]  # the first account declared is the default
     assert dry["detected"]["layout"] == "sparkasse-camt"
     assert [r["amount"] for r in dry["rows"]] == ["2500.00", "1234.56", "3.50", "3.50", "47.89"]
     assert [r["type"] for r in dry["rows"]][:2] == ["income", "expense"]

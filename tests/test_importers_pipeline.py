@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracker.accounts import add_account
 from tracker.categorize import DEFAULT_CATEGORY, History, categorise, tokens
 from tracker.errors import ValidationError
 from tracker.importers import (
@@ -218,12 +219,17 @@ def test_duplicate_reasons() -> None:
 
 
 def test_import_twice_adds_once_for_every_format(ledger: Ledger, files_of: Files) -> None:
-    for rel in ("csv/sparkasse_camt.csv", "ofx/bank_medium.ofx", "qif/test.qif", "csv/capital_one.csv"):
-        first = import_file(ledger, FIXTURES / rel)
+    for code in ("EUR", "CAD", "USD"):  # a statement goes into an account in its currency
+        add_account(ledger, f"In {code}", currency=code)
+    for rel, code in (("csv/sparkasse_camt.csv", "EUR"), ("ofx/bank_medium.ofx", "CAD"), ("qif/test.qif", "USD"),
+                      ("csv/capital_one.csv", "USD")):  # fmt: skip
+        options = ImportOptions(account=f"In {code}")
+        first = import_file(ledger, FIXTURES / rel, options)
         assert first.added, rel
+        assert {t.account for t in first.added} == {f"In {code}"}
         before = files_of(ledger.location)
         revision = ledger.revision
-        again = import_file(ledger, FIXTURES / rel)
+        again = import_file(ledger, FIXTURES / rel, options)
         assert again.added == [], rel
         assert len(again.plan.duplicates) == len(first.added), rel
         assert ledger.revision == revision
@@ -430,7 +436,9 @@ def test_history_ignores_numbers_and_card_noise() -> None:
 def test_import_uses_rules_and_history_from_the_ledger(ledger: Ledger, tmp_path: Path) -> None:
     ledger.add_expense("50.00", category="Groceries", date="2024-01-01", note="REWE SAGT DANKE 0815")
     ledger.set_meta("rules", dump_rules([Rule("Kühn", "Coffee")]), label="rules")
-    result = import_file(ledger, FIXTURES / "csv" / "sparkasse_camt.csv", dry_run=True)
+    add_account(ledger, "Giro", currency="EUR")
+    options = ImportOptions(account="Giro")
+    result = import_file(ledger, FIXTURES / "csv" / "sparkasse_camt.csv", options, dry_run=True)
     got = {r.description: (r.draft.category, r.category_source) for r in result.plan.rows if r.draft}
     assert got["Bäckerei Kühn Kaffee"] == ("Coffee", "rule")
     assert got["REWE Markt GmbH / REWE SAGT DANKE 4711"] == ("Groceries", "history")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tracker.accounts import add_account
 from tracker.importers.rules import Rule, dump_rules
 from tracker.ledger import Ledger
 
@@ -161,3 +163,81 @@ def test_the_page_runs_from_the_router(data_dir: Path) -> None:
     at.switch_page("app_pages/import_export.py").run()
     assert not at.exception
     assert texts(at.title) == ["Import & Export"]
+
+
+def account_select(at: AppTest, label_start: str) -> Any:
+    return next(s for s in at.selectbox if str(s.label).startswith(label_start))
+
+
+@pytest.fixture
+def banked(data_dir: Path) -> Ledger:
+    ledger = Ledger(data_dir)
+    add_account(ledger, "Checking", kind="checking", currency="USD")
+    add_account(ledger, "Savings", kind="savings", currency="USD")
+    add_account(ledger, "Giro", kind="checking", currency="EUR")
+    return ledger
+
+
+def test_the_account_is_chosen_remembered_and_its_currency_checked(
+    banked: Ledger, data_dir: Path, files_of: Callable[[Path], dict[str, bytes]]
+) -> None:
+    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    upload(at, "csv/sparkasse_camt.csv")  # in EUR: the default account (Checking) is in USD
+    assert account_select(at, "Into account").value == "Checking"
+    before = files_of(data_dir)
+    (error,) = texts(at.error)
+    assert "'EUR' is the currency of this row, but the account Checking is in USD" in error
+    assert files_of(data_dir) == before
+    account_select(at, "Into account").set_value("Giro").run()
+    assert not at.error
+    assert set(at.dataframe[0].value["Account"]) == {"Giro"}
+    at.button(key="imp_confirm").click().run()
+    assert {t.account for t in Ledger(data_dir).transactions()} == {"Giro"}
+
+    ofx = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    upload(ofx, "ofx/checking.ofx")
+    account_select(ofx, "Into account").set_value("Savings").run()
+    ofx.button(key="imp_confirm").click().run()
+    assert any("statement's balance on 2013-05-25 is 100.99 USD" in t for t in texts(ofx.info))
+    again = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    upload(again, "ofx/checking.ofx")
+    assert account_select(again, "Into account").value == "Savings"  # remembered for this bank account
+
+
+def test_a_twin_is_offered_as_a_transfer_and_can_be_declined(banked: Ledger, data_dir: Path) -> None:
+    banked.add("expense", "300", category="Misc", date="2026-01-14", account="Checking", note="to savings")
+    csv = b"Date,Description,Amount\n2026-01-15,From checking,300\n2026-01-16,Interest,1.25\n"
+    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    upload(at, "", name="savings.csv", data=csv)
+    account_select(at, "Into account").set_value("Savings").run()
+    (box,) = [c for c in at.checkbox if str(c.key).startswith("imp_transfer_")]
+    assert box.value is True
+    assert "with Checking" in str(box.label)
+    box.uncheck().run()
+    at.button(key="imp_confirm").click().run()
+    assert {t.type for t in Ledger(data_dir).transactions()} == {"income", "expense"}  # declined: nothing linked
+    Ledger(data_dir).undo()
+
+    again = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    upload(again, "", name="savings.csv", data=csv)
+    account_select(again, "Into account").set_value("Savings").run()
+    again.button(key="imp_confirm").click().run()
+    assert "Linked 1 transfer with your other accounts." in texts(again.success)[0]
+    arrived = next(t for t in Ledger(data_dir).transactions() if t.note == "From checking")
+    assert arrived.type == "transfer"
+    assert Ledger(data_dir).get(arrived.link).note == "to savings"
+
+
+def test_a_file_of_two_accounts_asks_for_each(banked: Ledger, data_dir: Path) -> None:
+    from test_importers_accounts import TWO_STATEMENTS
+
+    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    upload(at, "", name="two.ofx", data=TWO_STATEMENTS.encode())
+    assert any("This file holds 2 accounts" in str(m.value) for m in at.markdown)
+    account_select(at, "Statement of checking 123/9100").set_value("Checking").run()
+    account_select(at, "Statement of savings 123/9200").set_value("Savings").run()
+    assert not at.error
+    at.button(key="imp_confirm").click().run()
+    assert not at.exception
+    by_note = {t.note: t.account for t in Ledger(data_dir).transactions()}
+    assert by_note == {"To savings": "Checking", "Grocer": "Checking", "From checking": "Savings"}

@@ -66,6 +66,8 @@ class Account:
     note: str = ""
     declared: bool = True
     """False for an implicit account (used by transactions, never declared)."""
+    sources: tuple[str, ...] = ()
+    """What imports remember it by: an OFX statement (``ofx:BANKID/ACCTID``), a saved CSV mapping (``mapping:NAME``)."""
 
     @property
     def liability(self) -> bool:
@@ -105,6 +107,7 @@ def _account_from_meta(data: Mapping[str, Any]) -> Account:
         opening_date=clean_date(data["opening_date"]) if data.get("opening_date") else None,
         closed=bool(data.get("closed", False)),
         note=clean_note(data.get("note", "")),
+        sources=tuple(str(k) for k in data.get("sources", ()) if isinstance(k, str) and k),
     )
 
 
@@ -145,6 +148,8 @@ def _dump(book: AccountBook) -> dict[str, Any] | None:
             item["closed"] = True
         if a.note:
             item["note"] = a.note
+        if a.sources:
+            item["sources"] = list(a.sources)
         out.append(item)
     return {"accounts": out, "default": book.default}
 
@@ -192,6 +197,60 @@ def get_account(ledger: Ledger, name: object, meta: Mapping[str, Any] | None = N
     if found is None:
         raise NotFoundError("account", wanted, "is not an account (see `expense-tracker account list`)")
     return found
+
+
+def account_from_json(data: object) -> Account:
+    """An account as :meth:`Account.to_json` wrote it (a JSON export's ``accounts``), validated again."""
+    if not isinstance(data, Mapping) or "name" not in data or "currency" not in data:
+        raise ValidationError("accounts", data, "is not an account with a name and a currency")
+    currency = normalize_currency(data["currency"])
+    kind = clean_kind(data.get("kind", "checking"))
+    opening = data.get("opening") or "0"
+    return Account(
+        name=clean_account(data["name"]),
+        kind=kind,
+        currency=currency,
+        opening_minor=to_signed_minor(opening, currency, field="opening"),
+        opening_date=clean_date(data["opening_date"]) if data.get("opening_date") else None,
+        closed=data.get("closed") is True,
+        note=clean_note(data.get("note") or ""),
+    )
+
+
+def declare_missing(ledger: Ledger, wanted: Iterable[Account]) -> dict[str, Any]:
+    """The accounts' meta with those of ``wanted`` that the ledger does not know declared (``{}``: none)."""
+    known = {a.name.casefold() for a in list_accounts(ledger)}
+    book = ACCOUNTS.read(ledger)
+    added = []
+    for account in wanted:
+        if account.name.casefold() not in known:
+            known.add(account.name.casefold())
+            added.append(dataclasses.replace(account, declared=True, sources=()))
+    return ACCOUNTS.stored(AccountBook((*book.accounts, *added), book.default)) if added else {}
+
+
+def account_for_source(accounts: Iterable[Account], key: str) -> Account | None:
+    """The account an import source (see :attr:`Account.sources`) was last imported into, if any."""
+    return next((a for a in accounts if key and key in a.sources), None) if key else None
+
+
+def remembered(ledger: Ledger, pairs: Mapping[str, str]) -> dict[str, Any]:
+    """The accounts' meta with each source key of ``pairs`` (key -> account name) remembered by that account
+    (and forgotten by any other); ``{}`` when nothing changes. For a commit together with the import."""
+    book = ACCOUNTS.read(ledger)
+    accounts = list(book.accounts)
+    for name in {n.casefold(): n for n in pairs.values()}.values():
+        account = get_account(ledger, name)
+        if not account.declared:
+            accounts.append(dataclasses.replace(account, declared=True))
+    changed = []
+    for account in accounts:
+        keys = [k for k in account.sources if pairs.get(k, account.name).casefold() == account.name.casefold()]
+        keys += [k for k, n in pairs.items() if n.casefold() == account.name.casefold() and k not in keys]
+        changed.append(dataclasses.replace(account, sources=tuple(keys)))
+    if changed == list(book.accounts):
+        return {}
+    return ACCOUNTS.stored(AccountBook(tuple(changed), book.default))
 
 
 def settle(ledger: Ledger, puts: Sequence[Transaction], meta: Mapping[str, Any] | None) -> list[Transaction]:

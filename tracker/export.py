@@ -31,6 +31,7 @@ from tracker.money import CURRENCY_EXPONENTS
 from tracker.safety import safe_cell
 
 if TYPE_CHECKING:
+    from tracker.accounts import Account
     from tracker.ledger import Ledger
 
 EXPORT_FORMATS = ("csv", "json", "xlsx")
@@ -73,13 +74,16 @@ def to_csv(txs: Sequence[Transaction]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def to_json(txs: Sequence[Transaction], exported_at: str | None = None) -> bytes:
-    """The exact export: ``{"app", "format_version", "exported_at", "count", "transactions": [...]}``."""
+def to_json(txs: Sequence[Transaction], exported_at: str | None = None, accounts: Sequence[Account] = ()) -> bytes:
+    """The exact export: ``{"app", "format_version", "exported_at", "count", "accounts", "transactions": [...]}``
+    (``accounts``: the declarations of the accounts the transactions are in, so a restore can declare them)."""
+    used = {tx.account.casefold() for tx in txs}
     doc: dict[str, Any] = {
         "app": EXPORT_APP,
         "format_version": EXPORT_VERSION,
         "exported_at": exported_at or iso_utc(utcnow()),
         "count": len(txs),
+        "accounts": [a.to_json() for a in accounts if a.name.casefold() in used],
         "transactions": [tx.to_json() for tx in txs],
     }
     return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
@@ -140,12 +144,12 @@ def _text(ws: Any, value: str) -> Any:
     return cell
 
 
-def render(txs: Sequence[Transaction], fmt: str) -> bytes:
-    """The bytes of an export in ``fmt`` (``csv``, ``json`` or ``xlsx``)."""
+def render(txs: Sequence[Transaction], fmt: str, accounts: Sequence[Account] = ()) -> bytes:
+    """The bytes of an export in ``fmt`` (``csv``, ``json`` or ``xlsx``); JSON also declares ``accounts``."""
     if fmt == "csv":
         return to_csv(txs)
     if fmt == "json":
-        return to_json(txs)
+        return to_json(txs, accounts=accounts)
     if fmt == "xlsx":
         return to_xlsx(txs)
     raise ValidationError("format", fmt, f"must be one of {', '.join(EXPORT_FORMATS)}")
@@ -199,5 +203,7 @@ def export(
 ) -> tuple[Path, int, str]:
     """Export the (filtered) ledger to ``path``; returns the path, the number of transactions and the format."""
     chosen = format_for(path, fmt)
+    from tracker.accounts import list_accounts
+
     txs = select(ledger, flt)
-    return write_atomic(path, render(txs, chosen)), len(txs), chosen
+    return write_atomic(path, render(txs, chosen, list_accounts(ledger))), len(txs), chosen

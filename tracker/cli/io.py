@@ -11,6 +11,7 @@ from tracker.cli.common import (
     add_format_argument,
     filter_from_args,
     open_ledger,
+    plural,
     print_json,
     print_table,
 )
@@ -47,6 +48,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--as", dest="kind", choices=FORMATS, help="the file type (default: detected)")
     p.add_argument("--dry-run", action="store_true", help="show what would be imported; write nothing")
     p.add_argument("--include-duplicates", action="store_true", help="import the rows found to be duplicates too")
+    p.add_argument(
+        "--account",
+        dest="accounts",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="the account it goes into (default: the one remembered for the file, else the default account); "
+        "for a file of several accounts, STATEMENT=NAME for each (e.g. 'ofx:123/9100=Checking')",
+    )
+    p.add_argument(
+        "--no-transfers", action="store_true", help="keep rows whose twin is in another account as income/expenses"
+    )
+    p.add_argument("--keep-signs", action="store_true", help="read the signs as they are, also into a credit card")
     add_format_argument(p)
     g = p.add_argument_group("CSV layout (each is detected when not given)")
     g.add_argument("--mapping", metavar="NAME", help="a saved mapping or a built-in bank layout (see 'mappings list')")
@@ -143,6 +157,10 @@ def run_import(args: argparse.Namespace) -> int:
         date_format=args.date_format or "",
         decimal=args.decimal or "",
         currency=args.currency or "",
+        mapping_name=args.mapping or "",
+        transfers=not args.no_transfers,
+        keep_signs=args.keep_signs,
+        **_accounts_from_args(args.accounts),
     )
     try:
         result = import_file(
@@ -175,6 +193,20 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _accounts_from_args(given: list[str]) -> dict[str, Any]:
+    """``--account NAME`` (once) and ``--account STATEMENT=NAME`` (per statement) as import options."""
+    from tracker.errors import ValidationError
+
+    plain = [g for g in given if "=" not in g or g.startswith("=")]
+    pairs = [tuple(part.strip() for part in g.split("=", 1)) for g in given if g not in plain]
+    if len(plain) > 1:
+        raise ValidationError("account", plain[1], "is a second account for the file: use STATEMENT=NAME for each")
+    bad = next((p for p in pairs if not p[0] or not p[1]), None)
+    if bad is not None:
+        raise ValidationError("account", "=".join(bad), "must be STATEMENT=NAME, e.g. 'ofx:123/9100=Checking'")
+    return {"account": plain[0] if plain else "", "statement_accounts": tuple(pairs)}
+
+
 def _print_result(result: ImportResult) -> None:
     plan = result.plan
     out = sys.stdout
@@ -186,6 +218,8 @@ def _print_result(result: ImportResult) -> None:
             j = r.to_json()
             desc = r.description if len(r.description) <= 40 else r.description[:39] + "…"
             category = f"{j['category']} ({r.category_source})" if j["category"] else ""
+            if r.transfer_with:
+                category = f"transfer with {r.counter_account}?"
             rows.append(
                 [
                     r.line,
@@ -212,6 +246,23 @@ def _print_result(result: ImportResult) -> None:
         + (" — dry run, nothing was written" if result.dry_run else "")
         + "\n"
     )
+    if result.linked:
+        verb = "would link" if result.dry_run else "linked"
+        out.write(
+            f"{verb} {plural(result.linked, 'transfer')} with your other accounts (--no-transfers keeps them apart):\n"
+        )
+        for i in plan.proposed_transfers[:20]:
+            r = plan.rows[i]
+            j = r.to_json()
+            out.write(
+                f"  {plan.unit} {r.line}: {j['date']} {j['amount']} {j['currency']} {r.description[:40]} <-> {r.counter_account}\n"
+            )
+    for b in result.balances:
+        state = "they agree" if b["agrees"] else f"a difference of {b['difference']}"
+        out.write(
+            f"{b['account']}: the statement's balance on {b['date']} is {b['statement_balance']} {b['currency']}, "
+            f"the app's is {b['computed_balance']} ({state})\n"
+        )
     if plan.duplicates and not result.dry_run and not taken:
         out.write("duplicates were not imported (--include-duplicates takes them):\n")
         for r in plan.duplicates[:20]:

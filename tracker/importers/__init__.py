@@ -11,6 +11,9 @@ The steps, each a pure function until the last:
 4. :func:`~tracker.importers.commit.commit_plan` stores the new rows as one commit (one undo step),
    re-checking duplicates under the ledger's lock so that a concurrent import cannot double them.
 
+Every row goes into one of the user's accounts: the one chosen, the one remembered for the file's bank
+account (OFX) or saved mapping, else the default account; the statement's currency must be that account's.
+
 Saved CSV layouts are :mod:`tracker.importers.mappings`. This module only re-exports.
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from tracker.categorize import DEFAULT_CATEGORY
 from tracker.importers.base import Importer, ImportFileError, ParsedRow
-from tracker.importers.commit import ImportResult, commit_plan, import_file
+from tracker.importers.commit import ImportResult, commit_plan, import_file, statement_balances
 from tracker.importers.csv_importer import CsvMapping
 from tracker.importers.mappings import (
     MAPPINGS_KEY,
@@ -29,7 +32,7 @@ from tracker.importers.mappings import (
     saved_mappings,
     stored_mappings,
 )
-from tracker.importers.plan import ImportPlan, LedgerView, PlannedRow, plan_import
+from tracker.importers.plan import ImportPlan, LedgerView, PlannedRow, plan_import, statements_of
 from tracker.importers.registry import FORMATS, IMPORTERS, ImportOptions, detect_format, importer_class, make_importer
 from tracker.importers.rules import RULES_KEY
 
@@ -59,5 +62,7 @@ __all__ = [
     "resolve_mapping",
     "save_mapping",
     "saved_mappings",
+    "statement_balances",
+    "statements_of",
     "stored_mappings",
 ]

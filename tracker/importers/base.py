@@ -52,6 +52,11 @@ class ParsedRow:
     id: str | None = None
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    statement: int = 0
+    """Which of the file's :attr:`Extraction.statements` it belongs to (an OFX file may hold several accounts)."""
+    restored: Mapping[str, Any] | None = None
+    """Only the JSON importer: the account fields restored exactly (type, account, direction, link, cleared,
+    reconciled), so a transfer comes back as its linked pair."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -60,6 +65,23 @@ class SkippedRow:
 
     line: int
     reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Statement:
+    """One account's part of a file, as the file describes it (all optional: a CSV file says little).
+
+    ``key`` identifies the bank account across files (``ofx:BANKID/ACCTID``) so the app can remember which of
+    the user's accounts it goes into; ``currency`` is the statement's own (OFX ``CURDEF``, a CSV header
+    ``Amount (EUR)``); ``balance`` is the closing balance it states (OFX ``LEDGERBAL``) on ``balance_date``.
+    """
+
+    key: str = ""
+    label: str = ""
+    currency: str | None = None
+    balance: Decimal | None = None
+    balance_date: dt.date | None = None
+    credit_card: bool = False
 
 
 @dataclasses.dataclass
@@ -71,6 +93,8 @@ class Extraction:
     warnings: list[str] = dataclasses.field(default_factory=list)
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
     """Format-specific facts worth showing (CSV: the detected delimiter, encoding, columns...)."""
+    statements: list[Statement] = dataclasses.field(default_factory=lambda: [Statement()])
+    """The accounts the file speaks of; every row's :attr:`ParsedRow.statement` indexes this list."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

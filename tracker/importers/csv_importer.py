@@ -30,6 +30,7 @@ from tracker.importers.base import (
     ImportFileError,
     ParsedRow,
     Problems,
+    Statement,
     clean_description,
     decode_text,
     describe_format,
@@ -247,9 +248,29 @@ _GUESS: dict[str, tuple[str, ...]] = {
     "category": (r"category", r"kategorie", r"spending category", r"cat[ée]gorie", r"categor[ií]a"),
     "tags": (r"tags?", r"labels?"),
     "type": (r"type", r"transaction type", r"soll/haben", r"s/h", r"debit/credit", r"dr/cr", r"cr/dr"),
-    "currency_column": (r"currency", r"w[äa]hrung", r"waehrung", r"devise", r"moneda", r"ccy"),
+    "currency_column": (r"currency", r"w[äa]hrung", r"waehrung", r"devise", r"moneda", r"ccy", r"monn(aie)?\.?"),
     "id_column": (r"transaction id", r"transaction reference", r"fitid", r"external_id"),
 }  # fmt: skip
+
+
+_HEADER_CURRENCY = re.compile(r"[(\[]\s*([A-Za-z]{3}|[€£])\s*[)\]]|\bin\s+([A-Z]{3})\s*$")
+_CURRENCY_SIGNS = {"€": "EUR", "£": "GBP"}
+"""Signs that name one currency (``$`` and ``¥`` name several)."""
+
+
+def _header_currency(headers: Sequence[str], columns: Sequence[int | None]) -> str:
+    """The ISO 4217 code an amount column's header names (``Amount (EUR)``, ``Betrag [CHF]``), or ``""``."""
+    for i in columns:
+        if i is None or i >= len(headers):
+            continue
+        found = _HEADER_CURRENCY.search(headers[i].strip())
+        if found:
+            try:
+                code = found[1] or found[2]
+                return normalize_currency(_CURRENCY_SIGNS.get(code, code))
+            except ValidationError:
+                continue
+    return ""
 
 
 def _match(patterns: Sequence[str], headers: Sequence[str], taken: set[int]) -> int | None:
@@ -432,6 +453,10 @@ class CsvImporter(Importer):
         mapping = tab.layout.mapping.merged(m) if tab.layout else m
         layout_name = tab.layout.name if tab.layout else ""
         cols = self._resolve(mapping, headers, body, name, has_header)
+        if not mapping.currency and cols.currency is None:
+            named = _header_currency(headers, (cols.amount, cols.debit, cols.credit))
+            if named:  # "Amount (EUR)": the whole file is in that currency
+                mapping = dataclasses.replace(mapping, currency=named)
         decimal = mapping.decimal or self._detect_decimal(cols, body, delimiter, name)
         currency_hint = mapping.currency or self.default_currency
         day_first = not (decimal == "." and currency_hint in ("USD", ""))
@@ -482,7 +507,8 @@ class CsvImporter(Importer):
             },
             "mapping": resolved.to_dict(),
         }
-        return Extraction(rows=rows, warnings=warnings, details=details)
+        statement = Statement(currency=normalize_currency(mapping.currency) if mapping.currency else None)
+        return Extraction(rows=rows, warnings=warnings, details=details, statements=[statement])
 
     # -- columns --
 

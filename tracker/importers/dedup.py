@@ -59,12 +59,17 @@ def external_ids(rows: Sequence[ParsedRow], currencies: Sequence[str]) -> list[s
     return out
 
 
-def duplicate_reasons(keys: Sequence[str], existing: Collection[str]) -> list[str]:
-    """For each key: ``""`` (new), ``"already in the ledger"`` or ``"repeated in the file"``."""
+def duplicate_reasons(
+    keys: Sequence[str], existing: Collection[str], among: Sequence[Collection[str]] | None = None
+) -> list[str]:
+    """For each key: ``""`` (new), ``"already in the ledger"`` or ``"repeated in the file"``.
+
+    ``among`` gives, per key, the identities it is looked for in instead of ``existing`` (its account's).
+    """
     seen: set[str] = set()
     out = []
-    for key in keys:
-        if key and key in existing:
+    for i, key in enumerate(keys):
+        if key and key in (existing if among is None else among[i]):
             out.append("already in the ledger")
         elif key and key in seen:
             out.append("repeated in the file")

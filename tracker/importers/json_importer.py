@@ -7,14 +7,17 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from tracker.accounts import account_from_json
 from tracker.errors import ValidationError
 from tracker.importers.base import Extraction, Importer, ImportFileError, ParsedRow, Problems, strip_head
-from tracker.model import PUBLIC_FIELDS, clean_date, clean_type, parse_utc
+from tracker.model import FIELD, PUBLIC_FIELDS, TX_TYPES, clean_date, clean_type, clean_value, parse_utc
 from tracker.money import normalize_currency, to_decimal
 
 EXPORT_APP = "expense-tracker"
 EXPORT_VERSION = 1
 FIELDS = PUBLIC_FIELDS
+RESTORED = ("account", "direction", "link", "cleared", "reconciled")
+"""The account fields a restore keeps exactly (a transfer comes back as its linked pair)."""
 
 
 class JsonImporter(Importer):
@@ -64,8 +67,16 @@ class JsonImporter(Importer):
             except ValidationError as exc:
                 problems.add_error(n, exc)
         problems.raise_if_any()
+        declared = doc.get("accounts", []) if isinstance(doc, Mapping) else []
+        if not isinstance(declared, list):
+            raise ImportFileError.single(name, "has accounts that are not a list", field="accounts")
+        try:
+            accounts = [account_from_json(a) for a in declared]
+        except ValidationError as exc:
+            raise ImportFileError.single(name, exc.problem, field=exc.field, value=exc.value) from None
         return Extraction(
-            rows=rows, details={"exported_at": doc.get("exported_at") if isinstance(doc, Mapping) else None}
+            rows=rows,
+            details={"exported_at": doc.get("exported_at") if isinstance(doc, Mapping) else None, "accounts": accounts},
         )
 
 
@@ -88,7 +99,7 @@ def _row(n: int, rec: object) -> ParsedRow:
     value = to_decimal(amount)
     if value <= 0:
         raise ValidationError("amount", amount, "must be greater than zero (the type says income or expense)")
-    kind = clean_type(rec["type"])
+    kind = clean_type(rec["type"], TX_TYPES)
     ident = rec.get("id")
     if ident is not None and (not isinstance(ident, str) or not ident.strip() or len(ident) > 64):
         raise ValidationError("id", ident, "must be non-empty text of at most 64 characters")
@@ -101,10 +112,18 @@ def _row(n: int, rec: object) -> ParsedRow:
     if not isinstance(note, str) or not isinstance(external, str) or not isinstance(category, str):
         bad = next(k for k in ("note", "external_id", "category") if not isinstance(rec.get(k, ""), str))
         raise ValidationError(bad, rec.get(bad), "must be text")
+    restored = {"type": kind} | {
+        name: clean_value(FIELD[name], rec[name]) for name in RESTORED if name in rec and rec[name] is not None
+    }
+    if kind == "transfer" and (not restored.get("direction") or not restored.get("link")):
+        raise ValidationError("link" if restored.get("direction") else "direction", rec.get("link"),
+                              "is missing (a transfer names its direction and its other side)")  # fmt: skip
+    coming_in = kind == "income" or restored.get("direction") == "in"
     return ParsedRow(
         line=n,
         date=clean_date(rec["date"]),
-        amount=value if kind == "income" else -value,
+        amount=value if coming_in else -value,
+        restored=restored,
         currency=normalize_currency(rec["currency"]),
         description=note,
         category=category,

@@ -17,6 +17,7 @@ amount that is not a number, or a bank error response refuses the whole file, na
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import hashlib
 import html
@@ -34,6 +35,7 @@ from tracker.importers.base import (
     ImportFileError,
     ParsedRow,
     Problems,
+    Statement,
     clean_description,
     strip_head,
 )
@@ -201,20 +203,54 @@ class OfxImporter(Importer):
         statements = [e for e in root.iter() if e.tag in _STATEMENTS]
         if any(e.tag == "INVSTMTRS" for e in root.iter()):
             warnings.append("investment statements are not imported")
-        for stmt in statements:
+        found: list[Statement] = []
+        for number, stmt in enumerate(statements):
             curdef = _text(stmt, "CURDEF")
             account = next((stmt.find(a) for a in _ACCOUNTS if stmt.find(a) is not None), None)
             acct_id = _text(account, "ACCTID")
             bank_id = _text(account, "BANKID")
             acct = f"{bank_id}/{acct_id}" if bank_id else acct_id
+            found.append(self._statement(stmt, acct, curdef, warnings))
             for trn in stmt.iterfind("BANKTRANLIST/STMTTRN"):
                 row = self._row(trn, index.get(id(trn), len(pos.starts)), pos, problems, curdef, acct)
                 if row is not None:
-                    rows.append(row)
+                    rows.append(dataclasses.replace(row, statement=number))
         problems.raise_if_any()
         if not statements:
             warnings.append("the file contains no bank or credit-card statement")
-        return Extraction(rows=rows, warnings=warnings, details={"statements": len(statements)})
+        return Extraction(
+            rows=rows, warnings=warnings, details={"statements": len(statements)}, statements=found or [Statement()]
+        )
+
+    @staticmethod
+    def _statement(stmt: ET.Element, acct: str, curdef: str, warnings: list[str]) -> Statement:
+        """The account a statement is of, its currency and its closing balance (``LEDGERBAL``), when it says."""
+        kind = _text(stmt, "BANKACCTFROM/ACCTTYPE").upper()
+        credit = stmt.tag == "CCSTMTRS" or kind == "CREDITLINE"
+        label = f"{'credit card' if credit else (kind.lower() or 'account')} {acct}".strip() if acct else ""
+        try:
+            currency = normalize_currency(curdef) if curdef else None
+        except ValidationError:
+            currency = None  # every row names it too: the row check reports it with its line
+        balance = date = None
+        raw, asof = _text(stmt, "LEDGERBAL/BALAMT"), _text(stmt, "LEDGERBAL/DTASOF")
+        match = _DATE.match(asof)
+        if raw and _AMOUNT.match(raw) and match:
+            try:
+                balance = parse_bank_amount(raw, "," if "," in raw else ".")
+                date = dt.date(int(match[1]), int(match[2]), int(match[3]))
+            except ValueError:
+                balance = date = None
+        if raw and balance is None:
+            warnings.append(f"the closing balance of {label or 'the statement'} ({raw!r} on {asof!r}) is not read")
+        return Statement(
+            key=f"ofx:{acct}" if acct else "",
+            label=label,
+            currency=currency,
+            balance=balance,
+            balance_date=date,
+            credit_card=credit,
+        )
 
     @staticmethod
     def _check_status(root: ET.Element, pos: _Positions, problems: Problems) -> None:

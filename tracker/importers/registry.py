@@ -60,6 +60,16 @@ class ImportOptions:
     date_format: str = ""
     decimal: str = ""
     currency: str = ""
+    account: str = ""
+    """The account the file goes into (default: the one remembered for it, else the default account)."""
+    statement_accounts: tuple[tuple[str, str], ...] = ()
+    """For a file of several accounts: (statement key such as ``ofx:123/9100``, account name) pairs."""
+    mapping_name: str = ""
+    """The saved mapping the layout came from (it remembers the account it was last imported into)."""
+    transfers: bool = True
+    """Propose a row whose opposite twin is in another account as a transfer."""
+    keep_signs: bool = False
+    """Read the amounts' signs as they are, also into a credit card (no "all positive means charges")."""
 
     def __post_init__(self) -> None:
         if self.kind and self.kind not in FORMATS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from tracker.accounts import account_for_source, default_account, list_accounts
 from tracker.categorize import categorise
 from tracker.errors import TrackerError
 from tracker.export import render, select
@@ -26,11 +28,12 @@ from tracker.importers import (
     plan_import,
     resolve_mapping,
     saved_mappings,
+    statement_balances,
+    statements_of,
 )
 from tracker.importers.csv_importer import KNOWN_LAYOUTS, CsvImporter, CsvMapping
 from tracker.importers.rules import RULES, Rule, add_rule, remove_rule
 from tracker.ledger import Ledger
-from tracker.money import CURRENCY_EXPONENTS
 from tracker.ui import session
 from tracker.ui.caches import cached
 from tracker.ui.formatting import flash, guard, md, show_flash
@@ -134,6 +137,40 @@ def compute_plan(led: Ledger, data: bytes, name: str, options: ImportOptions) ->
     return cached("imp_plan", led, (digest, name, repr(options)), compute)
 
 
+def account_choice(led: Ledger, data: bytes, name: str, options: ImportOptions, mapping: str) -> dict[str, Any]:
+    """Which account the file goes into (one select per account of a file that holds several), preselected
+    with the one remembered for it (its OFX bank account, its saved mapping), else the default account."""
+    accounts = [a for a in list_accounts(led) if not a.closed]
+    names = [a.name for a in accounts]
+    fallback = default_account(led).name
+    if mapping:
+        fallback = getattr(account_for_source(accounts, f"mapping:{mapping}"), "name", fallback)
+    if not names:  # a new ledger: its first account is made by the import
+        st.caption(md(f"The rows go into {fallback}, your first account (the Accounts page adds more)."))
+        return {"mapping_name": mapping}
+    statements = statements_of(data, name, options)
+    digest = hashlib.sha256(data).hexdigest()[:12]
+
+    def pick(label: str, key: str, remembered: str) -> str:
+        index = names.index(remembered) if remembered in names else 0
+        help = "Remembered from the last import of this account's statements" if remembered != fallback else None
+        return str(st.selectbox(label, names, index=index, key=f"imp_account_{digest}_{key}", help=help))
+
+    keyed = [s for s in statements if s.key]
+    if len(statements) > 1 and len(keyed) == len(statements):
+        st.write(f"This file holds {len(statements)} accounts: which of yours is each?")
+        cols = st.columns(len(statements))
+        pairs = []
+        for i, (col, stmt) in enumerate(zip(cols, statements, strict=True)):
+            with col:
+                remembered = getattr(account_for_source(accounts, stmt.key), "name", names[min(i, len(names) - 1)])
+                pairs.append((stmt.key, pick(f"Statement of {stmt.label or stmt.key}", str(i), remembered)))
+        return {"statement_accounts": tuple(pairs), "mapping_name": mapping}
+    key = statements[0].key if statements else ""
+    remembered = getattr(account_for_source(accounts, key), "name", fallback) if key else fallback
+    return {"account": pick("Into account", "one", remembered), "mapping_name": mapping}
+
+
 def describe_plan(plan: ImportPlan) -> str:
     """``CSV · sparkasse-camt layout · cp1252 · semicolon · decimal , · dates DD.MM.YY``."""
     return " · ".join([plan.kind.upper(), *plan.importer.describe(plan.details, quote=lambda v: f"“{v}”")])
@@ -152,6 +189,7 @@ def preview_frame(plan: ImportPlan) -> pd.DataFrame:
                 "Type": j["type"] or "",
                 "Amount": j["amount"] or "",
                 "Currency": j["currency"] or "",
+                "Account": j["account"] or "",
                 "Category": j["category"] or "",
                 "From": r.category_source,
                 "Description": r.description,
@@ -178,14 +216,10 @@ def import_section(led: Ledger) -> None:
     with_mapping = takes_mapping(name, data, kind)
     try:
         mapping, decimal, date_format = mapping_editor(led, data, name) if with_mapping else (CsvMapping(), "", "")
-        currencies = sorted(CURRENCY_EXPONENTS)
-        currency = st.selectbox(
-            "Currency of rows whose file does not say",
-            currencies,
-            index=currencies.index(led.default_currency) if led.default_currency in currencies else 0,
-            key="imp_currency",
-        )
-        options = ImportOptions(kind=kind, mapping=mapping, date_format=date_format, decimal=decimal, currency=currency)
+        chosen = st.session_state.get("imp_mapping", DETECT) if with_mapping else DETECT
+        base = ImportOptions(kind=kind, mapping=mapping, date_format=date_format, decimal=decimal)
+        accounts = account_choice(led, data, name, base, "" if chosen == DETECT else str(chosen))
+        options = dataclasses.replace(base, **accounts)
         plan = compute_plan(led, data, name, options)
     except ImportFileError as exc:
         st.session_state["imp_failed"] = True
@@ -203,6 +237,25 @@ def import_section(led: Ledger) -> None:
     show_plan(led, plan)
 
 
+def transfer_choice(plan: ImportPlan) -> list[int]:
+    """The proposed transfers, each with a box to link it (ticked); returns the positions of those ticked."""
+    proposed = plan.proposed_transfers
+    if not proposed:
+        return []
+    st.write(
+        f"{len(proposed)} row{'s' if len(proposed) != 1 else ''} look like money moved between your accounts: "
+        "linked, they count in balances but not as income or spending."
+    )
+    accepted = []
+    for i in proposed:
+        row = plan.rows[i]
+        j = row.to_json()
+        label = f"{j['date']} {j['type']} {j['amount']} {j['currency']} “{row.description}” with {row.counter_account}"
+        if st.checkbox(md(f"Link as a transfer: {label}"), value=True, key=f"imp_transfer_{row.line}"):
+            accepted.append(i)
+    return accepted
+
+
 def show_plan(led: Ledger, plan: ImportPlan) -> None:
     """The preview and the confirm button."""
     st.caption("Read as " + md(describe_plan(plan)))
@@ -218,20 +271,33 @@ def show_plan(led: Ledger, plan: ImportPlan) -> None:
     take_dups = False
     if dups:
         take_dups = st.checkbox(f"Also import the {dups} duplicate{'s' if dups != 1 else ''}", key="imp_take_dups")
+    accepted = transfer_choice(plan)
+    for b in statement_balances(led, plan, plan.drafts(take_dups, accepted)):
+        said = f"{b['account']}: the statement's balance on {b['date']} is {b['statement_balance']} {b['currency']}"
+        if b["agrees"]:
+            st.success(md(f"{said}; after this import the app's is the same."), icon=":material/check_circle:")
+        else:
+            st.info(
+                md(f"{said}; after this import the app's is {b['computed_balance']} (a difference of {b['difference']}). "
+                   "An opening balance or rows from before this statement may be missing."),
+                icon=":material/balance:",
+            )  # fmt: skip
     save_as = ""
     if plan.importer.accepts_mapping:
         save_as = st.text_input(
             "Save this layout as (optional)", key="imp_save_name", placeholder="e.g. My bank"
         ).strip()
-    count = len(plan.drafts(take_dups))
+    count = len(plan.drafts(take_dups, accepted))
     if count == 0 and not save_as:
         st.info("Nothing new to import from this file.", icon=":material/info:")
         return
     label = f"Import {count} transaction{'s' if count != 1 else ''}"
     if st.button(label, type="primary", key="imp_confirm", icon=":material/download:"):
         with st.spinner("Saving…"):
-            result = commit_plan(led, plan, include_duplicates=take_dups, save_mapping_as=save_as)
+            result = commit_plan(led, plan, include_duplicates=take_dups, save_mapping_as=save_as, transfers=accepted)
         message = f"Imported {len(result.added)} transaction{'s' if len(result.added) != 1 else ''} from {plan.file}."
+        if result.linked:
+            message += f" Linked {result.linked} transfer{'s' if result.linked != 1 else ''} with your other accounts."
         if len(result.added):
             message += " Undo removes them all at once."
         if result.mapping_saved:
@@ -275,7 +341,7 @@ def export_section(led: Ledger) -> None:
     for col, fmt in zip(cols, ("csv", "json", "xlsx"), strict=True):
         col.download_button(
             f"Download {fmt.upper()}",
-            data=lambda fmt=fmt: render(select(led, flt), fmt),
+            data=lambda fmt=fmt: render(select(led, flt), fmt, list_accounts(led)),
             file_name=f"expense-tracker-{stamp}.{fmt}",
             mime=mimes[fmt],
             key=f"exp_download_{fmt}",

@@ -2,7 +2,7 @@
 
 A *zygote* process imports the app once and forks a fresh writer for every round (so a round costs
 milliseconds, not a Python start-up). The writer opens the ledger from disk and loops over add,
-import, edit, delete, undo, settings (meta), backup and restore, with journal folding and backups
+import, transfer (a linked pair between two accounts), edit, delete, undo, settings (meta), backup and restore, with journal folding and backups
 made frequent through environment variables the zygote reads. Before each change it appends its
 intent to a side log and fsyncs it; after the change returns it appends what was done, fsynced too.
 
@@ -54,6 +54,7 @@ import sys
 import traceback
 
 import tracker.storage.engine as engine_module
+from tracker.accounts import add_account, add_transfer, list_accounts
 from tracker.ledger import Ledger
 from tracker.model import make_transaction
 from tracker.storage.columns import record_at
@@ -108,18 +109,33 @@ def writer(data_dir, side, seed):
             ledger.add_many(txs, label="import")
             log(fd, "D", {"key": key, "folded": ledger.engine.entries_since_snapshot == 0})
             ids.extend(t.id for t in txs)
-        elif r < 0.58:
+        elif r < 0.48:
+            if "savings" not in {a.name.casefold() for a in list_accounts(ledger)}:
+                log(fd, "I", {"op": "account", "key": key})
+                add_account(ledger, "Savings", kind="savings", currency="USD")
+                log(fd, "D", {"key": key, "folded": ledger.engine.entries_since_snapshot == 0})
+                continue
+            source, target = rng.sample(["Main", "Savings"], 2)
+            fields = {"amount": f"{rng.randint(1, 9999)}.{rng.randint(0, 99):02d}", "source": source, "target": target}
+            log(fd, "I", {"op": "transfer", "key": key, "fields": fields})
+            out, arrived = add_transfer(ledger, fields["amount"], source=source, target=target, note=key)
+            records = {t.id: t.to_record() for t in (out, arrived)}
+            log(fd, "D", {"key": key, "records": records, "folded": ledger.engine.entries_since_snapshot == 0})
+            ids.extend(records)
+        elif r < 0.62:
             tx_id = rng.choice(ids)
             changes = {"note": f"edit {key}", "category": rng.choice(CATEGORIES), "tags": rng.sample(TAGS, 1)}
             log(fd, "I", {"op": "edit", "key": key, "id": tx_id, "changes": changes})
             tx = ledger.update(tx_id, **changes)
-            log(fd, "D", {"key": key, "record": tx.to_record(), "folded": ledger.engine.entries_since_snapshot == 0})
-        elif r < 0.70:
+            both = [tx.id, tx.link] if tx.link else [tx.id]
+            records = {i: ledger.get(i).to_record() for i in both}
+            log(fd, "D", {"key": key, "records": records, "folded": ledger.engine.entries_since_snapshot == 0})
+        elif r < 0.72:
             tx_id = rng.choice(ids)
             log(fd, "I", {"op": "delete", "key": key, "id": tx_id})
-            ledger.delete(tx_id)
+            gone = ledger.delete(tx_id)
             log(fd, "D", {"key": key, "folded": ledger.engine.entries_since_snapshot == 0})
-            ids.remove(tx_id)
+            ids = [i for i in ids if i not in (tx_id, gone.link)]
         elif r < 0.80:
             log(fd, "I", {"op": "undo", "key": key})
             label = ledger.undo()
@@ -265,15 +281,35 @@ class Model:
             for record in intent["records"]:
                 records[record["id"]] = record
             self.commit(records, self.counter)
-        elif op == "edit":
+        elif op == "edit":  # a transfer's other side takes the note, category and tags too
             before = records[intent["id"]]
-            expected = apply_changes(from_record(before), intent["changes"]).to_record()
-            record = done["record"] if done else loaded["records"][intent["id"]]
-            assert {**record, "updated_at": None} == {**expected, "updated_at": None}
-            records[intent["id"]] = record
+            both = [intent["id"], before["link"]] if before["link"] else [intent["id"]]
+            for tx_id in both:
+                expected = apply_changes(from_record(records[tx_id]), intent["changes"]).to_record()
+                record = done["records"][tx_id] if done else loaded["records"][tx_id]
+                assert {**record, "updated_at": None} == {**expected, "updated_at": None}
+                records[tx_id] = record
             self.commit(records, self.counter)
-        elif op == "delete":
-            del records[intent["id"]]
+        elif op == "transfer":  # both sides or neither: never one without the other
+            if done:
+                made = done["records"]
+            else:
+                made = {i: loaded["records"][i] for i in set(loaded["records"]) - set(records)}
+            assert len(made) == 2, f"a transfer left {len(made)} sides"
+            out, arrived = sorted(made.values(), key=lambda rec: rec["direction"] != "out")
+            assert (out["direction"], arrived["direction"]) == ("out", "in")
+            assert (out["link"], arrived["link"]) == (arrived["id"], out["id"])
+            fields = intent["fields"]
+            assert (out["account"], arrived["account"]) == (fields["source"], fields["target"])
+            assert out["amount_minor"] == arrived["amount_minor"] == int(fields["amount"].replace(".", ""))
+            records.update(made)
+            self.commit(records, self.counter)
+        elif op == "account":
+            self.commit(records, self.counter)
+        elif op == "delete":  # a transfer goes with its other side
+            link = records.pop(intent["id"])["link"]
+            if link:
+                del records[link]
             self.commit(records, self.counter)
         elif op == "meta":
             self.commit(records, intent["key"])
@@ -402,6 +438,7 @@ def test_sigkilled_writer_leaves_the_state_before_or_after_the_change(
     assert figures["kills_with_a_change_in_flight"] >= KILLS // 3
     assert figures["folds_seen"] >= 2
     assert figures["changes_by_kind"].get("undo", 0) >= 1
+    assert figures["changes_by_kind"].get("transfer", 0) >= 3
     assert figures["backups_written"] >= 1
 
     figures["seconds"] = round(time.monotonic() - started, 1)

@@ -2,15 +2,17 @@
 
 * ``snapshot``: :func:`benchmarks.generate.write_ledger`, one columnar snapshot written directly (the
   fastest way, and how the benchmarks of issue 8 were measured);
-* ``import``: one CSV file of all N rows (the layout ``expense-tracker export`` writes, which the CSV
-  importer detects) imported by ``expense-tracker import`` as a whole process: one big change, with
-  its undo entry, as someone bringing ten years from their bank or their old app;
-* ``commits``: the rows added in date order, 1 to :data:`MAX_ROWS_PER_COMMIT` (seeded, about 5 on average)
-  per ``Ledger.add_many``, so the journal grows and folds (``tracker.storage.engine.COMPACT_AFTER_ENTRIES``) and the undo history
-  grows as in years of daily use.
+* ``import``: one CSV file per account of all its rows (the layout ``expense-tracker export`` writes,
+  which the CSV importer detects) imported by ``expense-tracker import --account NAME`` as a whole
+  process each: one big change per account, with its undo entry, as someone bringing ten years from
+  their bank or their old app (``--no-transfers``: a transfer's two sides stay an expense and an income);
+* ``commits``: the accounts declared, then the rows added in date order, 1 to :data:`MAX_ROWS_PER_COMMIT`
+  (seeded, about 5 on average) per ``Ledger.add_many`` (a transfer's two sides always in one commit), so the
+  journal grows and folds (``tracker.storage.engine.COMPACT_AFTER_ENTRIES``) and the undo history grows as in
+  years of daily use.
 
-Every way holds the same transactions (same dates, amounts, categories, tags, notes and currencies;
-the import gives new ids and times). Built folders are cached under ``CACHE`` in the work folder,
+Every way holds the same transactions in the same accounts (same dates, amounts, categories, tags, notes
+and currencies; the import gives new ids and times, and its transfers are incomes and expenses). Built folders are cached under ``CACHE`` in the work folder,
 keyed by (way, n, seed, the generator's last day), so repeated runs with the same ``--workdir`` reuse
 them; the measurements never change them (the ones that write work on copies).
 """
@@ -29,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generate import DEFAULT_SEED, END, generate, write_ledger
+from benchmarks.generate import ACCOUNTS_DECLARED, DEFAULT_SEED, END, generate, write_ledger
 from tracker.model import Transaction
 from tracker.money import format_plain
 
@@ -37,7 +39,7 @@ WAYS = ("snapshot", "import", "commits")
 """What ``--built`` takes."""
 MAX_ROWS_PER_COMMIT = 9
 """Rows per commit of the ``commits`` way: 1 to this many (a few a day, as a person enters them)."""
-BUILD_VERSION = 3
+BUILD_VERSION = 4
 """Part of the cache key: raise it when a way builds differently."""
 CACHE = "bench-cache"
 """The folder under ``--workdir`` that keeps the built ledgers."""
@@ -48,11 +50,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def csv_row(tx: Transaction) -> list[str]:
-    """One transaction as a row of :data:`CSV_COLUMNS`."""
+    """One transaction as a row of :data:`CSV_COLUMNS` (a transfer's side as the income or expense it is)."""
+    kind = tx.type if tx.type != "transfer" else "income" if tx.direction == "in" else "expense"
     return [
         tx.id,
         tx.date.isoformat(),
-        tx.type,
+        kind,
         format_plain(tx.amount_minor, tx.currency),
         tx.currency,
         tx.category,
@@ -72,34 +75,65 @@ def write_csv(path: Path, transactions: list[Transaction]) -> Path:
     return path
 
 
+def declare_accounts(data_dir: Path) -> None:
+    """The generated ledger's accounts, declared one by one as a person would (one commit each)."""
+    from tracker.accounts import add_account
+    from tracker.ledger import Ledger
+
+    led = Ledger(data_dir)
+    for a in ACCOUNTS_DECLARED:
+        opening = format_plain(a.opening_minor, a.currency) if a.opening_minor else None
+        add_account(led, a.name, kind=a.kind, currency=a.currency, opening=opening, opening_date=a.opening_date)
+
+
 def build_import(data_dir: Path, n: int, seed: int) -> dict[str, Any]:
-    """``expense-tracker import FILE`` of one CSV file of the N rows, as a whole process."""
-    source = write_csv(data_dir.parent / "import.csv", generate(n, seed))
+    """``expense-tracker import FILE --account NAME`` of one CSV file per account, each a whole process."""
+    declare_accounts(data_dir)
+    rows = generate(n, seed)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    argv = ["--data-dir", str(data_dir), "import", str(source), "--include-duplicates", "--format", "json"]
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "tracker.cli", *argv], capture_output=True, text=True, env=env, cwd=ROOT, timeout=3600
-    )
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"expense-tracker import failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    result = json.loads(proc.stdout)
-    if result["added"] != n:
-        raise RuntimeError(f"expense-tracker import added {result['added']} of {n} rows: {proc.stdout[-2000:]}")
-    return {"import_process_s": round(seconds, 3), "csv_bytes": source.stat().st_size, "layout": result.get("detected")}
+    seconds, sizes, added, layout = [], 0, 0, None
+    for account in ACCOUNTS_DECLARED:
+        mine = [tx for tx in rows if tx.account == account.name]
+        source = write_csv(data_dir.parent / f"import-{account.name}.csv", mine)
+        sizes += source.stat().st_size
+        argv = ["--data-dir", str(data_dir), "import", str(source), "--account", account.name]
+        argv += ["--include-duplicates", "--no-transfers", "--format", "json"]
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "tracker.cli", *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=3600,
+        )
+        seconds.append(round(time.perf_counter() - t0, 3))
+        if proc.returncode != 0:
+            raise RuntimeError(f"expense-tracker import failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        result = json.loads(proc.stdout)
+        if result["added"] != len(mine):
+            raise RuntimeError(f"import added {result['added']} of {len(mine)} rows: {proc.stdout[-2000:]}")
+        added += result["added"]
+        layout = layout or result.get("detected")
+    if added != n:
+        raise RuntimeError(f"the imports added {added} of {n} rows")
+    return {"import_process_s": seconds, "csv_bytes": sizes, "layout": layout}
 
 
 def build_commits(data_dir: Path, n: int, seed: int) -> dict[str, Any]:
     """The N rows in date order, :data:`ROWS_PER_COMMIT` per ``Ledger.add_many`` (journal, folds, undo)."""
     from tracker.ledger import Ledger
 
-    rows = sorted(generate(n, seed), key=lambda t: (t.date, t.created_at, t.id))
+    declare_accounts(data_dir)
+    rows = sorted(generate(n, seed), key=lambda t: (t.date, t.created_at, t.direction != "out", t.id))
     rng = random.Random(seed)
     led = Ledger(data_dir)
     start = commits = last = 0
     while start < len(rows):
-        last = len(chunk := rows[start : start + rng.randint(1, MAX_ROWS_PER_COMMIT)])
+        end = start + rng.randint(1, MAX_ROWS_PER_COMMIT)
+        if end < len(rows) and rows[end - 1].link and rows[end].id == rows[end - 1].link:
+            end += 1  # never one side of a transfer without the other
+        last = len(chunk := rows[start:end])
         led.add_many(chunk, label="add")
         start += last
         commits += 1

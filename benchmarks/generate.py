@@ -13,11 +13,16 @@ What :func:`generate` produces for ``n`` transactions and a ``seed`` (same argum
   about 29 % of the expenses, the rarest category about 0.7 %). Each category has its own typical
   amount; amounts are log-normal around it (sigma 0.6), in whole cents.
 * **Currencies**: USD (the ledger's default currency) for about 98.5 % of the rows; travel spending in
-  EUR (about 1.2 %) and GBP (about 0.3 %).
+  EUR (about 1.5 %), in the Euro account (every account's rows are in its currency, as a bank's are).
 * **Tags**: about 55 % of expenses have none, 33 % one, 12 % two, from a pool of 16 tags
   (``work``, ``kids``, ``vacation`` ...), themselves skewed.
 * **Notes**: about 65 % of rows have one (a merchant, sometimes with a detail); the rest are empty.
 * **Imports**: about 30 % of expenses carry an ``external_id`` as if imported from a bank file.
+* **Accounts** (issue 15): six, declared in the meta (:data:`ACCOUNTS`): Checking gets the salary and 45 % of
+  the USD spending, the Visa card 45 %, Cash the rest; the EUR spending is in the
+  Euro account, interest in Savings. About 5 % of the rows are the two sides of **transfers**
+  (:data:`TRANSFERS`: paying the card, saving, cash from the ATM, investing, and euros bought, in two
+  currencies).
 * **Times**: ``created_at`` is the evening of the transaction's day (UTC); about 5 % were edited
   later (``updated_at`` up to 30 days after).
 
@@ -35,6 +40,7 @@ import math
 import random
 from pathlib import Path
 
+from tracker.accounts import ACCOUNTS, Account, AccountBook, make_transfer
 from tracker.model import Transaction, make_transaction
 from tracker.storage.codec import empty_snapshot
 from tracker.storage.columns import stored_columns
@@ -54,6 +60,26 @@ def _ten_years_before(day: dt.date) -> dt.date:
 START = _ten_years_before(END) + dt.timedelta(days=1)
 CURRENCY = "USD"
 DEFAULT_SEED = 20261130
+ACCOUNTS_DECLARED: tuple[Account, ...] = (
+    Account("Checking", "checking", CURRENCY, opening_minor=250_000, opening_date=START),
+    Account("Visa", "credit-card", CURRENCY),
+    Account("Savings", "savings", CURRENCY, opening_minor=1_000_000, opening_date=START),
+    Account("Cash", "cash", CURRENCY),
+    Account("Euro account", "checking", "EUR"),
+    Account("Brokerage", "asset", CURRENCY, opening_minor=2_000_000, opening_date=START),
+)
+"""The generated ledger's accounts, as a person declares them (Checking first: the default account)."""
+TRANSFER_SHARE = 0.05
+"""The share of rows that are one side of a transfer."""
+TRANSFERS: tuple[tuple[str, str, float], ...] = (
+    ("Checking", "Visa", 4000.0),
+    ("Checking", "Savings", 600.0),
+    ("Checking", "Cash", 100.0),
+    ("Savings", "Brokerage", 300.0),
+    ("Checking", "Euro account", 250.0),
+)
+"""(from, to, typical amount in dollars) of the transfers, equally often; euros arrive at 0.92 a dollar."""
+CASH_CATEGORIES = frozenset({"Coffee", "Transport"})
 
 # (category, typical amount in dollars); listed by rank: the Zipf weight falls with the position.
 EXPENSE_CATEGORIES: tuple[tuple[str, float], ...] = (
@@ -173,7 +199,7 @@ def _salary_base(rows: int, weights: list[float], spread: float = 0.6) -> float:
     lognormal_mean = math.exp(spread**2 / 2)
     per_expense = sum(w * typical for w, (_, typical) in zip(weights, EXPENSE_CATEGORIES, strict=True)) / sum(weights)
     per_income = sum(typical for _, typical in OTHER_INCOME) / len(OTHER_INCOME)
-    spending = rows * 0.98 * per_expense * lognormal_mean
+    spending = rows * (0.98 - TRANSFER_SHARE) * per_expense * lognormal_mean
     other_income = rows * 0.02 * per_income * lognormal_mean
     return max(1.12 * spending - other_income, 0.0)
 
@@ -186,6 +212,22 @@ def generate(n: int, seed: int = DEFAULT_SEED) -> list[Transaction]:
     used: set[str] = set()
     out: list[Transaction] = []
 
+    accounts = {a.name: a for a in ACCOUNTS_DECLARED}
+
+    def transfer(day: dt.date) -> None:
+        source, target, typical = rng.choice(TRANSFERS)
+        amount = _amount(rng, typical, spread=0.3)
+        arriving = None
+        if accounts[source].currency != accounts[target].currency:
+            cents = round(int(amount.replace(".", "")) * 0.92)
+            arriving = f"{cents // 100}.{cents % 100:02d}"
+        out_side, in_side = make_transfer(accounts[source], accounts[target], amount, to_amount=arriving, date=day)
+        created = _stamp(rng, day)
+        first, second = _new_id(rng, used), _new_id(rng, used)
+        stamp = {"created_at": created, "updated_at": created}
+        out.append(dataclasses.replace(out_side, id=first, link=second, **stamp))
+        out.append(dataclasses.replace(in_side, id=second, link=first, **stamp))
+
     def add(kind: str, amount: str, category: str, day: dt.date, **extra: object) -> None:
         created = _stamp(rng, day)
         tx = make_transaction(
@@ -195,7 +237,7 @@ def generate(n: int, seed: int = DEFAULT_SEED) -> list[Transaction]:
             currency=extra.pop("currency", CURRENCY),
             date=day,
             id=_new_id(rng, used),
-            account=extra.pop("account", "Main"),
+            account=extra.pop("account", "Checking"),
             now=created,
             **extra,  # type: ignore[arg-type]
         )
@@ -219,13 +261,17 @@ def generate(n: int, seed: int = DEFAULT_SEED) -> list[Transaction]:
             day += dt.timedelta(days=5 - day.weekday())
             if day > END:
                 day = END
+        if rng.random() < TRANSFER_SHARE / 2 and len(out) + 2 <= n:
+            transfer(day)
+            continue
         if rng.random() < 0.02:
             category, typical = rng.choice(OTHER_INCOME)
-            add("income", _amount(rng, typical), category, day, note=rng.choice(("", "", "client work", "bank")))
+            note = rng.choice(("", "", "client work", "bank"))
+            add("income", _amount(rng, typical), category, day, note=note, account=_income_account(category))
             continue
         category, typical = rng.choices(EXPENSE_CATEGORIES, weights)[0]
         roll = rng.random()
-        currency = "EUR" if roll < 0.012 else "GBP" if roll < 0.015 else CURRENCY
+        currency = "EUR" if roll < 0.015 else CURRENCY
         roll = rng.random()
         count = 0 if roll < 0.55 else 1 if roll < 0.88 else 2
         tags = set(rng.choices(TAGS, tag_weights, k=count))
@@ -237,6 +283,13 @@ def generate(n: int, seed: int = DEFAULT_SEED) -> list[Transaction]:
             if rng.random() < 0.2:
                 note += f" #{rng.randrange(1, 999)}"
         external = f"bank-{rng.getrandbits(48):012x}" if rng.random() < 0.3 else None
+        roll = rng.random()
+        if currency == "EUR":
+            account = "Euro account"
+        elif roll < 0.45:
+            account = "Visa"
+        else:
+            account = "Cash" if category in CASH_CATEGORIES and roll < 0.75 else "Checking"
         add(
             "expense",
             _amount(rng, typical),
@@ -246,15 +299,26 @@ def generate(n: int, seed: int = DEFAULT_SEED) -> list[Transaction]:
             tags=sorted(tags),
             note=note,
             external_id=external,
+            account=account,
         )
     return out
+
+
+def _income_account(category: str) -> str:
+    return "Savings" if category == "Interest" else "Checking"
+
+
+def accounts_meta() -> dict[str, object]:
+    """The ledger meta that declares :data:`ACCOUNTS_DECLARED`."""
+    return ACCOUNTS.stored(AccountBook(ACCOUNTS_DECLARED, "Checking"))
 
 
 def snapshot_of(transactions: list[Transaction], seq: int = 1) -> dict[str, object]:
     """The columnar snapshot (current schema) the ledger would write for these transactions (by date, creation, id)."""
     records = sorted((t.to_record() for t in transactions), key=lambda r: (r["date"], r["created_at"], r["id"]))
     snap = empty_snapshot()
-    snap.update(seq=seq, transactions=stored_columns(records), meta={"settings": {"currency": CURRENCY}})
+    meta = {"settings": {"currency": CURRENCY}, **accounts_meta()}
+    snap.update(seq=seq, transactions=stored_columns(records), meta=meta)
     return snap
 
 

@@ -77,7 +77,7 @@ from typing import Any
 
 from benchmarks import built, peers
 from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
-from benchmarks.generate import CURRENCY, DEFAULT_SEED, END, generate
+from benchmarks.generate import CURRENCY, DEFAULT_SEED, END, START, generate
 
 resource: types.ModuleType | None
 try:
@@ -107,6 +107,8 @@ TARGETS: dict[str, tuple[float, int]] = {
     "cold_load_s": (0.3, 100_000),
     "add_ms": (10.0, 100_000),
     "dashboard_ms": (50.0, 100_000),
+    "transfer_ms": (10.0, 100_000),
+    "balances_ms": (50.0, 100_000),
     "apptest_dashboard_s": (0.3, 100_000),
     "cli_list_month_s": (1.5, 100_000),
     "cli_list_peak_rss_mb": (250.0, 100_000),
@@ -128,12 +130,15 @@ MEASURES = (
     "stored_mb",
     "frame_after_change_ms",
     "add_ms",
+    "transfer_ms",
     "first_add_of_day_ms",
     "edit_ms",
     "delete_ms",
     "backup_s",
     "fold_commit_s",
     "dashboard_ms",
+    "balances_ms",
+    "net_worth_series_ms",
     "apptest_dashboard_s",
     "apptest_rerun_s",
     "cli_list_month_s",
@@ -278,7 +283,17 @@ def measure_writes(ctx: Context) -> dict[str, dict[str, Any]]:
         t0 = time.perf_counter()
         led.frame()
         frames.append((time.perf_counter() - t0) * 1000)
-    chosen = rng.sample(ids, min(len(ids), 2 * k))
+    from tracker.accounts import add_transfer
+
+    transfers = []
+    for _ in range(k):
+        t0 = time.perf_counter()
+        add_transfer(
+            led, f"{rng.randrange(100, 99999) / 100:.2f}", source="Checking", target="Savings", date="2026-11-15"
+        )
+        transfers.append((time.perf_counter() - t0) * 1000)
+    plain = set(led.frame().query("type != 'transfer'")["id"])
+    chosen = rng.sample([i for i in ids if i in plain], min(len(plain), 2 * k))
     edits, deletes = [], []
     for tx_id in chosen[:k]:
         t0 = time.perf_counter()
@@ -298,6 +313,7 @@ def measure_writes(ctx: Context) -> dict[str, dict[str, Any]]:
         "frame_after_change_ms": figure(frames, "ms"),
         "add_ms": figure(adds, "ms", cpu_median=statistics.median(add_cpu), journal_bytes=journal.stat().st_size),
         "first_add_of_day_ms": figure([first], "ms", where="one sample: the first commit of a fresh folder"),
+        "transfer_ms": figure(transfers, "ms", where="add_transfer: both sides in one durable commit"),
         "edit_ms": figure(edits, "ms"),
         "delete_ms": figure(deletes, "ms"),
         "backup_s": figure(backups, "s"),
@@ -362,10 +378,27 @@ def measure_dashboard(ctx: Context) -> dict[str, dict[str, Any]]:
         dashboard_computation(frame)
         samples.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
+    from tracker.accounts import balances, month_ends, net_worth, net_worth_over_time
+
+    ledger = Ledger(ctx.data_dir)
+    worth = net_worth(balances(ledger))  # warm-up
+    sums, series = [], []
+    days = month_ends(START, END)
+    for _ in range(ctx.fast_repeats):
+        t0 = time.perf_counter()
+        net_worth(balances(ledger))
+        sums.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        net_worth_over_time(ledger, days)
+        series.append((time.perf_counter() - t0) * 1000)
     return {
         "dashboard_ms": figure(
             samples, "ms", cpu_median=statistics.median(cpu), rows_in_period=rows, empty=bool(result.empty)
-        )
+        ),
+        "balances_ms": figure(
+            sums, "ms", accounts=len(balances(ledger)), currencies=len(worth), where="every balance and the net worth"
+        ),
+        "net_worth_series_ms": figure(series, "ms", points=len(days), where="net worth at every month end"),
     }
 
 
@@ -615,13 +648,14 @@ GROUP_FIGURES = {
     "writes": (
         "frame_after_change_ms",
         "add_ms",
+        "transfer_ms",
         "first_add_of_day_ms",
         "edit_ms",
         "delete_ms",
         "backup_s",
     ),
     "fold": ("fold_commit_s",),
-    "dashboard": ("dashboard_ms",),
+    "dashboard": ("dashboard_ms", "balances_ms", "net_worth_series_ms"),
     "apptest": ("apptest_dashboard_s", "apptest_rerun_s"),
     "cli": ("cli_list_month_s", "cli_list_peak_rss_mb", "cli_version_s"),
     "window": ("window_rendered_s", "window_first_launch_s"),

@@ -352,3 +352,10 @@ def test_net_worth_over_time_equals_the_balances_of_each_day(books: Ledger) -> N
     assert series["USD"][0] == -20000  # the card's opening has no date: it counts from the start; Checking's not yet
     assert series["USD"][2] == 100000 - 20000 + 250000 - 4590 + 5000
     assert series["EUR"] == [0, 0, 0, 9250 - 700, 9250 - 700]
+
+
+def test_a_new_ledgers_first_account_can_be_named_before_it_holds_anything(ledger: Ledger) -> None:
+    assert get_account(ledger, "main").name == "Main"
+    assert ledger.add("expense", "1", category="Food", account="main").account == "Main"
+    with pytest.raises(NotFoundError, match="Other"):
+        get_account(ledger, "Other")

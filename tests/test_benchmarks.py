@@ -215,9 +215,10 @@ def test_peers_not_installed_are_skipped_with_the_apt_line(tmp_path: Path, monke
 
 
 def comparable(folder: Path) -> list[tuple[Any, ...]]:
-    """What the ways must agree on, one tuple per transaction, sorted."""
+    """What the ways must agree on, one tuple per transaction, sorted (the signed amount, not the type: the
+    import way's transfers are the income and the expense they are in each account's file)."""
     frame = Ledger(folder).frame()
-    columns = ["date", "type", "amount_minor", "currency", "category", "tags", "note"]
+    columns = ["date", "account", "signed_minor", "currency", "category", "tags", "note"]
     return sorted(zip(*(frame[c].tolist() for c in columns), strict=True))
 
 
@@ -325,3 +326,16 @@ def test_window_figure_is_measured_under_xvfb(tmp_path: Path) -> None:
         assert result["launcher_reported_s"][0] > 0
         assert result["launcher_reported_s"][0] <= result["median"] + 0.5
     assert "relaunch" in report["results"][str(SMALL_N)]["window_rendered_s"]["where"]
+
+
+def test_the_generated_ledger_has_six_accounts_and_five_percent_transfers() -> None:
+    from benchmarks.generate import ACCOUNTS_DECLARED, generate
+
+    txs = generate(4000)
+    currency_of = {a.name: a.currency for a in ACCOUNTS_DECLARED}
+    assert {t.account for t in txs} == set(currency_of)
+    assert all(t.currency == currency_of[t.account] for t in txs)  # every account's rows in its currency
+    sides = [t for t in txs if t.type == "transfer"]
+    assert 0.035 <= len(sides) / len(txs) <= 0.065
+    by_id = {t.id: t for t in txs}
+    assert all(by_id[t.link].link == t.id and by_id[t.link].account != t.account for t in sides)

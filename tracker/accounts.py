@@ -194,6 +194,9 @@ def get_account(ledger: Ledger, name: object, meta: Mapping[str, Any] | None = N
     """The account called ``name`` (case-insensitive); ``NotFoundError`` naming the field ``account`` otherwise."""
     wanted = clean_account(name)
     found = next((a for a in list_accounts(ledger, meta) if a.name.casefold() == wanted.casefold()), None)
+    if found is None:  # a new ledger's first account exists before anything is in it
+        fallback = default_account(ledger, meta)
+        found = fallback if fallback.name.casefold() == wanted.casefold() else None
     if found is None:
         raise NotFoundError("account", wanted, "is not an account (see `expense-tracker account list`)")
     return found

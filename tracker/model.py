@@ -175,8 +175,17 @@ def iso_utc(moment: dt.datetime) -> str:
 
 
 def parse_utc(text: str) -> dt.datetime:
-    """Inverse of :func:`iso_utc`."""
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    """Inverse of :func:`iso_utc` (exactly its form, ``2026-01-31T12:00:00.000000Z``; ``ValueError`` otherwise)."""
+    if (
+        len(text) != 27
+        or not text.isascii()
+        or text[10] != "T"
+        or text[19] != "."
+        or text[26] != "Z"
+        or not text[20:26].isdigit()
+    ):
+        raise ValueError(f"not a time of the form YYYY-MM-DDTHH:MM:SS.ffffffZ: {text!r}")
+    return dt.datetime.fromisoformat(text[:26]).replace(tzinfo=dt.UTC)
 
 
 def new_id() -> str:

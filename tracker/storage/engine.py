@@ -90,6 +90,7 @@ class Engine:
         self._pre_migration: JsonDict | None = None
         self._base_frame: pd.DataFrame | None = None
         self._frame: tuple[int, pd.DataFrame] | None = None
+        self._merged: tuple[tuple[int, int], dict[str, list[Any]], np.ndarray | None] | None = None
         self._last_backup: dt.datetime | None = None
         self._cleaned = False
         self._depth = 0
@@ -189,6 +190,7 @@ class Engine:
         self._pre_migration = raw if migrated else None
         self._cols = snap["transactions"]
         self._pos = None
+        self._merged = None
         self._overlay = {}
         self._meta = dict(snap.get("meta", {}))
         self._undo = list(snap.get("undo", []))
@@ -311,15 +313,7 @@ class Engine:
         the snapshot's plus the journal's records encoded alike. What the fast CLI reads.
         """
         with self.mutex:
-            cols, stale = self._cols, None
-            if self._overlay:
-                if self._pos is None:
-                    self._pos = {v: i for i, v in enumerate(cols["id"])}
-                edited = [self._pos[tx_id] for tx_id in self._overlay if tx_id in self._pos]
-                live = stored_columns(r for r in self._overlay.values() if r is not None)
-                cols = {name: [*cols[name], *live[name]] for name in RECORD_FIELDS}
-                if edited:
-                    stale = np.array(edited, dtype=np.intp)
+            cols, stale = self._merged_columns()
             keep = filter_mask(StoredRows(cols), flt)
             if stale is not None:
                 keep[stale] = False  # replaced or deleted by the journal: its record is in the overlay, if any
@@ -331,6 +325,24 @@ class Engine:
             rows = rows[np.lexsort((made, day))]  # stable: ties keep the stored order, as the frame's sort does
             pick = operator.itemgetter(*rows.tolist())
             return {name: _picked(pick, cols[name]) for name in RECORD_FIELDS}
+
+    def _merged_columns(self) -> tuple[dict[str, list[Any]], np.ndarray | None]:
+        """The snapshot's columns with the journal's records appended in the same encoding, and the positions
+        of the snapshot rows the journal replaced or deleted; kept until the next change."""
+        key = (id(self._cols), self._seq)
+        if self._merged is not None and self._merged[0] == key:
+            return self._merged[1], self._merged[2]
+        cols, stale = self._cols, None
+        if self._overlay:
+            if self._pos is None:
+                self._pos = {v: i for i, v in enumerate(cols["id"])}
+            edited = [self._pos[tx_id] for tx_id in self._overlay if tx_id in self._pos]
+            live = stored_columns(r for r in self._overlay.values() if r is not None)
+            cols = {name: [*cols[name], *live[name]] for name in RECORD_FIELDS}
+            if edited:
+                stale = np.array(edited, dtype=np.intp)
+        self._merged = (key, cols, stale)
+        return cols, stale
 
     def frame_where(self, flt: Filter) -> pd.DataFrame:
         """The rows that satisfy ``flt``, exactly as :meth:`frame` has them (index 0..n-1). Not cached.
@@ -478,6 +490,7 @@ class Engine:
         current = self._frame[1] if self._frame is not None and self._frame[0] == self._seq else None
         self._cols = snap["transactions"]
         self._pos = None
+        self._merged = None
         self._overlay = {}
         self.entries_since_snapshot = 0
         self._ops_since_snapshot = 0

@@ -82,3 +82,27 @@ def test_the_box_uses_the_import_rules_and_the_one_default_category(ledger: Ledg
     at.button(key="tx_quick_add").click().run()
     (tx,) = Ledger(ledger.location).transactions()
     assert (tx.category, tx.amount_minor) == ("Groceries", 1250)
+
+
+def test_the_chosen_account_gets_the_entry_in_its_currency(ledger: Ledger) -> None:
+    from tracker import accounts
+
+    accounts.add_account(ledger, "Checking", currency="USD")
+    accounts.add_account(ledger, "Euro", currency="EUR")
+    at = open_page()
+    box = at.selectbox(key="tx_quick_account")
+    assert (box.options, box.value) == (["Checking (USD)", "Euro (EUR)"], "Checking")
+    box.set_value("Euro").run()
+    at.text_input(key="tx_quick_text").input("coffee 4.50").run()
+    preview = plain(next(c.value for c in at.caption if "Preview" in c.value))
+    assert "Expense of **€4.50**" in preview
+    assert "into **Euro**" in preview
+    at.button(key="tx_quick_add").click().run()
+    assert not at.exception
+    (tx,) = Ledger(ledger.location).transactions()
+    assert (tx.account, tx.currency, tx.amount_minor) == ("Euro", "EUR", 450)
+    assert at.selectbox(key="tx_quick_account").value == "Euro"  # kept for the next entry
+    at.text_input(key="tx_quick_text").input("tea $3").run()  # a currency in the line wins
+    at.button(key="tx_quick_add").click().run()
+    tea = next(t for t in Ledger(ledger.location).transactions() if t.category == "Tea")
+    assert (tea.account, tea.currency, tea.amount_minor) == ("Euro", "USD", 300)

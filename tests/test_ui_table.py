@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tracker import export
+from tracker import accounts, export
 from tracker.errors import ValidationError
 from tracker.frame import frame_from_transactions
 from tracker.ledger import Ledger
@@ -50,9 +50,13 @@ def test_the_table_shows_the_editable_fields_newest_first_amounts_exact() -> Non
         make_transaction(type="income", amount="1500", category="Gift", currency="JPY", date="2024-03-02", tags=["a"]),
     ]
     shown = table.table_frame(frame_from_transactions(txs))
-    assert tuple(shown.columns) == table.TABLE_COLUMNS == EDITABLE
+    assert table.TABLE_COLUMNS == EDITABLE
+    assert tuple(shown.columns) == (*EDITABLE, table.TRANSFER_COLUMN, "reconciled")
+    assert set(table.column_order()) == set(shown.columns)
     assert list(shown.index) == [txs[1].id, txs[0].id]
-    assert shown.loc[txs[0].id].tolist() == [dt.date(2024, 3, 1), "expense", "12.50", "USD", "", "Food", [], "", False]
+    row = shown.loc[txs[0].id, list(EDITABLE)].tolist()
+    assert row == [dt.date(2024, 3, 1), "expense", "12.50", "USD", "", "Food", [], "", False]
+    assert shown.loc[txs[0].id, [table.TRANSFER_COLUMN, "reconciled"]].tolist() == ["", False]
     assert shown.loc[txs[1].id, "amount"] == "1500"
     assert shown.loc[txs[1].id, "tags"] == ["a"]
 
@@ -206,3 +210,112 @@ def test_describe() -> None:
     assert table.describe(1, 0) == "1 change"
     assert table.describe(0, 3) == "3 deletions"
     assert table.describe(0, 0) == "no changes"
+
+
+# -- accounts: the transfer column, the running balance, reconciled rows ---------------------------
+
+
+@pytest.fixture
+def banked(tmp_path: Path) -> Ledger:
+    """Checking (USD, opening 100.00 on 2024-03-01), Savings (USD) and Euro (EUR), with a few rows each."""
+    ledger = Ledger(tmp_path / "data")
+    accounts.add_account(ledger, "Checking", currency="USD", opening="100.00", opening_date="2024-03-01")
+    accounts.add_account(ledger, "Savings", kind="savings", currency="USD")
+    accounts.add_account(ledger, "Euro", currency="EUR")
+    ledger.add_expense("10.25", category="Food", date="2024-03-02", account="Checking")
+    ledger.add_income("50.00", category="Salary", date="2024-03-03", account="Checking")
+    accounts.add_transfer(ledger, "20.00", source="Checking", target="Savings", date="2024-03-03")
+    accounts.add_transfer(ledger, "30.00", source="Checking", target="Euro", to_amount="27.50", date="2024-03-04")
+    ledger.add_expense("1.00", category="Food", date="2024-03-04", account="Savings")
+    return ledger
+
+
+def test_a_transfer_names_its_other_account_even_when_the_filter_hides_it(banked: Ledger) -> None:
+    whole = banked.frame()
+    mine = whole[whole["account"] == "Checking"]
+    shown = table.table_frame(mine, everything=whole)
+    by_note = dict(zip(shown["category"] + " " + shown["amount"], shown[table.TRANSFER_COLUMN], strict=True))
+    assert by_note == {
+        "Food 10.25": "",
+        "Salary 50.00": "",
+        "Transfer 20.00": "to Savings",
+        "Transfer 30.00": "to Euro",
+    }
+    euro = table.table_frame(whole[whole["account"] == "Euro"], everything=whole)
+    assert euro[table.TRANSFER_COLUMN].tolist() == ["from Checking"]
+    assert euro["amount"].tolist() == ["27.50"]
+
+
+def test_the_running_balance_is_the_opening_plus_the_signed_amounts_in_date_order(banked: Ledger) -> None:
+    checking = accounts.get_account(banked, "Checking")
+    after = table.running_balances(banked.frame(), checking)
+    amounts = {tx.id: (tx.date.day, tx.signed_minor) for tx in banked.transactions_in("Checking")}
+    assert sorted((amounts[i][0], amounts[i][1], b) for i, b in after.items()) == [
+        (2, -1025, 8975),
+        (3, -2000, 11975),  # the transfer out was stored after the income of the same day
+        (3, 5000, 13975),
+        (4, -3000, 8975),
+    ]
+    assert all(isinstance(b, int) for b in after.values())
+    # the last row of each day agrees with the backend's balance at the end of that day
+    frame = banked.frame()
+    for day in (2, 3, 4):
+        ids = frame.loc[(frame["account"] == "Checking") & (frame["date"].dt.day == day), "id"].tolist()
+        (expected,) = [b.balance for b in accounts.balances(banked, f"2024-03-0{day}") if b.account.name == "Checking"]
+        assert after[ids[-1]] == expected
+
+
+def test_the_opening_balance_counts_from_its_date_and_other_currencies_are_left_out(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "data")
+    accounts.add_account(ledger, "Card", kind="credit-card", currency="USD", opening="40.00", opening_date="2024-03-10")
+    before = ledger.add_expense("5.00", category="Food", date="2024-03-01", account="Card")
+    other = ledger.add_expense("7.00", category="Food", date="2024-03-11", account="Card", currency="EUR")
+    later = ledger.add_expense("2.50", category="Food", date="2024-03-12", account="Card")
+    card = accounts.get_account(ledger, "Card")
+    after = table.running_balances(ledger.frame(), card)
+    assert after == {before.id: -500, later.id: -4000 - 500 - 250}  # owed: negative; the EUR row is not summed
+    shown = table.table_frame(ledger.frame(), account=card)
+    assert shown.loc[other.id, table.BALANCE_COLUMN] == ""
+    assert shown.loc[later.id, table.BALANCE_COLUMN] == "-$47.50"
+    assert shown.loc[before.id, table.BALANCE_COLUMN] == "-$5.00"
+    assert table.column_order(with_balance=True)[-1] == table.BALANCE_COLUMN
+
+
+def test_the_balance_column_is_in_the_number_format(banked: Ledger) -> None:
+    checking = accounts.get_account(banked, "Checking")
+    shown = table.table_frame(banked.frame(), "1.234,56", account=checking)
+    assert sorted(b for b in shown[table.BALANCE_COLUMN] if b) == ["$119,75", "$139,75", "$89,75", "$89,75"]
+
+
+def test_an_edit_of_a_reconciled_row_is_a_problem_until_it_is_confirmed(banked: Ledger) -> None:
+    food = next(t for t in banked.transactions_in("Checking") if t.category == "Food")
+    accounts.set_cleared(banked, [food.id])
+    assert accounts.reconcile(banked, "Checking", "89.75", "2024-03-02").marked == 1
+    shown = table.table_frame(banked.frame())
+    pos = list(shown.index).index(food.id)
+    assert bool(shown.iloc[pos]["reconciled"]) is True
+    edits = {"edited_rows": {pos: {"note": "checked"}}, "deleted_rows": []}
+    batch = table.plan_edits(banked, shown, edits, "1,234.56")
+    assert batch.reconciled == [food.id]
+    assert batch.problems == [
+        f"Row {pos + 1} (2024-03-02 Food): is reconciled against a statement; tick “{table.FORCE_LABEL}” to change it anyway"
+    ]
+    deleting = table.plan_edits(banked, shown, {"deleted_rows": [pos]}, "1,234.56")
+    assert (deleting.reconciled, len(deleting.problems)) == ([food.id], 1)
+    confirmed = table.plan_edits(banked, shown, edits, "1,234.56", force=True)
+    assert (confirmed.problems, confirmed.changes) == ([], {food.id: {"note": "checked"}})
+    with pytest.raises(ValidationError) as err:
+        banked.update_many(confirmed.changes)
+    assert table.is_unconfirmed(err.value)
+    banked.update_many(confirmed.changes, force=True)
+    assert Ledger(banked.location).get(food.id).note == "checked"
+
+
+def test_cleared_and_account_cells_plan_as_changes(banked: Ledger) -> None:
+    shown = table.table_frame(banked.frame())
+    food = next(t for t in banked.transactions_in("Savings") if t.category == "Food")
+    pos = list(shown.index).index(food.id)
+    edits = {"edited_rows": {pos: {"cleared": True, "account": "Checking"}}}
+    batch = table.plan_edits(banked, shown, edits, "1,234.56")
+    assert (batch.problems, batch.changes) == ([], {food.id: {"cleared": True, "account": "Checking"}})
+    assert table.cell_value("cleared", None, "1,234.56") is False

@@ -1,4 +1,5 @@
-"""The Transactions page in AppTest: add forms, validation, the editable table, undo, CSV, filters."""
+"""The Transactions page in AppTest: add forms, transfers, validation, the editable table (accounts, cleared,
+reconciled, the running balance), undo, CSV, filters."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tracker import accounts
 from tracker.ledger import Ledger
 from tracker.money import format_money
+from tracker.ui.table import FORCE_LABEL
 
 APP = Path(__file__).resolve().parents[1] / "tracker" / "ui" / "app.py"
 PAGE = "app_pages/transactions.py"
@@ -308,3 +312,218 @@ def test_the_table_editor_quotes_a_refused_amount_as_typed(populated: Ledger, da
         shown_errors
     )
     assert snapshot(data_dir) == before
+
+
+# -- accounts -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def banked(ledger: Ledger) -> Ledger:
+    """Checking (USD, the default, opening 100.00), Savings (USD), Euro (EUR), Old (closed)."""
+    accounts.add_account(ledger, "Checking", currency="USD", opening="100.00")
+    accounts.add_account(ledger, "Savings", kind="savings", currency="USD")
+    accounts.add_account(ledger, "Euro", currency="EUR")
+    accounts.add_account(ledger, "Old", currency="USD")
+    accounts.close_account(ledger, "Old")
+    accounts.set_default_account(ledger, "Checking")
+    return ledger
+
+
+def test_the_add_forms_offer_the_open_accounts_starting_on_the_default(banked: Ledger) -> None:
+    at = open_page()
+    for kind in ("expense", "income"):
+        box = at.selectbox(key=f"tx_{kind}_account")
+        assert box.options == ["Checking (USD)", "Savings (USD)", "Euro (EUR)"]  # not the closed one
+        assert box.value == "Checking"
+    assert at.text_input(key="tx_expense_amount").label == "Amount (USD)"
+
+
+def test_an_expense_goes_into_the_chosen_account_in_its_currency(banked: Ledger, data_dir: Path) -> None:
+    at = open_page()
+    at.selectbox(key="tx_expense_account").set_value("Euro").run()
+    assert at.text_input(key="tx_expense_amount").label == "Amount (EUR)"  # the currency follows the account
+    fill(at, "expense", "12.50", "Food")
+    submit(at, "expense")
+    assert not at.exception
+    assert not errors(at)
+    (tx,) = Ledger(data_dir).transactions()
+    assert (tx.account, tx.currency, tx.amount_minor, tx.type) == ("Euro", "EUR", 1250, "expense")
+    assert any("€12.50" in s and "added to Euro" in s for s in successes(at)), successes(at)
+    assert at.selectbox(key="tx_expense_account").value == "Euro"  # remembered for the next one
+    at.switch_page("app_pages/settings.py").run()
+    at.switch_page(PAGE).run()
+    assert at.selectbox(key="tx_expense_account").value == "Euro"  # and across pages
+
+
+def test_income_into_another_account(banked: Ledger, data_dir: Path) -> None:
+    at = open_page()
+    at.selectbox(key="tx_income_account").set_value("Savings").run()
+    fill(at, "income", "2500", "Salary")
+    submit(at, "income")
+    (tx,) = Ledger(data_dir).transactions()
+    assert (tx.account, tx.currency, tx.type, tx.amount_minor) == ("Savings", "USD", "income", 250000)
+
+
+def transfer(at: AppTest, source: str, target: str, amount: str, received: str | None = None, note: str = "") -> None:
+    at.selectbox(key="tx_transfer_from").set_value(source).run()
+    at.selectbox(key="tx_transfer_to").set_value(target).run()
+    at.text_input(key="tx_transfer_amount").input(amount)
+    if received is not None:
+        at.text_input(key="tx_transfer_received").input(received)
+    at.text_input(key="tx_transfer_note").input(note)
+    at.button(key="tx_transfer_add").click().run()
+    assert not at.exception, at.exception
+
+
+def test_a_transfer_from_the_form_is_a_linked_pair(banked: Ledger, data_dir: Path) -> None:
+    at = open_page()
+    assert at.selectbox(key="tx_transfer_to").value == "Savings"  # not the account it comes from
+    assert not any(t.key == "tx_transfer_received" for t in at.text_input)  # one currency: no received amount
+    transfer(at, "Checking", "Savings", "25.00", note="rainy day")
+    assert not errors(at)
+    out, arrived = sorted(Ledger(data_dir).transactions(), key=lambda t: t.direction != "out")
+    assert (out.type, out.account, out.direction, out.amount_minor, out.currency) == (
+        "transfer",
+        "Checking",
+        "out",
+        2500,
+        "USD",
+    )
+    assert (arrived.type, arrived.account, arrived.direction, arrived.amount_minor) == (
+        "transfer",
+        "Savings",
+        "in",
+        2500,
+    )
+    assert (out.link, arrived.link) == (arrived.id, out.id)
+    assert out.note == arrived.note == "rainy day"
+    assert out.category == arrived.category == "Transfer"
+    assert any("Transfer of $25.00 from Checking to Savings" in s for s in successes(at)), successes(at)
+    assert at.text_input(key="tx_transfer_amount").value == ""
+    assert sorted(table(at)["transfer"]) == ["from Checking", "to Savings"]
+
+
+def test_a_transfer_between_currencies_needs_and_stores_the_amount_received(banked: Ledger, data_dir: Path) -> None:
+    banked.update_settings(number_format="1.234,56")
+    at = open_page()
+    at.selectbox(key="tx_transfer_to").set_value("Euro").run()
+    assert at.text_input(key="tx_transfer_received").label == "Amount received (EUR)"
+    transfer(at, "Checking", "Euro", "1.000,00", received="921,35")
+    assert not errors(at)
+    by_side = {t.direction: t for t in Ledger(data_dir).transactions()}
+    assert (by_side["out"].amount_minor, by_side["out"].currency) == (100000, "USD")
+    assert (by_side["in"].amount_minor, by_side["in"].currency, by_side["in"].account) == (92135, "EUR", "Euro")
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "amount", "received", "message"),
+    [
+        ("Checking", "Checking", "10.00", None, "To: 'Checking' is the account the money comes from"),
+        ("Checking", "Euro", "10.00", "", "Amount received is needed: Checking is in USD and Euro in EUR"),
+        ("Checking", "Euro", "10.00", "abc", "Amount received: 'abc' is not an amount"),
+        ("Checking", "Euro", "10.00", "9.999", "Amount received: '9.999' has more decimal places than EUR allows"),
+        ("Checking", "Savings", "x", None, "Amount: 'x' is not an amount"),
+        ("Checking", "Savings", "0", None, "Amount: '0' must be greater than zero"),
+    ],
+)
+def test_a_bad_transfer_says_why_and_changes_nothing(
+    banked: Ledger,
+    data_dir: Path,
+    files_of: Callable[[Path], dict[str, bytes]],
+    source: str,
+    target: str,
+    amount: str,
+    received: str | None,
+    message: str,
+) -> None:
+    at = open_page()
+    before = files_of(data_dir)
+    transfer(at, source, target, amount, received)
+    assert any(message in e for e in errors(at)), errors(at)
+    assert files_of(data_dir) == before
+    assert at.text_input(key="tx_transfer_amount").value == amount  # kept for fixing
+
+
+def test_with_one_account_there_is_no_transfer_form(data_dir: Path) -> None:
+    at = open_page()
+    assert not any(b.key == "tx_transfer_add" for b in at.button)
+    assert any("Transfers need two open accounts" in c.value for c in at.caption)
+
+
+def test_a_new_ledger_adds_into_its_first_account(data_dir: Path) -> None:
+    at = open_page()
+    assert at.selectbox(key="tx_expense_account").options == ["Main"]
+    fill(at, "expense", "3.00", "Food")
+    submit(at, "expense")
+    assert not errors(at)
+    (tx,) = Ledger(data_dir).transactions()
+    assert (tx.account, tx.currency) == ("Main", "USD")
+
+
+def test_the_cleared_checkbox_and_the_account_cell_are_saved(banked: Ledger, data_dir: Path) -> None:
+    food = banked.add_expense("12.50", category="Food", date=TODAY, account="Checking")
+    rent = banked.add_expense("900.00", category="Rent", date=TODAY, account="Checking")
+    at = open_page()
+    shown = table(at)
+    assert not bool(shown.loc[food.id, "cleared"])
+    positions = list(shown.index)
+    stage(at, {positions.index(food.id): {"cleared": True}, positions.index(rent.id): {"account": "Savings"}})
+    click(at, "Save changes")
+    assert not at.exception
+    assert not errors(at)
+    fresh = Ledger(data_dir)
+    assert fresh.get(food.id).cleared is True
+    assert (fresh.get(rent.id).account, fresh.get(rent.id).cleared) == ("Savings", False)
+    assert bool(table(at).loc[food.id, "cleared"]) is True
+
+
+def test_a_reconciled_row_needs_the_confirmation_box(
+    banked: Ledger, data_dir: Path, files_of: Callable[[Path], dict[str, bytes]]
+) -> None:
+    food = banked.add_expense("12.50", category="Food", date=TODAY, account="Checking")
+    accounts.set_cleared(banked, [food.id])
+    assert accounts.reconcile(banked, "Checking", "87.50", TODAY).marked == 1
+    at = open_page()
+    assert bool(table(at).loc[food.id, "reconciled"]) is True
+    before = files_of(data_dir)
+    stage(at, {list(table(at).index).index(food.id): {"cleared": False}})
+    force_key = f"{edit_state(at)}_force"
+    assert at.checkbox(key=force_key).label == FORCE_LABEL
+    click(at, "Save changes")
+    assert not at.exception
+    assert any("is reconciled against a statement" in e and FORCE_LABEL in e for e in errors(at)), errors(at)
+    assert files_of(data_dir) == before
+    at.checkbox(key=force_key).check().run()
+    click(at, "Save changes")
+    assert not at.exception
+    assert not errors(at)
+    after = Ledger(data_dir).get(food.id)
+    assert (after.cleared, after.reconciled) == (False, False)  # un-clearing takes the reconciliation back
+
+
+def test_one_account_shows_its_running_balance(banked: Ledger) -> None:
+    first = TODAY.replace(day=1)
+    banked.add_expense("10.25", category="Food", date=first, account="Checking")
+    banked.add_income("50.00", category="Salary", date=first, account="Checking")
+    accounts.add_transfer(banked, "20.00", source="Checking", target="Savings", date=first)
+    banked.add_expense("99.00", category="Food", date=first, account="Euro")
+    at = open_page()
+    assert "balance" not in table(at).columns  # all accounts: no balance
+    at.multiselect(key="tx_accounts").set_value(["Checking"]).run()
+    shown = table(at)
+    assert list(zip(shown["amount"], shown["balance"], strict=True)) == [  # newest first
+        ("20.00", "$119.75"),
+        ("50.00", "$139.75"),
+        ("10.25", "$89.75"),
+    ]
+    at.multiselect(key="tx_accounts").set_value(["Checking", "Savings"]).run()
+    assert "balance" not in table(at).columns
+
+
+def test_the_running_balance_counts_the_rows_the_filters_hide(banked: Ledger) -> None:
+    last_year = TODAY.replace(year=TODAY.year - 1, day=1)
+    banked.add_expense("30.00", category="Rent", date=last_year, account="Checking")
+    banked.add_expense("5.00", category="Food", date=TODAY.replace(day=1), account="Checking")
+    at = open_page()
+    at.multiselect(key="tx_accounts").set_value(["Checking"]).run()
+    assert list(zip(table(at)["amount"], table(at)["balance"], strict=True)) == [("5.00", "$65.00")]

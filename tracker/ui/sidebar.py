@@ -1,13 +1,19 @@
-"""The filter sidebar: the period presets, categories, tags, kind and search, and the rows they select."""
+"""The filter sidebar: the period presets, accounts, categories, tags, kind and search, and the rows they select.
+
+Also the account picker of the add forms and the quick entry (:func:`account_select`): the same accounts the
+filter lists, the open ones only.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from tracker.accounts import Account, default_account, list_accounts
 from tracker.analysis.period import Period, month_end, month_start, previous_month_start
 from tracker.filters import Filter, apply_filter
 from tracker.ledger import Ledger
@@ -15,7 +21,9 @@ from tracker.ui.caches import cached
 from tracker.ui.formatting import md
 
 PRESETS = ("This month", "Last month", "Last 30 days", "This year", "All time", "Custom range")
-KINDS = {"Income and expenses": None, "Income only": "income", "Expenses only": "expense"}
+KINDS = {"Income and expenses": None, "Income only": "income", "Expenses only": "expense", "Transfers only": "transfer"}
+"""The "Show" choices and the transaction type each keeps (``None``: every type, transfers too)."""
+KIND_WORDS = {"income": "income only", "expense": "expenses only", "transfer": "transfers only"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +40,12 @@ class View:
         if self.period is None:
             return self.filter
         return dataclasses.replace(self.filter, start=self.period.start, end=self.period.end)
+
+    @property
+    def account(self) -> str | None:
+        """The one account chosen (``None`` when all or several are shown)."""
+        chosen = self.filter.accounts or ()
+        return chosen[0] if len(chosen) == 1 else None
 
     def key(self) -> str:
         """A stable text key for caching."""
@@ -71,6 +85,13 @@ def filter_sidebar(prefix: str, led: Ledger, today: dt.date | None = None) -> Vi
             period = Period(min(days), max(days))
         else:
             period = None
+    accounts = sb.multiselect(
+        "Accounts",
+        [a.name for a in list_accounts(led)],
+        key=f"{prefix}_accounts",
+        placeholder="All accounts",
+        persist_state="session",
+    )
     categories = sb.multiselect(
         "Categories",
         led.categories(),
@@ -94,6 +115,7 @@ def filter_sidebar(prefix: str, led: Ledger, today: dt.date | None = None) -> Vi
         "Search", key=f"{prefix}_search", placeholder="Text in the note or category", persist_state="session"
     )
     flt = Filter.build(
+        accounts=accounts or None,
         categories=categories or None,
         tags=tags or None,
         tag_mode=tag_mode,
@@ -117,13 +139,61 @@ def describe_view(view: View) -> str:
     """One line (Markdown-escaped) saying what is shown: ``This month (2026-11-01 – 2026-11-30) · Food, Rent``."""
     parts = [view.preset if view.period is None else f"{view.preset} ({view.period.label()})"]
     flt = view.filter
+    if flt.accounts:
+        parts.append(("account " if len(flt.accounts) == 1 else "accounts ") + ", ".join(flt.accounts))
     if flt.categories:
         parts.append(", ".join(flt.categories))
     if flt.tags:
         joined = " and ".join if flt.tag_mode == "all" else " or ".join
         parts.append("tagged " + joined(f"#{t}" for t in flt.tags))
     if flt.type:
-        parts.append("income only" if flt.type == "income" else "expenses only")
+        parts.append(KIND_WORDS.get(flt.type, flt.type))
     if flt.text:
         parts.append(f"matching “{flt.text}”")
     return md(" · ".join(parts))
+
+
+# -- choosing an account --------------------------------------------------------------------------
+
+
+def open_accounts(led: Ledger) -> list[Account]:
+    """The accounts new transactions can go into: the open ones, in account order (a new ledger: its default)."""
+    found = [a for a in list_accounts(led) if not a.closed]
+    return found or [default_account(led)]
+
+
+def stored_name(led: Ledger, name: object) -> str | None:
+    """``name`` as the backend takes it: ``None`` (the default account) for a new ledger's implicit first account,
+    which ``default_account`` names but ``get_account`` does not know yet; any other name as it is."""
+    if not isinstance(name, str) or not name:
+        return None
+    known = {a.name.casefold() for a in list_accounts(led)}
+    if name.casefold() not in known and name.casefold() == default_account(led).name.casefold():
+        return None
+    return name
+
+
+def account_select(
+    where: Any, led: Ledger, label: str, key: str, *, default: str | None = None, help: str | None = None
+) -> Account:
+    """A selectbox of the open accounts (``where``: ``st`` or a column), remembered in the session under ``key``;
+    first shown on ``default`` (a name), else on the default account. Returns the chosen account.
+
+    With accounts in several currencies each option says its currency (``Savings (EUR)``).
+    """
+    choices = open_accounts(led)
+    names = [a.name for a in choices]
+    wanted = (default or default_account(led).name).casefold()
+    index = next((i for i, n in enumerate(names) if n.casefold() == wanted), 0)
+    currency_of = {a.name: a.currency for a in choices}
+    several = len(set(currency_of.values())) > 1
+    chosen = where.selectbox(
+        label,
+        names,
+        index=index,
+        key=key,
+        format_func=(lambda n: f"{n} ({currency_of.get(n, '?')})") if several else str,
+        help=help,
+        persist_state="session",
+    )
+    return choices[names.index(chosen)] if chosen in names else choices[index]

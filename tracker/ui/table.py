@@ -1,5 +1,9 @@
 """The Transactions page's table without widgets: the rows it shows, its edits as one batch, its CSV.
 
+Besides the editable fields (:data:`TABLE_COLUMNS`) the table shows, read-only, where a transfer's money
+went or came from (``transfer``), the ``reconciled`` mark and, for one account, its running ``balance``
+(:func:`running_balances`).
+
 The data editor reports edits as ``{"edited_rows": {position: {column: cell}}, "deleted_rows":
 [position, ...]}``. :func:`plan_edits` turns them into what :meth:`tracker.ledger.Ledger.update_many`
 takes (one atomic, undoable commit), with every row that cannot be saved named in ``problems``.
@@ -11,21 +15,46 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, ValidationError
 from tracker.export import to_csv
 from tracker.frame import transactions_from_frame
 from tracker.ledger import Ledger
 from tracker.model import EDITABLE, FIELDS, apply_changes
-from tracker.money import NUMBER_FORMATS, format_plain, parse_user_amount
+from tracker.money import NUMBER_FORMATS, format_money, format_plain, parse_user_amount
 from tracker.ui.formatting import error_text
 
+if TYPE_CHECKING:
+    from tracker.accounts import Account
+
 TABLE_COLUMNS: tuple[str, ...] = EDITABLE
-"""The editor's columns, in order: the editable fields of a transaction."""
+"""The editor's editable columns, in order: the editable fields of a transaction."""
+TRANSFER_COLUMN = "transfer"
+"""Read-only: a transfer's other account, ``to Savings`` (money out) or ``from Checking`` (money in)."""
+BALANCE_COLUMN = "balance"
+"""Read-only, shown for one account only: its balance after each row."""
+READ_ONLY: tuple[str, ...] = (TRANSFER_COLUMN, "reconciled", BALANCE_COLUMN)
+FORCE_LABEL = "Allow changing reconciled transactions"
+"""The checkbox that confirms editing or deleting reconciled rows (the command line's ``--force``)."""
 _KINDS = {f.name: f.kind for f in FIELDS}
+
+
+def column_order(with_balance: bool = False) -> tuple[str, ...]:
+    """The columns the editor shows: the editable ones, the transfer's other account after the account, then
+    the reconciled mark and (for one account) the running balance."""
+    order: list[str] = []
+    for name in TABLE_COLUMNS:
+        order.append(name)
+        if name == "account":
+            order.append(TRANSFER_COLUMN)
+    order.append("reconciled")
+    if with_balance:
+        order.append(BALANCE_COLUMN)
+    return tuple(order)
 
 
 # -- the rows shown -------------------------------------------------------------------------------
@@ -54,10 +83,64 @@ def _column(frame: pd.DataFrame, name: str, number_format: str) -> list[Any]:
     return frame[name].tolist()
 
 
-def table_frame(frame: pd.DataFrame, number_format: str = "1,234.56") -> pd.DataFrame:
-    """What the editor shows: newest first, one column per editable field, indexed by id."""
+def counter_accounts(frame: pd.DataFrame, everything: pd.DataFrame) -> list[str]:
+    """Per row of ``frame``: ``to Savings`` for a transfer out, ``from Checking`` for a transfer in, ``""``
+    otherwise. The other sides are looked up in ``everything`` (the whole ledger: a filter may hide them)."""
+    transfers = everything[everything["type"] == "transfer"]
+    account_of = dict(zip(transfers["id"].tolist(), transfers["account"].tolist(), strict=True))
+    out = []
+    for tx_type, direction, link in zip(frame["type"], frame["direction"], frame["link"], strict=True):
+        if tx_type != "transfer":
+            out.append("")
+            continue
+        other = account_of.get(str(link), "?")
+        out.append(f"to {other}" if direction == "out" else f"from {other}")
+    return out
+
+
+def running_balances(frame: pd.DataFrame, account: Account) -> dict[str, int]:
+    """id -> ``account``'s balance right after that transaction, in minor units of the account's currency.
+
+    ``frame`` is the ledger's frame (in date order, then creation): the balance is the opening balance (from
+    the account's opening date on) plus the signed amounts of the account's rows up to and including that
+    row, as :func:`tracker.accounts.balances` adds them (rows in another currency are left out).
+    """
+    key = account.name.casefold()
+    mine = frame[
+        frame["account"].map(lambda a: isinstance(a, str) and a.casefold() == key).to_numpy(dtype=bool)
+        & (frame["currency"] == account.currency).to_numpy(dtype=bool)
+    ]
+    totals = np.cumsum(mine["signed_minor"].to_numpy(dtype=np.int64), dtype=np.int64)
+    if account.opening_date is None:
+        opened = np.ones(len(mine), dtype=bool)
+    else:
+        opened = (mine["date"] >= pd.Timestamp(account.opening_date)).to_numpy(dtype=bool)
+    balance = totals + np.where(opened, np.int64(account.opening_minor), np.int64(0))
+    return dict(zip(mine["id"].tolist(), (int(b) for b in balance), strict=True))
+
+
+def table_frame(
+    frame: pd.DataFrame,
+    number_format: str = "1,234.56",
+    *,
+    everything: pd.DataFrame | None = None,
+    account: Account | None = None,
+) -> pd.DataFrame:
+    """What the editor shows: newest first, indexed by id; the editable fields, the transfer's other account
+    and the reconciled mark (:func:`column_order`), and with ``account`` its running balance after each row
+    (formatted; empty for a row in another currency). ``everything`` is the whole ledger's frame (default
+    ``frame``): where the other sides of transfers and the rows before the period are."""
+    whole = frame if everything is None else everything
     rows = frame.iloc[::-1]
     columns = {name: pd.Series(_column(rows, name, number_format), dtype=object) for name in TABLE_COLUMNS}
+    columns[TRANSFER_COLUMN] = pd.Series(counter_accounts(rows, whole), dtype=object)
+    columns["reconciled"] = pd.Series([bool(r) for r in rows["reconciled"]], dtype=bool)
+    if account is not None:
+        after = running_balances(whole, account)
+        shown = [after.get(str(i)) for i in rows["id"]]
+        columns[BALANCE_COLUMN] = pd.Series(
+            ["" if b is None else format_money(b, account.currency, number_format) for b in shown], dtype=object
+        )
     return pd.DataFrame(columns).set_axis(pd.Index(rows["id"].tolist(), dtype=object, name="id"))
 
 
@@ -97,6 +180,8 @@ class TableEdit:
     deletes: list[str]
     problems: list[str]
     """One line per row that cannot be saved (``Row 2 (2026-11-01 Rent): amount: ...``)."""
+    reconciled: list[str] = dataclasses.field(default_factory=list)
+    """The ids of reconciled rows the batch changes or deletes (saved only when confirmed: ``force``)."""
 
     @property
     def count(self) -> int:
@@ -109,20 +194,41 @@ class TableEdit:
         return f"edit {self.count} transaction{'s' if self.count != 1 else ''} in the table"
 
 
-def plan_edits(led: Ledger, shown: pd.DataFrame, edits: Mapping[str, Any], number_format: str) -> TableEdit:
+def _row_name(shown: pd.DataFrame, pos: int) -> str:
+    """``Row 2 (2026-11-01 Rent)``: a row as the person sees it."""
+    row = shown.iloc[pos]
+    return f"Row {pos + 1} ({row['date']} {row['category']})"
+
+
+def reconciled_problem(name: str) -> str:
+    """What the table says about a reconciled row changed without confirmation."""
+    return f"{name}: is reconciled against a statement; tick “{FORCE_LABEL}” to change it anyway"
+
+
+def plan_edits(
+    led: Ledger, shown: pd.DataFrame, edits: Mapping[str, Any], number_format: str, *, force: bool = False
+) -> TableEdit:
     """The editor's pending ``edits`` of the rows ``shown`` (:func:`table_frame`), checked against ``led``.
 
     Every edited row is read and validated, so that every bad row is named, not only the first; the
     ledger checks the batch again when it is saved. A row that is both edited and deleted is deleted.
+    A reconciled row changed or deleted is a problem unless ``force`` (the person confirmed it).
     """
     ids = list(shown.index)
-    deletes = [ids[int(pos)] for pos in edits.get("deleted_rows", [])]
-    gone = set(deletes)
+    positions = {ids[int(pos)]: int(pos) for pos in edits.get("deleted_rows", [])}
+    deletes = list(positions)
     changes: dict[str, dict[str, object]] = {}
     problems = []
+    reconciled = []
+    for tx_id, pos in positions.items():
+        try:
+            if led.get(tx_id).reconciled:
+                reconciled.append(tx_id)
+        except TrackerError as exc:
+            problems.append(f"{_row_name(shown, pos)}: {exc}")
     for pos, cells in sorted((int(k), v) for k, v in edits.get("edited_rows", {}).items()):
         tx_id = ids[pos]
-        if tx_id in gone:
+        if tx_id in positions:
             continue
         try:
             fields = {
@@ -131,12 +237,20 @@ def plan_edits(led: Ledger, shown: pd.DataFrame, edits: Mapping[str, Any], numbe
             tx = led.get(tx_id)
             changed = apply_changes(tx, fields) != tx
         except TrackerError as exc:
-            row = shown.iloc[pos]
-            problems.append(f"Row {pos + 1} ({row['date']} {row['category']}): {error_text(exc, cells.get('amount'))}")
+            problems.append(f"{_row_name(shown, pos)}: {error_text(exc, cells.get('amount'))}")
             continue
         if changed:
             changes[tx_id] = fields
-    return TableEdit(changes, deletes, problems)
+            if tx.reconciled:
+                reconciled.append(tx_id)
+    if not force:
+        problems.extend(reconciled_problem(_row_name(shown, ids.index(tx_id))) for tx_id in reconciled)
+    return TableEdit(changes, deletes, problems, reconciled)
+
+
+def is_unconfirmed(exc: TrackerError) -> bool:
+    """Whether the ledger refused a change because a reconciled transaction was not confirmed (``force``)."""
+    return isinstance(exc, ValidationError) and exc.field == "force"
 
 
 def describe(edited: int, deleted: int) -> str:

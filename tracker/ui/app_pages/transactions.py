@@ -1,19 +1,34 @@
-"""Transactions: add income and expenses, edit or delete them in the table, undo, download as CSV."""
+"""Transactions: add income, expenses and transfers, edit or delete them in the table, undo, download as CSV."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from tracker.errors import TrackerError
+from tracker.accounts import Account, add_transfer, get_account, list_accounts
+from tracker.errors import TrackerError, ValidationError, shown
 from tracker.ledger import Ledger
+from tracker.model import TRANSFER_CATEGORY, TX_TYPES
 from tracker.money import CURRENCY_EXPONENTS, format_money, parse_user_amount
 from tracker.ui import session, sidebar
 from tracker.ui.caches import cached
 from tracker.ui.formatting import error_text, flash, guard, log, md, money, number_format, show_flash
-from tracker.ui.table import TABLE_COLUMNS, csv_download, describe, plan_edits, table_frame
+from tracker.ui.table import (
+    BALANCE_COLUMN,
+    FORCE_LABEL,
+    READ_ONLY,
+    TRANSFER_COLUMN,
+    column_order,
+    csv_download,
+    describe,
+    is_unconfirmed,
+    plan_edits,
+    reconciled_problem,
+    table_frame,
+)
 
 # -- adding -------------------------------------------------------------------------------------
 
@@ -23,19 +38,20 @@ from tracker.ui.table import TABLE_COLUMNS, csv_download, describe, plan_edits, 
 AMOUNT_PATTERN = r"^\s*\+?[0-9][0-9.,' \u202f\u00a0]*\s*$"
 
 
-def amount_example(led: Ledger) -> str:
-    """``12.50`` in the user's number format (``12,50`` with ``1.234,56``)."""
-    return format_money(1250, led.default_currency, number_format(led), symbol=False)
+def amount_example(led: Ledger, currency: str | None = None) -> str:
+    """``12.50`` in the user's number format (``12,50`` with ``1.234,56``) and ``currency``'s decimals."""
+    return format_money(1250, currency or led.default_currency, number_format(led), symbol=False)
 
 
 def category_suggestions(led: Ledger, kind: str) -> list[str]:
-    """Categories used for ``kind`` (most used first), then the other categories."""
+    """Categories used for ``kind`` (most used first), then the other categories (not the transfers' one)."""
 
     def compute() -> list[str]:
         frame = led.frame()
         mine = frame.loc[frame["type"] == kind, "category"].value_counts()
         first = [str(c) for c in mine.index]
-        return first + [c for c in led.categories() if c not in set(first)]
+        others = [c for c in led.categories() if c not in set(first) and c != TRANSFER_CATEGORY]  # transfers' own
+        return first + others
 
     return cached("categories", led, kind, compute)
 
@@ -54,6 +70,7 @@ def submit(kind: str) -> None:
             date=ss.get(f"{p}_date") or dt.date.today(),
             tags=list(ss.get(f"{p}_tags") or ()),
             note=ss.get(f"{p}_note", ""),
+            account=sidebar.stored_name(led, ss.get(f"{p}_account")),  # in the account's currency (Ledger.add)
         )
     except TrackerError as exc:
         ss[f"{p}_error"] = error_text(exc, typed)
@@ -68,45 +85,148 @@ def submit(kind: str) -> None:
     ss[f"{p}_tags"] = []
     ss[f"{p}_note"] = ""
     what = "Income" if kind == "income" else "Expense"
-    flash(f"{what} of {money(tx.amount_minor, tx.currency, led)} in {tx.category} on {tx.date:%Y-%m-%d} added.")
+    flash(
+        f"{what} of {money(tx.amount_minor, tx.currency, led)} in {tx.category} on {tx.date:%Y-%m-%d} "
+        f"added to {tx.account}."
+    )
 
 
 def add_form(led: Ledger, kind: str) -> None:
-    """One add form; its error message shows right under it."""
+    """One add form: the account (outside the form, so that the amount's currency follows it at once), then the
+    form; its error message shows right under it."""
     p = f"tx_{kind}"
     title = "Add an expense" if kind == "expense" else "Add income"
-    with st.form(f"{p}_form"):
+    with st.container(border=True):
         st.markdown(f"**{title}**")
-        left, right = st.columns(2)
-        example = amount_example(led)
-        left.text_input(
-            f"Amount ({led.default_currency})", key=f"{p}_amount", placeholder=example, persist_state="session"
+        label = "Paid from" if kind == "expense" else "Paid into"
+        account = sidebar.account_select(
+            st, led, label, f"{p}_account", help="The amount is in this account's currency"
         )
-        right.date_input("Date", value="today", key=f"{p}_date", format="YYYY-MM-DD", persist_state="session")
-        options = category_suggestions(led, kind)
-        typed = st.session_state.get(f"{p}_category")
-        if typed and typed not in options:  # a new category typed before an error: keep showing it
-            options = [typed, *options]
-        st.selectbox(
-            "Category",
-            options,
-            index=None,
-            accept_new_options=True,
-            placeholder="Choose one or type a new one",
-            key=f"{p}_category",
-            persist_state="session",
-        )
-        st.multiselect(
-            "Tags",
-            led.tags(),
-            accept_new_options=True,
-            placeholder="Optional",
-            key=f"{p}_tags",
-            persist_state="session",
-        )
-        st.text_input("Note", key=f"{p}_note", placeholder="Optional", persist_state="session")
-        st.form_submit_button(title, type="primary", on_click=submit, args=(kind,), width="stretch")
+        with st.form(f"{p}_form", border=False):
+            left, right = st.columns(2)
+            left.text_input(
+                f"Amount ({account.currency})",
+                key=f"{p}_amount",
+                placeholder=amount_example(led, account.currency),
+                persist_state="session",
+            )
+            right.date_input("Date", value="today", key=f"{p}_date", format="YYYY-MM-DD", persist_state="session")
+            options = category_suggestions(led, kind)
+            typed = st.session_state.get(f"{p}_category")
+            if typed and typed not in options:  # a new category typed before an error: keep showing it
+                options = [typed, *options]
+            st.selectbox(
+                "Category",
+                options,
+                index=None,
+                accept_new_options=True,
+                placeholder="Choose one or type a new one",
+                key=f"{p}_category",
+                persist_state="session",
+            )
+            st.multiselect(
+                "Tags",
+                led.tags(),
+                accept_new_options=True,
+                placeholder="Optional",
+                key=f"{p}_tags",
+                persist_state="session",
+            )
+            st.text_input("Note", key=f"{p}_note", placeholder="Optional", persist_state="session")
+            st.form_submit_button(title, type="primary", on_click=submit, args=(kind,), width="stretch")
     error = st.session_state.get(f"{p}_error")
+    if error:
+        st.error(md(error), icon=":material/error:")
+
+
+def submit_transfer() -> None:
+    """Button callback: store the transfer (both sides in one change), or keep the input and remember why not."""
+    ss = st.session_state
+    typed = ss.get("tx_transfer_amount", "")
+    received = ""
+    try:
+        led = session.ledger()
+        fmt = number_format(led)
+        source = get_account(led, ss.get("tx_transfer_from") or "")
+        target = get_account(led, ss.get("tx_transfer_to") or "")
+        if source.currency != target.currency:  # "Amount received" is shown (and read) only then
+            received = ss.get("tx_transfer_received", "")
+        out, arrived = add_transfer(
+            led,
+            parse_user_amount(typed, fmt),
+            source=source.name,
+            target=target.name,
+            to_amount=parse_user_amount(received, fmt, field="to_amount") if received.strip() else None,
+            date=ss.get("tx_transfer_date") or dt.date.today(),
+            note=ss.get("tx_transfer_note", ""),
+        )
+    except TrackerError as exc:
+        ss["tx_transfer_error"] = transfer_error(exc, typed, received)
+        return
+    except Exception as exc:  # logged, never shown as a traceback
+        log.exception("adding a transfer failed")
+        ss["tx_transfer_error"] = f"The transfer could not be saved ({type(exc).__name__}); see the log file."
+        return
+    ss.pop("tx_transfer_error", None)
+    ss["tx_transfer_amount"] = ""
+    ss["tx_transfer_received"] = ""
+    ss["tx_transfer_note"] = ""
+    sent = money(out.amount_minor, out.currency, led)
+    got = "" if arrived.currency == out.currency else f" ({money(arrived.amount_minor, arrived.currency, led)} arrived)"
+    flash(f"Transfer of {sent} from {out.account} to {arrived.account}{got} on {out.date:%Y-%m-%d} added.")
+
+
+# The transfer form's labels of the fields that tracker.accounts.make_transfer names in its errors (a comment, not
+# a docstring: Streamlit's "magic" would show a bare string of a page script on the page).
+TRANSFER_LABELS = {"from": "From", "to": "To", "amount": "Amount", "to_amount": "Amount received"}
+
+
+def transfer_error(exc: TrackerError, typed: str, received: str) -> str:
+    """The message of a refused transfer, naming the form's field (``Amount received is needed: ...``), with an
+    amount quoted as it was typed."""
+    label = TRANSFER_LABELS.get(exc.field) if isinstance(exc, ValidationError) else None
+    if label is None or not isinstance(exc, ValidationError):
+        return error_text(exc)
+    value = {"amount": typed, "to_amount": received or None}.get(exc.field, exc.value)
+    if value is None:
+        return f"{label} {exc.problem}"
+    return f"{label}: {shown(value)} {exc.problem}"
+
+
+def transfer_form(led: Ledger) -> None:
+    """Move money between two accounts; "Amount received" shows when the accounts' currencies differ."""
+    choices = sidebar.open_accounts(led)
+    with st.container(border=True):
+        st.markdown("**Transfer between accounts**")
+        if len(choices) < 2:
+            st.caption(
+                "Transfers need two open accounts: add one on the Accounts page (or `expense-tracker account add`)."
+            )
+            return
+        left, right = st.columns(2)
+        source = sidebar.account_select(left, led, "From", "tx_transfer_from")
+        others = [a.name for a in choices if a.name != source.name]
+        target = sidebar.account_select(right, led, "To", "tx_transfer_to", default=others[0])
+        left, right = st.columns(2)
+        left.text_input(
+            f"Amount sent ({source.currency})",
+            key="tx_transfer_amount",
+            placeholder=amount_example(led, source.currency),
+            persist_state="session",
+        )
+        if source.currency != target.currency:
+            right.text_input(
+                f"Amount received ({target.currency})",
+                key="tx_transfer_received",
+                placeholder=amount_example(led, target.currency),
+                help=f"What arrived in {target.name}: no exchange rate is assumed",
+                persist_state="session",
+            )
+        left, right = st.columns(2)
+        left.date_input("Date", value="today", key="tx_transfer_date", format="YYYY-MM-DD", persist_state="session")
+        right.text_input("Note", key="tx_transfer_note", placeholder="Optional", persist_state="session")
+        st.button("Add transfer", key="tx_transfer_add", type="primary", on_click=submit_transfer, width="stretch")
+    error = st.session_state.get("tx_transfer_error")
     if error:
         st.error(md(error), icon=":material/error:")
 
@@ -133,21 +253,32 @@ def reset_editor() -> None:
     st.session_state["tx_table_version"] = st.session_state.get("tx_table_version", 0) + 1
 
 
-def save_edits(led: Ledger, shown: pd.DataFrame, edits: dict) -> None:
-    """Validate every edited row; commit edits and deletions as one change, or nothing and say why."""
-    batch = plan_edits(led, shown, edits, number_format(led))
+def save_edits(led: Ledger, shown: pd.DataFrame, edits: dict, force: bool = False) -> None:
+    """Validate every edited row; commit edits and deletions as one change, or nothing and say why. Reconciled
+    rows are changed only with ``force`` (the "Allow changing reconciled transactions" box ticked)."""
+    batch = plan_edits(led, shown, edits, number_format(led), force=force)
     if not batch.problems and batch.count:
         try:
-            led.update_many(batch.changes, batch.deletes, label=batch.label)
-        except TrackerError as exc:  # changed meanwhile by another tab or process
-            batch.problems.append(str(exc))
+            led.update_many(batch.changes, batch.deletes, label=batch.label, force=force)
+        except TrackerError as exc:  # changed meanwhile by another tab or process, or a transfer's other side
+            if is_unconfirmed(exc):
+                st.session_state["tx_table_needs_force"] = True
+                batch.problems.append(reconciled_problem(f"The other side of a transfer ({exc.value})"))
+            else:
+                batch.problems.append(str(exc))
     if batch.problems:
         st.session_state["tx_table_errors"] = batch.problems
         return
     if batch.count:
         flash(f"Saved {describe(len(batch.changes), len(batch.deletes))}.")
-    st.session_state.pop("tx_table_errors", None)
+    forget_problems()
     reset_editor()
+
+
+def forget_problems() -> None:
+    """Forget the messages of the last save (the confirmation box goes with the editor's key)."""
+    for key in ("tx_table_errors", "tx_table_needs_force"):
+        st.session_state.pop(key, None)
 
 
 def undo(led: Ledger) -> None:
@@ -157,11 +288,56 @@ def undo(led: Ledger) -> None:
     reset_editor()
 
 
+def balance_account(led: Ledger, view: sidebar.View) -> Account | None:
+    """The account whose running balance the table shows: the one chosen in the sidebar, if exactly one is."""
+    if view.account is None:
+        return None
+    try:
+        return get_account(led, view.account)
+    except TrackerError:  # deleted meanwhile
+        return None
+
+
+def column_config(led: Ledger, account: Account | None) -> dict[str, Any]:
+    """How the editor shows and edits each column (:func:`tracker.ui.table.column_order`)."""
+    config = st.column_config
+    return {
+        "date": config.DateColumn("Date", format="YYYY-MM-DD", required=True),
+        "type": config.SelectboxColumn("Type", options=list(TX_TYPES), required=True),
+        "amount": config.TextColumn(
+            "Amount", required=True, help=f"Exact amount, e.g. {amount_example(led)}", validate=AMOUNT_PATTERN
+        ),
+        "currency": config.SelectboxColumn("Currency", options=sorted(CURRENCY_EXPONENTS), required=True),
+        "account": config.SelectboxColumn(
+            "Account", options=[a.name for a in list_accounts(led)], required=True, help="Move it to another account"
+        ),
+        TRANSFER_COLUMN: config.TextColumn("Transfer", help="Where a transfer's money went to or came from"),
+        "category": config.TextColumn("Category", required=True, max_chars=60),
+        "tags": config.MultiselectColumn("Tags", options=led.tags(), accept_new_options=True),
+        "note": config.TextColumn("Note", max_chars=500),
+        "cleared": config.CheckboxColumn("Cleared", help="Seen on a bank statement"),
+        "reconciled": config.CheckboxColumn("Reconciled", help="Reconciled against a statement (on the Accounts page)"),
+        BALANCE_COLUMN: config.TextColumn(
+            "Balance",
+            help=f"{account.name}'s balance after this transaction (every transaction counts, also those the "
+            "filters hide)"
+            if account
+            else None,
+        ),
+    }
+
+
 def transaction_table(led: Ledger, view: sidebar.View) -> None:
-    """The filtered list: editable, with save/discard, undo and CSV download."""
+    """The filtered list: editable, with save/discard, undo and CSV download; for one account its running balance."""
     frame = sidebar.filtered_frame(led, view)
     fmt = number_format(led)
-    shown = cached("table", led, (view.key(), fmt), lambda: table_frame(frame, fmt))
+    account = balance_account(led, view)
+    shown = cached(
+        "table",
+        led,
+        (view.key(), fmt, account),
+        lambda: table_frame(frame, fmt, everything=led.frame(), account=account),
+    )
     head, undo_col, csv_col = st.columns([4, 1, 1], vertical_alignment="bottom")
     head.subheader(f"{len(shown):,} transaction{'s' if len(shown) != 1 else ''}")
     head.caption(sidebar.describe_view(view))
@@ -183,6 +359,7 @@ def transaction_table(led: Ledger, view: sidebar.View) -> None:
         st.info("No transactions match these filters." if len(led.frame()) else "No transactions yet: add one above.")
         return
     key = editor_key()
+    order = column_order(with_balance=account is not None)
     st.data_editor(
         shown,
         key=key,
@@ -190,33 +367,38 @@ def transaction_table(led: Ledger, view: sidebar.View) -> None:
         hide_index=True,
         height=(min(len(shown), 20) + 1) * 35 + 3,
         width="stretch",
-        column_order=TABLE_COLUMNS,
-        column_config={
-            "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD", required=True),
-            "type": st.column_config.SelectboxColumn("Type", options=["expense", "income"], required=True),
-            "amount": st.column_config.TextColumn(
-                "Amount", required=True, help=f"Exact amount, e.g. {amount_example(led)}", validate=AMOUNT_PATTERN
-            ),
-            "currency": st.column_config.SelectboxColumn("Currency", options=sorted(CURRENCY_EXPONENTS), required=True),
-            "category": st.column_config.TextColumn("Category", required=True, max_chars=60),
-            "tags": st.column_config.MultiselectColumn("Tags", options=led.tags(), accept_new_options=True),
-            "note": st.column_config.TextColumn("Note", max_chars=500),
-        },
+        column_order=order,
+        column_config=column_config(led, account),
+        disabled=[c for c in READ_ONLY if c in order],
     )
     edits = st.session_state.get(key) or {}
     pending = len(edits.get("edited_rows", {})), len(edits.get("deleted_rows", []))
     for problem in st.session_state.get("tx_table_errors", []):
         st.error(md(problem), icon=":material/error:")
     if any(pending):
+        force = False
+        if touches_reconciled(shown, edits) or st.session_state.get("tx_table_needs_force"):
+            force = st.checkbox(
+                FORCE_LABEL,
+                key=f"{key}_force",
+                help="Reconciled transactions match a bank statement; changing them can make it disagree",
+            )
         note, save, discard = st.columns([4, 1, 1], vertical_alignment="center")
         note.warning(f"Unsaved: {describe(*pending)}.", icon=":material/edit_note:")
         if save.button("Save changes", type="primary", key="tx_save", width="stretch"):
-            save_edits(led, shown, edits)
+            save_edits(led, shown, edits, force=force)
             st.rerun()
         if discard.button("Discard", key="tx_discard", width="stretch"):
-            st.session_state.pop("tx_table_errors", None)
+            forget_problems()
             reset_editor()
             st.rerun()
+
+
+def touches_reconciled(shown: pd.DataFrame, edits: dict) -> bool:
+    """Whether the pending edits change or delete a row shown as reconciled."""
+    positions = {int(p) for p in edits.get("edited_rows", {})} | {int(p) for p in edits.get("deleted_rows", [])}
+    marks = shown["reconciled"].tolist()
+    return any(marks[p] for p in positions if 0 <= p < len(marks))
 
 
 # -- the page -----------------------------------------------------------------------------------
@@ -232,5 +414,6 @@ with guard("The Transactions page"):
         add_form(led, "expense")
     with income_col:
         add_form(led, "income")
+    transfer_form(led)
     st.divider()
     transaction_table(led, view)

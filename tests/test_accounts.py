@@ -15,6 +15,7 @@ from tracker.accounts import (
     add_transfer,
     balances,
     close_account,
+    default_account,
     delete_account,
     edit_account,
     get_account,
@@ -359,3 +360,14 @@ def test_a_new_ledgers_first_account_can_be_named_before_it_holds_anything(ledge
     assert ledger.add("expense", "1", category="Food", account="main").account == "Main"
     with pytest.raises(NotFoundError, match="Other"):
         get_account(ledger, "Other")
+
+
+def test_declaring_a_card_does_not_take_the_default_from_main(ledger: Ledger) -> None:
+    ledger.add("expense", "5", category="Food")  # a ledger from before accounts: its rows are in "Main"
+    add_account(ledger, "Visa", kind="credit-card", currency="USD")
+    assert default_account(ledger).name == "Main"
+    assert ledger.add("expense", "6", category="Food").account == "Main"
+    set_default_account(ledger, "Visa")
+    assert ledger.add("expense", "7", category="Food").account == "Visa"
+    close_account(ledger, "Visa")
+    assert default_account(ledger).name == "Main"  # the default closed: back to Main

@@ -102,7 +102,9 @@ def settle(page: Any) -> None:
 
 
 def metric(page: Any, label: str) -> Any:
-    return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
+    """The value of the KPI labelled exactly ``label`` ("Net" is not "Net worth (USD)")."""
+    named = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    return page.get_by_test_id("stMetric").filter(has=named).get_by_test_id("stMetricValue")
 
 
 def cut_values(page: Any) -> list[str]:
@@ -177,7 +179,7 @@ def test_add_expense_and_income_see_them_and_filter(
     expect(metric(page, "Income")).to_have_text("$2,500.00")
     expect(metric(page, "Expenses")).to_have_text("$12.50")
     expect(metric(page, "Net")).to_have_text("$2,487.50")
-    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    expect(page.locator(".js-plotly-plot")).to_have_count(5)  # the four charts and net worth
     assert cut_values(page) == []
     shot("04-dashboard")
 
@@ -226,7 +228,7 @@ def test_typed_entry_survives_reruns_theme_and_outside_changes(
     expect(metric(page, "Expenses")).to_have_text("$3.20")
     Ledger(data_dir).add_expense("1.80", category="Coffee")  # e.g. from the CLI: shows without touching the page
     expect(metric(page, "Expenses")).to_have_text("$5.00")
-    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    expect(page.locator(".js-plotly-plot")).to_have_count(5)  # the four charts and net worth
     settle(page)
     shot("07-dashboard-dark")
 
@@ -246,5 +248,50 @@ def test_large_kpi_values_are_shown_whole_in_a_small_window(
     expect(metric(page, "Income")).to_have_text("$1,234,567.89")
     settle(page)
     assert cut_values(page) == []
-    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    expect(page.locator(".js-plotly-plot")).to_have_count(5)  # the four charts and net worth
     Shots(page, tmp_path, output_dir)("kpis-1280")
+
+
+def test_accounts_page_and_a_reconciliation(
+    page: Any, server: str, data_dir: Path, tmp_path: Path, output_dir: Path
+) -> None:
+    """Net worth and balances by kind, then a statement reconciled: difference, ticks, finish."""
+    from playwright.sync_api import expect
+
+    from tracker import accounts
+
+    today = dt.date.today()
+    led = Ledger(data_dir)
+    accounts.add_account(led, "Checking", opening="100.00")
+    accounts.add_account(led, "Visa", kind="credit-card", opening="250.00")
+    salary = led.add_income("1000.00", category="Salary", date=today - dt.timedelta(days=8), account="Checking")
+    food = led.add_expense("12.50", category="Groceries", date=today - dt.timedelta(days=4), account="Checking")
+    shot = Shots(page, tmp_path, output_dir)
+    page.goto(server + "accounts")
+    expect(page.get_by_role("heading", name="Accounts", exact=True)).to_be_visible()
+    expect(metric(page, "Net worth (USD)")).to_have_text("$837.50")
+    settle(page)
+    shot("01-accounts")
+
+    page.get_by_role("textbox", name="Statement balance (USD)").fill("1,087.50")
+    page.keyboard.press("Enter")
+    expect(metric(page, "Difference")).to_have_text("$987.50")
+    expect(page.get_by_role("button", name="Finish reconciliation")).to_be_disabled()
+    settle(page)
+    page.get_by_test_id("stCheckbox").filter(has_text="Salary").locator("label").click()
+    expect(metric(page, "Difference")).to_have_text("-$12.50")
+    settle(page)
+    page.get_by_test_id("stCheckbox").filter(has_text="Groceries").locator("label").click()
+    expect(metric(page, "Difference")).to_have_text("$0.00")
+    expect(page.get_by_text("The cleared balance matches the statement.")).to_be_visible()
+    settle(page)
+    shot("02-reconcile-balanced")
+
+    page.get_by_role("button", name="Finish reconciliation").click()
+    expect(page.get_by_text("2 transactions marked reconciled")).to_be_visible()
+    settle(page)
+    fresh = Ledger(data_dir)
+    assert (fresh.get(salary.id).reconciled, fresh.get(food.id).reconciled) == (True, True)
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    expect(page.locator(".js-plotly-plot")).to_have_count(1)
+    shot("03-reconciled")

@@ -408,3 +408,78 @@ def test_the_declaration_loads_no_chart_library():
     code = "import sys, tracker.charts.dashboard; print(sorted(m for m in ('plotly','matplotlib') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# -- net worth and the account forecast ---------------------------------------------------------------
+
+NET_DAYS = [dt.date(2026, 9, 30), dt.date(2026, 10, 31), dt.date(2026, 11, 15)]
+NET_VALUES = [-25050, 120000, 98765]
+
+
+def test_plotly_net_worth_line_has_the_exact_values():
+    fig = pc.net_worth_line(NET_DAYS, NET_VALUES, "USD", number_format="1.234,56")
+    (line,) = fig.data
+    assert list(line.x) == ["2026-09-30", "2026-10-31", "2026-11-15"]
+    assert list(line.y) == [-250.5, 1200.0, 987.65]
+    assert list(line.customdata) == ["-$250,50", "$1.200,00", "$987,65"]
+    assert fig.layout.yaxis.ticktext[0].startswith("-$")
+    assert fig.layout.yaxis.range[0] <= -250.5
+    assert fig.layout.yaxis.range[1] >= 1200.0
+    assert fig.layout.paper_bgcolor == "rgba(0,0,0,0)"
+
+
+def test_plotly_net_worth_line_without_data_says_so():
+    fig = pc.net_worth_line([], [], "EUR")
+    assert not fig.data
+    assert fig.layout.annotations[0].text == "No accounts in this currency"
+
+
+def test_plotly_balance_forecast_lines_label_the_estimate():
+    history = [(dt.date(2026, 10, 31), 50000), (dt.date(2026, 11, 20), 42000)]
+    points = [
+        (dt.date(2026, 11, 20), 42000, 42000),
+        (dt.date(2026, 12, 1), 32000, 30900),
+        (dt.date(2027, 2, 20), 32000, 23200),
+    ]
+    fig = pc.balance_forecast_lines(history, points, "EUR")
+    balance, known, estimate = fig.data
+    assert (balance.name, known.name) == ("Balance", "Forecast (entered and recurring)")
+    assert "Estimate" in estimate.name
+    assert estimate.line.dash == "dot"
+    assert list(balance.y) == [500.0, 420.0]
+    assert list(known.customdata) == ["€420.00", "€320.00", "€320.00"]
+    assert known.line.shape == "hv"  # a balance changes on the day of each known event, not in between
+    assert list(estimate.customdata) == ["€420.00", "€309.00", "€232.00"]
+    assert fig.layout.annotations[0].text == "estimate: €232.00"
+    assert fig.layout.yaxis.range[0] <= 232.0
+
+
+def test_plotly_balance_forecast_lines_with_nothing():
+    fig = pc.balance_forecast_lines([], [], "USD")
+    assert not fig.data
+    assert fig.layout.annotations[0].text == "Nothing to show yet"
+
+
+def test_mpl_net_worth_line_has_the_exact_values(tmp_path):
+    from matplotlib.dates import num2date
+
+    fig = mc.net_worth_line(NET_DAYS, NET_VALUES, "USD")
+    ax = fig.axes[0]
+    (line,) = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 3]
+    assert list(line.get_ydata()) == [-250.5, 1200.0, 987.65]
+    assert [num2date(x).date() for x in line.get_xdata()] == NET_DAYS
+    assert ax.get_title(loc="left") == "Net worth"
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0].startswith("-$")
+    assert all("$" in t for t in labels)
+    assert [t.get_text() for t in ax.get_xticklabels() if t.get_text()]  # dates on the axis
+    fig.savefig(tmp_path / "net.png")
+    empty = mc.net_worth_line([], [], "USD", theme="dark")
+    assert "No accounts in this currency" in [t.get_text() for t in empty.axes[0].texts]
+
+
+def test_plotly_net_worth_of_one_day_spans_a_month_around_it():
+    fig = pc.net_worth_line([dt.date(2026, 11, 15)], [5000], "USD")
+    assert list(fig.layout.xaxis.range) == ["2026-10-31", "2026-11-30"]
+    assert fig.data[0].customdata == ("$50.00",)

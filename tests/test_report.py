@@ -106,6 +106,48 @@ def test_report_of_an_empty_ledger(tmp_path):
     assert "No expenses in this period" in pages[1]
 
 
+def test_pdf_with_net_worth_has_a_last_page_charting_it(frame, tmp_path, output_dir):
+    days = [dt.date(2026, 9, 30), dt.date(2026, 10, 31), dt.date(2026, 11, 20)]
+    target = report.write_report(
+        tmp_path / "worth.pdf",
+        frame,
+        NOV,
+        "EUR",
+        as_of=dt.date(2026, 11, 20),
+        net_worth=(days, [150000, -20000, 275050]),
+    )
+    pages = pdf_pages(target)
+    assert len(pages) == 6
+    for page, title in zip(pages[1:5], CHART_TITLES, strict=True):
+        assert title in page
+    last = pages[5]
+    assert report.NET_WORTH_TITLE in last
+    assert "-€" in last  # money ticks on both sides of zero
+    assert "€2,750.50" in last  # the last day's exact figure
+    assert "Net worth" not in "".join(pages[:5])
+    (output_dir / "worth.pdf").write_bytes(target.read_bytes())
+
+
+def test_net_worth_months_of_a_ledger(ledger):
+    from tracker import accounts
+
+    ledger.add_income("1000.00", category="Salary", currency="USD", date="2026-09-10")
+    ledger.add_expense("250.00", category="Rent", currency="USD", date="2026-10-05")
+    accounts.add_account(ledger, "Visa", kind="credit-card", opening="100", opening_date="2026-08-20")
+    days, values = accounts.net_worth_months(ledger, "USD", dt.date(2026, 11, 20))
+    assert days == [dt.date(2026, 8, 31), dt.date(2026, 9, 30), dt.date(2026, 10, 31), dt.date(2026, 11, 20)]
+    assert values == [-10000, 90000, 65000, 65000]
+    assert accounts.net_worth_months(ledger, "JPY", dt.date(2026, 11, 20)) == ([], [])
+    target = report.write_report(
+        ledger.location.parent / "ledger.pdf",
+        ledger.frame(),
+        NOV,
+        "USD",
+        net_worth=(days, values),
+    )
+    assert "$650.00" in pdf_pages(target)[5]  # the last month's exact figure
+
+
 @pytest.mark.parametrize("name", ["report.txt", "report", "report.pdf.bak", "report.jpeg"])
 def test_unknown_extension_is_refused_before_anything_is_written(frame, tmp_path, name):
     with pytest.raises(ValidationError, match=r"must end in \.pdf or \.png"):
@@ -179,7 +221,8 @@ def test_cli_report_pdf_with_dates(cli, seeded, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(out)
     pages = pdf_pages(out)
-    assert len(pages) == 5
+    assert len(pages) == 6  # the CLI's report ends with net worth over the months
+    assert "Net worth, every account" in pages[5]
     assert "Income €2,000.00 €1,000.00" in pages[0]
     assert "Expenses €500.00 €350.00" in pages[0]
 

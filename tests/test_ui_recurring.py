@@ -210,3 +210,57 @@ def test_a_refused_amount_is_quoted_as_typed(ledger: Ledger) -> None:
     next(b for b in at.button if b.label == "Add recurring transaction").click().run()
     assert any(e.value.startswith("amount: '0,001' has more decimal places") for e in at.error), at.error
     assert load_templates(Ledger(ledger.location)) == []
+
+
+def test_the_add_form_posts_into_the_chosen_account_in_its_currency(ledger: Ledger) -> None:
+    from tracker.accounts import add_account
+
+    add_account(ledger, "Checking")
+    add_account(ledger, "Euro savings", kind="savings", currency="EUR")
+    at = open_page()
+    assert at.selectbox(key="rec_account").value == "Checking"  # the default account
+    assert at.text_input(key="rec_amount").label == "Amount (USD)"
+    at.selectbox(key="rec_account").set_value("Euro savings").run()
+    assert at.text_input(key="rec_amount").label == "Amount (EUR)"  # the currency follows the account
+    at.text_input(key="rec_amount").input("25")
+    choose(at, "rec_category", "Saving")
+    at.date_input(key="rec_start").set_value(TODAY + dt.timedelta(days=1))
+    next(b for b in at.button if b.label == "Add recurring transaction").click().run()
+    assert not at.error, [e.value for e in at.error]
+    (t,) = load_templates(Ledger(ledger.location))
+    assert (t.account, t.currency, t.amount_minor) == ("Euro savings", "EUR", 2500)
+    assert any("from Euro savings" in plain(m.value) for m in at.markdown)
+
+
+def test_a_new_ledger_posts_into_its_default_account(data_dir: Path) -> None:
+    at = open_page()
+    assert at.selectbox(key="rec_account").options == ["Main"]
+    at.text_input(key="rec_amount").input("9")
+    choose(at, "rec_category", "Music")
+    next(b for b in at.button if b.label == "Add recurring transaction").click().run()
+    assert not at.error, [e.value for e in at.error]
+    led = Ledger(data_dir)
+    (t,) = load_templates(led)
+    assert t.account == "Main"  # the account chosen in the form (a new ledger's first account)
+    assert [tx.account for tx in led.transactions()] == ["Main"]
+
+
+def test_the_edit_form_moves_a_template_to_another_account(ledger: Ledger) -> None:
+    from tracker.accounts import add_account
+
+    add_account(ledger, "Checking")
+    add_account(ledger, "Card", kind="credit-card")
+    t = add_template(
+        ledger,
+        make_template(
+            type="expense", amount="12", category="Phone", currency="USD", start=TODAY + dt.timedelta(days=5)
+        ),
+    )
+    at = open_page()
+    assert at.selectbox(key=f"rec_edit_account_{t.id}").value == "Checking"
+    at.selectbox(key=f"rec_edit_account_{t.id}").set_value("Card").run()
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert not at.error, [e.value for e in at.error]
+    (after,) = load_templates(Ledger(ledger.location))
+    assert (after.account, after.amount_minor) == ("Card", 1200)
+    assert any("(Card)" in plain(s.value) for s in at.success)

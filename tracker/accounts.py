@@ -32,6 +32,7 @@ from tracker.errors import NotFoundError, ValidationError
 from tracker.features import MetaFeature
 from tracker.model import (
     ACCOUNT_KINDS,
+    MIGRATED_ACCOUNT,
     TRANSFER_CATEGORY,
     Transaction,
     clean_account,
@@ -179,13 +180,15 @@ def list_accounts(ledger: Ledger, meta: Mapping[str, Any] | None = None) -> list
 
 
 def default_account(ledger: Ledger, meta: Mapping[str, Any] | None = None) -> Account:
-    """Where a transaction goes when none is named: the default set, else the first open account, else an
-    implicit ``"Main"`` (a new ledger's first account)."""
+    """Where a transaction goes when none is named: the default set, else ``"Main"`` while it is open (where a
+    ledger from before accounts keeps its rows: declaring a card does not send new rows there), else the first
+    open account, else an implicit ``"Main"`` (a new ledger's first account)."""
     accounts = list_accounts(ledger, meta)
     book = _book(ledger, meta)
-    chosen = next((a for a in accounts if book.default and a.name.casefold() == book.default.casefold()), None)
-    if chosen is not None and not chosen.closed:
-        return chosen
+    for wanted in (book.default, MIGRATED_ACCOUNT):
+        chosen = next((a for a in accounts if wanted and a.name.casefold() == wanted.casefold()), None)
+        if chosen is not None and not chosen.closed:
+            return chosen
     first = next((a for a in accounts if not a.closed), None)
     return first if first is not None else _implicit(ledger, "Main")
 
@@ -673,6 +676,22 @@ def net_worth_over_time(ledger: Ledger, days: Sequence[dt.date]) -> dict[str, li
         if mask.any() or any(a.currency == code and a.opening_minor for a in list_accounts(ledger)):
             out[code] = [int(v) for v in values]
     return out
+
+
+def net_worth_months(ledger: Ledger, currency: str, last: dt.date) -> tuple[list[dt.date], list[Minor]]:
+    """Net worth in ``currency`` at the end of every month from the ledger's first day (its first transaction or
+    an account's opening date) to ``last`` (the last point is ``last`` itself); ``([], [])`` when no account has
+    anything in ``currency``. Every account counts, whatever a report or dashboard filters."""
+    from tracker.filters import Filter
+    from tracker.rows import StoredRows
+
+    starts = [a.opening_date for a in list_accounts(ledger) if a.opening_date is not None]
+    day = StoredRows(ledger.select(Filter(end=last))).day
+    if len(day):
+        starts.append(dt.date(1970, 1, 1) + dt.timedelta(days=int(day.min())))
+    days = month_ends(min([*starts, last]), last)
+    values = net_worth_over_time(ledger, days).get(currency)
+    return (days, values) if values is not None else ([], [])
 
 
 def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -370,16 +370,23 @@ def _looks_like_date(word: str) -> bool:
 # --- on a ledger ----------------------------------------------------------------------------------------------
 
 
-def preview(ledger: Ledger, text: str, today: dt.date | None = None, account: str | None = None) -> QuickEntry:
-    """Parse ``text`` with the ledger's rules and history, into ``account`` (default: the default account) and
-    in its currency unless the line names one (nothing is saved)."""
+def preview(
+    ledger: Ledger,
+    text: str,
+    today: dt.date | None = None,
+    account: str | None = None,
+    categoriser: Categoriser | None = None,
+) -> QuickEntry:
+    """Parse ``text`` with the ledger's rules and history (``categoriser``: one built already, e.g. cached per
+    revision), into ``account`` (default: the default account) and in its currency unless the line names one
+    (nothing is saved)."""
     from tracker.accounts import default_account, get_account
 
     into = get_account(ledger, account) if account else default_account(ledger)
     entry = parse_quick_entry(
         text,
         today or dt.date.today(),
-        Categoriser.of(ledger),
+        categoriser or Categoriser.of(ledger),
         currency=into.currency,
         number_format=ledger.settings["number_format"],
     )

@@ -3,7 +3,8 @@
 * ``.pdf``: page 1 is the KPI table (this period, the previous period of equal length, the change),
   the top categories and the largest expenses, all exact money; pages 2-5 are the dashboard's charts
   (:data:`tracker.charts.dashboard.CHARTS`: the spending donut, the income vs expense bars, the running
-  balance and this month's spending against last month's), A4 landscape.
+  balance and this month's spending against last month's), A4 landscape; with ``net_worth`` (see
+  :func:`tracker.accounts.net_worth_months`) a last page charts net worth over time, every account, month by month.
 * ``.png``: one image of :data:`PNG_SIZE` pixels (1600 x 1000) with the headline numbers and the
   same four charts in a 2 x 2 grid.
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+
 FORMATS = (".pdf", ".png")
 PAGE_SIZE = (11.69, 8.27)
 """A4 landscape, in inches."""
@@ -45,6 +47,11 @@ PAGE_TEXT_SCALE = 1.35
 TOP_CATEGORIES = 10
 TOP_EXPENSES = 8
 DASH = "—"
+NET_WORTH_TITLE = "Net worth, every account (end of each month)"
+
+NetWorth = tuple[Sequence[dt.date], Sequence[int]]
+"""Net worth in the report's currency at the end of each day: (days, minor units); see
+:func:`tracker.accounts.net_worth_months`."""
 
 
 def check_output(path: str | os.PathLike[str]) -> Path:
@@ -243,7 +250,12 @@ def _chart_pages(board: Dashboard, colors: Mapping[str, str] | None, number_form
 
 
 def _write_pdf(
-    handle: object, board: Dashboard, colors: Mapping[str, str] | None, number_format: str, description: str
+    handle: object,
+    board: Dashboard,
+    colors: Mapping[str, str] | None,
+    number_format: str,
+    description: str,
+    net_worth: NetWorth | None,
 ) -> None:
     from matplotlib import rc_context
     from matplotlib.backends.backend_pdf import PdfPages
@@ -261,6 +273,21 @@ def _write_pdf(
         pdf.savefig(first)
         for page in _chart_pages(board, colors, number_format):
             pdf.savefig(page)
+        if net_worth is not None:
+            from tracker.charts.mpl_charts import net_worth_line
+
+            days, values = net_worth
+            pdf.savefig(
+                net_worth_line(
+                    days,
+                    values,
+                    board.currency,
+                    number_format=number_format,
+                    title=NET_WORTH_TITLE,
+                    figsize=PAGE_SIZE,
+                    scale=PAGE_TEXT_SCALE,
+                )
+            )
 
 
 def dashboard_figure(board: Dashboard, colors: Mapping[str, str] | None, number_format: str = "1,234.56") -> Figure:
@@ -286,6 +313,7 @@ def write_report(
     number_format: str = "1,234.56",
     description: str = "",
     as_of: dt.date | None = None,
+    net_worth: NetWorth | None = None,
 ) -> Path:
     """Write a PDF or PNG report of ``period`` and return its path.
 
@@ -298,6 +326,7 @@ def write_report(
         number_format: one of :data:`tracker.money.NUMBER_FORMATS`.
         description: the filters in words, printed on the first page.
         as_of: the day the month-to-date chart runs to (default: the period's end, or today if earlier).
+        net_worth: net worth in ``currency`` over time (:func:`tracker.accounts.net_worth_months`): a last PDF page charts it.
 
     Raises:
         ValidationError: the extension is not .pdf/.png, or the file cannot be written.
@@ -310,7 +339,7 @@ def write_report(
     try:
         with os.fdopen(fd, "wb") as handle:
             if kind == ".pdf":
-                _write_pdf(handle, board, colors, number_format, description)
+                _write_pdf(handle, board, colors, number_format, description, net_worth)
             else:
                 dashboard_figure(board, colors, number_format).savefig(handle, format="png", dpi=PNG_DPI)
             handle.flush()

@@ -15,6 +15,7 @@ from tracker.analysis.period import (
     Period,
     day_number,
     from_day_number,
+    month_end,
     month_start,
     previous_month_start,
 )
@@ -144,6 +145,11 @@ class MonthToDate:
     def spent(self) -> Minor:
         """Spent this month up to the ``as_of`` day."""
         return int(self.current[-1])
+
+    @property
+    def so_far(self) -> str:
+        """``" so far"`` while the month is not over on the ``as_of`` day, ``""`` for a whole month (a title's words)."""
+        return " so far" if self.month.end < month_end(self.month.start) else ""
 
     @property
     def previous_same_day(self) -> Minor:

@@ -85,7 +85,8 @@ CHARTS: tuple[DashboardChart, ...] = (
     DashboardChart("line", "Balance over the period", "balance", "balance_line"),
     DashboardChart(
         "mtd",
-        "Spent in {board.month_to_date.month.start:%B} so far, against {board.month_to_date.last_month.start:%B}",
+        "Spent in {board.month_to_date.month.start:%B}{board.month_to_date.so_far}, "
+        "against {board.month_to_date.last_month.start:%B}",
         "month_to_date",
         "month_to_date_lines",
         per_currency=False,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 FIGSIZE = (10.0, 5.6)
 """Inches of a single-chart figure (1000 x 560 pixels at the default 100 dpi)."""
 MAX_X_LABELS = 16
+NET_WORTH_TITLE = "Net worth"
 
 
 def new_figure(figsize: tuple[float, float] = FIGSIZE, dpi: float = 100, theme: str = "light") -> Figure:
@@ -73,6 +74,26 @@ def _money_axis(ax: Axes, low: int, high: int, currency: str, number_format: str
     ax.yaxis.set_major_locator(FixedLocator([major(t, currency) for t in ticks]))
     ax.yaxis.set_major_formatter(FixedFormatter(labels))
     ax.set_ylim(major(ticks[0], currency), major(ticks[-1], currency))
+
+
+def _money_over_dates(
+    ax: Axes, palette: Theme, minor: Sequence[int], xs: Sequence[Any], currency: str, number_format: str, pad: Any
+) -> None:
+    """The axes of a money line over dates: the money axis (a zero line when it crosses zero), concise date
+    ticks, and the x range of the points (``pad`` either side of a single one)."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    low, high = min(minor, default=0), max(minor, default=0)
+    _money_axis(ax, low, high, currency, number_format, include_zero=False)
+    if low <= 0 <= high:
+        ax.axhline(0, color=palette.muted, linewidth=0.8)
+    locator = AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    if len(xs) > 1:
+        ax.set_xlim(xs[0], xs[-1])
+    elif xs:
+        ax.set_xlim(xs[0] - pad, xs[0] + pad)
 
 
 def _empty(ax: Axes, colors: Theme, message: str, scale: float) -> None:
@@ -210,7 +231,6 @@ def draw_balance_line(
     scale: float = 1.0,
 ) -> None:
     """Draw the running balance of a :func:`tracker.analysis.running_balance` table into ``ax``."""
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
     palette = theme_for(theme)
     _style(ax, palette, title, scale)
@@ -218,17 +238,7 @@ def draw_balance_line(
     dates = [d.to_pydatetime() for d in table["date"]]
     ys = [major(v, currency) for v in values]
     ax.plot(dates, ys, color=BALANCE_COLOR, linewidth=2, marker="o" if len(ys) <= 1 else None)
-    low, high = min(values, default=0), max(values, default=0)
-    _money_axis(ax, low, high, currency, number_format, include_zero=False)
-    if low <= 0 <= high:
-        ax.axhline(0, color=palette.muted, linewidth=0.8)
-    locator = AutoDateLocator(maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    if len(dates) > 1:
-        ax.set_xlim(dates[0], dates[-1])
-    elif dates:
-        ax.set_xlim(dates[0] - dt.timedelta(days=1), dates[0] + dt.timedelta(days=1))
+    _money_over_dates(ax, palette, values, dates, currency, number_format, dt.timedelta(days=1))
 
 
 def draw_month_to_date_lines(
@@ -259,6 +269,42 @@ def draw_month_to_date_lines(
     legend = ax.legend(loc="upper left", frameon=False, fontsize=9 * scale)
     for text in legend.get_texts():
         text.set_color(palette.text)
+
+
+def draw_net_worth_line(
+    ax: Axes,
+    days: Sequence[dt.date],
+    values: Sequence[int],
+    currency: str,
+    *,
+    theme: str = "light",
+    number_format: str = "1,234.56",
+    title: str | None = NET_WORTH_TITLE,
+    scale: float = 1.0,
+) -> None:
+    """Draw net worth in one currency at the end of each of ``days`` into ``ax``
+    (:func:`tracker.accounts.net_worth_over_time`)."""
+    from matplotlib.dates import date2num
+
+    palette = theme_for(theme)
+    _style(ax, palette, title, scale)
+    if not days:
+        _empty(ax, palette, "No accounts in this currency", scale)
+        return
+    minor = [int(v) for v in values]
+    xs = [float(x) for x in date2num(list(days))]  # matplotlib's day numbers, read by the date locator below
+    ys = [major(v, currency) for v in minor]
+    ax.plot(xs, ys, color=BALANCE_COLOR, linewidth=2, marker="o", markersize=4)
+    ax.annotate(  # the exact figure of the last day: a static chart has no hover
+        money(minor[-1], currency, number_format),
+        (xs[-1], ys[-1]),
+        xytext=(-6, 8),
+        textcoords="offset points",
+        ha="right",
+        color=palette.text,
+        fontsize=10 * scale,
+    )
+    _money_over_dates(ax, palette, minor, xs, currency, number_format, 1)
 
 
 def _single(draw_theme: str, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -330,4 +376,21 @@ def month_to_date_lines(
     """A figure with the month-to-date comparison (see :func:`draw_month_to_date_lines`)."""
     fig, ax = _single(theme, figsize)
     draw_month_to_date_lines(ax, mtd, theme=theme, number_format=number_format, title=title, scale=scale)
+    return fig
+
+
+def net_worth_line(
+    days: Sequence[dt.date],
+    values: Sequence[int],
+    currency: str,
+    *,
+    theme: str = "light",
+    number_format: str = "1,234.56",
+    title: str | None = NET_WORTH_TITLE,
+    figsize: tuple[float, float] = FIGSIZE,
+    scale: float = 1.0,
+) -> Figure:
+    """A figure with net worth over time (see :func:`draw_net_worth_line`)."""
+    fig, ax = _single(theme, figsize)
+    draw_net_worth_line(ax, days, values, currency, theme=theme, number_format=number_format, title=title, scale=scale)
     return fig

@@ -9,7 +9,8 @@ than by Plotly so that negative amounts and every number format come out right. 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -234,4 +235,106 @@ def month_to_date_lines(
     high = max(int(mtd.current.max()), int(mtd.previous.max()))
     _money_axis(fig, 0, high, currency, number_format, None)
     fig.update_xaxes(title="Day of month", range=[0.5, 31.5], dtick=5, tick0=1)
+    return fig
+
+
+def net_worth_line(
+    days: Sequence[dt.date],
+    values: Sequence[int],
+    currency: str,
+    *,
+    theme: str = "light",
+    number_format: str = "1,234.56",
+    title: str | None = None,
+) -> go.Figure:
+    """Net worth in one currency at the end of each of ``days`` (:func:`tracker.accounts.net_worth_over_time`)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    if not days:
+        _empty(fig, "No accounts in this currency")
+        return _layout(fig, theme, number_format, title)
+    minor = [int(v) for v in values]
+    fig.add_trace(
+        go.Scatter(
+            x=[d.isoformat() for d in days],
+            y=[major(v, currency) for v in minor],
+            customdata=[money(v, currency, number_format) for v in minor],
+            hovertemplate="%{x|%b %d, %Y}<br>Net worth: <b>%{customdata}</b><extra></extra>",
+            mode="lines+markers",
+            line={"color": BALANCE_COLOR, "width": 2.5},
+            marker={"size": 6},
+            name="Net worth",
+        )
+    )
+    _layout(fig, theme, number_format, title, showlegend=False)
+    low, high = min(minor), max(minor)
+    _money_axis(fig, low, high, currency, number_format, None, include_zero=False)
+    fig.update_yaxes(zeroline=low <= 0 <= high, zerolinewidth=1.5)
+    fig.update_xaxes(type="date")
+    if len(days) == 1:  # one point: a month around it, not an axis of milliseconds
+        fig.update_xaxes(
+            range=[(days[0] - dt.timedelta(days=15)).isoformat(), (days[0] + dt.timedelta(days=15)).isoformat()]
+        )
+    return fig
+
+
+FORECAST_NAME = "Forecast (entered and recurring)"
+ESTIMATE_NAME = "Estimate (also takes off the usual spending)"
+"""The legend entry of a forecast's estimate: never mistaken for what is known."""
+
+
+def balance_forecast_lines(
+    history: Sequence[tuple[dt.date, int]],
+    points: Sequence[tuple[dt.date, int, int]],
+    currency: str,
+    *,
+    theme: str = "light",
+    number_format: str = "1,234.56",
+    title: str | None = None,
+) -> go.Figure:
+    """An account's balance so far (``history``: ``(day, balance)``) and its forecast (``points``:
+    :meth:`tracker.forecast.Forecast.points`): what is known as a dashed line, the estimate dotted and labelled."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    series = (
+        ("Balance", [(d, int(b)) for d, b in history], BALANCE_COLOR, "solid", "linear"),
+        (FORECAST_NAME, [(d, int(p)) for d, p, _ in points], CURRENT_COLOR, "dash", "hv"),  # steps: known changes
+        (ESTIMATE_NAME, [(d, int(e)) for d, _, e in points], PREVIOUS_COLOR, "dot", "linear"),
+    )
+    shown = [v for _, line, _, _, _ in series for _, v in line]
+    if not shown:
+        _empty(fig, "Nothing to show yet")
+        return _layout(fig, theme, number_format, title)
+    for name, line, color, dash, shape in series:
+        if not line:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[d.isoformat() for d, _ in line],
+                y=[major(v, currency) for _, v in line],
+                customdata=[money(v, currency, number_format) for _, v in line],
+                hovertemplate=f"%{{x|%b %d, %Y}}<br>{name}: <b>%{{customdata}}</b><extra></extra>",
+                mode="lines+markers" if len(line) <= 1 else "lines",
+                line={"color": color, "width": 2.5, "dash": dash, "shape": shape},
+                name=name,
+            )
+        )
+    if points:
+        last_day, _, estimated = points[-1]
+        fig.add_annotation(
+            x=last_day.isoformat(),
+            y=major(int(estimated), currency),
+            text=f"estimate: {money(int(estimated), currency, number_format)}",
+            showarrow=False,
+            xanchor="right",
+            yanchor="top",
+            font={"color": theme_for(theme).muted, "size": 12},
+        )
+    _layout(fig, theme, number_format, title)
+    low, high = min(shown), max(shown)
+    _money_axis(fig, low, high, currency, number_format, None, include_zero=False)
+    fig.update_yaxes(zeroline=low <= 0 <= high, zerolinewidth=1.5)
+    fig.update_xaxes(type="date")
     return fig

@@ -31,7 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_report(args: argparse.Namespace) -> int:
     """Validate the target first, then compute and write; print the path written."""
     import dataclasses
+    import datetime as dt
 
+    from tracker.accounts import net_worth_months
     from tracker.analysis import Period, choose_currency
     from tracker.charts.colors import category_colors
     from tracker.filters import apply_filter
@@ -44,15 +46,17 @@ def run_report(args: argparse.Namespace) -> int:
     ledger = open_ledger(args)
     frame = apply_filter(ledger.frame(), dataclasses.replace(flt, start=None, end=None))
     period = Period.covering(frame, flt.start, flt.end)
+    chosen = currency or choose_currency(frame, ledger.default_currency)
     settings = ledger.settings
     written = write_report(
         target,
         frame,
         period,
-        currency or choose_currency(frame, ledger.default_currency),
+        chosen,
         colors=category_colors(ledger.categories(), ledger.meta("category_colors") or {}),
         number_format=settings.get("number_format", "1,234.56"),
         description=describe_filter(flt),
+        net_worth=net_worth_months(ledger, chosen, min(period.end, dt.date.today())),
     )
     print(written)
     return 0

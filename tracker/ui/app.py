@@ -12,6 +12,7 @@ ledger = session.init_session()
 pages = [
     st.Page("app_pages/dashboard.py", title="Dashboard", icon=":material/dashboard:", default=True),
     st.Page("app_pages/transactions.py", title="Transactions", icon=":material/receipt_long:"),
+    st.Page("app_pages/accounts.py", title="Accounts", icon=":material/account_balance:"),
     st.Page("app_pages/import_export.py", title="Import & Export", icon=":material/swap_vert:"),
     st.Page("app_pages/budgets.py", title="Budgets", icon=":material/savings:"),
     st.Page("app_pages/recurring.py", title="Recurring", icon=":material/event_repeat:"),

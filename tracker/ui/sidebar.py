@@ -162,17 +162,6 @@ def open_accounts(led: Ledger) -> list[Account]:
     return found or [default_account(led)]
 
 
-def stored_name(led: Ledger, name: object) -> str | None:
-    """``name`` as the backend takes it: ``None`` (the default account) for a new ledger's implicit first account,
-    which ``default_account`` names but ``get_account`` does not know yet; any other name as it is."""
-    if not isinstance(name, str) or not name:
-        return None
-    known = {a.name.casefold() for a in list_accounts(led)}
-    if name.casefold() not in known and name.casefold() == default_account(led).name.casefold():
-        return None
-    return name
-
-
 def account_select(
     where: Any, led: Ledger, label: str, key: str, *, default: str | None = None, help: str | None = None
 ) -> Account:

@@ -3,16 +3,14 @@ Transactions page)."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import streamlit as st
 
-from tracker.accounts import default_account, get_account
 from tracker.categorize import Categoriser
 from tracker.errors import TrackerError
 from tracker.ledger import Ledger
-from tracker.quickentry import QuickEntry, parse_quick_entry, save
+from tracker.quickentry import QuickEntry, preview, save
 from tracker.ui import session, sidebar
 from tracker.ui.caches import cached
 from tracker.ui.formatting import flash, log, md, money
@@ -33,20 +31,10 @@ def _categoriser(led: Ledger) -> Categoriser:
 
 
 def parse(led: Ledger, text: str, today: dt.date | None = None, account: str | None = None) -> QuickEntry:
-    """The preview of ``text`` into ``account`` (default: the default account), in its currency unless the line
-    names one (``ValidationError`` if not understood). What :func:`tracker.quickentry.preview` does, with the
-    categoriser cached per revision (building it reads the whole history: a third of a second at 100,000 rows,
-    too slow for every keystroke)."""
-    known = sidebar.stored_name(led, account)
-    into = get_account(led, known) if known else default_account(led)
-    entry = parse_quick_entry(
-        text,
-        today or dt.date.today(),
-        _categoriser(led),
-        currency=into.currency,
-        number_format=led.settings["number_format"],
-    )
-    return dataclasses.replace(entry, account=into.name if known else "")  # "": the default account, when saved
+    """The preview of ``text`` into ``account`` (:func:`tracker.quickentry.preview`), with the categoriser cached
+    per revision (building it reads the whole history: a third of a second at 100,000 rows, too slow for every
+    keystroke)."""
+    return preview(led, text, today, account, categoriser=_categoriser(led))
 
 
 def _add() -> None:

@@ -1,15 +1,19 @@
-"""Dashboard: the numbers of the chosen period against the previous one, where the money went, budgets."""
+"""Dashboard: the numbers of the chosen period against the previous one, net worth, where the money went, budgets."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from tracker import analysis
+from tracker.accounts import net_worth_months, net_worth_over_time
 from tracker.analysis import Change, Period
+from tracker.charts import plotly_charts
 from tracker.charts.dashboard import CHARTS
 from tracker.ledger import Ledger
 from tracker.ui import session, sidebar
@@ -69,14 +73,15 @@ def fit_values(shown: list[str]) -> None:
     )
 
 
-def kpis(board: analysis.Dashboard, led: Ledger, compare: bool) -> None:
-    """Income, expenses, net, savings rate and daily spend, with their change."""
+def kpis(board: analysis.Dashboard, led: Ledger, compare: bool, also: Sequence[str] = ()) -> None:
+    """Income, expenses, net, savings rate and daily spend, with their change (``also``: the other KPI values
+    shown on the page, sized alike)."""
     cmp = board.comparison
     now = cmp.current
     cur = board.currency
     fit_values(
         [money(m, cur, led) for m in (now.income, now.expenses, now.net, now.average_daily_spend)]
-        + [percent(now.savings_percent)]
+        + [percent(now.savings_percent), *also]
     )
     cols = st.columns(5)
     money_metric(cols[0], "Income", now.income, cmp.income if compare else None, board, led)
@@ -186,18 +191,74 @@ def details(board: analysis.Dashboard, led: Ledger) -> None:
             )
 
 
-def budgets(led: Ledger, today: dt.date) -> None:
-    """This month's budgets, when there are any."""
+@dataclasses.dataclass(frozen=True)
+class NetWorth:
+    """Net worth in the dashboard's currency: at the end of every month up to ``day`` (the last point is ``day``),
+    and at the end of the previous period (``None``: nothing to compare with)."""
+
+    currency: str
+    day: dt.date
+    days: Sequence[dt.date]
+    values: Sequence[int]
+    before: int | None
+
+    @property
+    def now(self) -> int:
+        return int(self.values[-1]) if self.values else 0
+
+
+def net_worth(led: Ledger, currency: str, day: dt.date, before: dt.date | None) -> NetWorth:
+    """Every account's net worth in ``currency`` over time (cached per revision)."""
+
+    def compute() -> NetWorth:
+        days, values = net_worth_months(led, currency, day)
+        then = net_worth_over_time(led, [before]).get(currency, [0])[0] if before is not None else None
+        return NetWorth(currency, day, days, values, then)
+
+    return cached("dash_net_worth", led, (currency, day, before), compute)
+
+
+def net_worth_block(worth: NetWorth, led: Ledger) -> None:
+    """The net-worth KPI next to its chart over the months."""
+    with st.container(border=True):
+        left, right = st.columns([1, 3], vertical_alignment="center")
+        change = None if worth.before is None else worth.now - worth.before
+        left.metric(
+            f"Net worth ({worth.currency})",
+            money(worth.now, worth.currency, led),
+            None if change is None else signed_money(change, worth.currency, led) if change else "no change",
+            delta_arrow="auto" if change else "off",
+            help=f"Every account's balance in {worth.currency} on {worth.day:%Y-%m-%d}: assets minus what is owed "
+            "on credit cards and loans (closed accounts too; the filters do not apply)."
+            + ("" if worth.before is None else f" Before the period: {money(worth.before, worth.currency, led)}."),
+        )
+        left.caption(f"On {worth.day:%Y-%m-%d}, all accounts.")
+        style = {"theme": session.current_theme(), "number_format": number_format(led)}
+        fig = shared_cached(
+            "dash_net_worth_figure",
+            led,
+            (worth.currency, worth.day, tuple(sorted(style.items()))),
+            lambda: plotly_charts.net_worth_line(worth.days, worth.values, worth.currency, **style),
+        )
+        with right:
+            st.markdown("**Net worth over time**")
+            st.plotly_chart(
+                fig, key="dash_net_worth", theme=None, config={"displaylogo": False, "displayModeBar": False}
+            )
+
+
+def budgets(led: Ledger, month: dt.date, today: dt.date) -> None:
+    """The budgets of ``month`` (the month the dashboard's period ends in), when there are any."""
     try:
         from tracker import budgets as budget_module
     except ImportError:  # pragma: no cover - the module is part of the app
         return
     if not led.meta(budget_module.META_KEY):
         return  # no budget was ever set: nothing to show, and no need to index the month's spending
-    statuses = cached("budgets", led, today, lambda: budget_module.status(led, today=today))
+    statuses = cached("budgets", led, (month, today), lambda: budget_module.status(led, month, today=today))
     if not statuses:
         return
-    st.markdown(f"**Budgets for {today:%B %Y}**")
+    st.markdown(f"**Budgets for {month:%B %Y}**")
     for s in statuses:
         amount = lambda minor, cur=s.currency: money(minor, cur, led)  # noqa: E731
         share = min(max(s.spent_minor / s.budget_minor, 0.0), 1.0) if s.budget_minor > 0 else 1.0
@@ -237,13 +298,19 @@ with guard("The Dashboard"):
         st.caption(sidebar.describe_view(view))
         board = compute(*data_key(led), view.key(), currency, today, frame, period)
         board_key = (view.key(), currency, today, period)
+        # the day net worth and budgets are of: the period's end, or today if that is earlier (all time: today)
+        as_of = min(today, period.end) if view.period is not None else today
+        before = period.start - dt.timedelta(days=1) if view.period is not None else None
+        worth = net_worth(led, currency, as_of, before)
         if board.empty:
             st.info(
                 "Nothing matches these filters in this period. Try another period or fewer filters.",
                 icon=":material/filter_alt_off:",
             )
-        kpis(board, led, compare=view.period is not None)
-        budgets(led, today)
+        kpis(board, led, compare=view.period is not None, also=[money(worth.now, currency, led)])
+        with guard("Net worth"):
+            net_worth_block(worth, led)
+        budgets(led, as_of.replace(day=1), today)
         with guard("The charts"):
             charts(board, led, board_key)
         details(board, led)

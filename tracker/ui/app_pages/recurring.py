@@ -11,22 +11,36 @@ import pandas as pd
 import streamlit as st
 
 from tracker import recurring
+from tracker.accounts import Account, default_account
 from tracker.errors import TrackerError
 from tracker.ledger import Ledger
 from tracker.money import format_plain, parse_user_amount
 from tracker.recurring import UNITS, Template
-from tracker.ui import session
+from tracker.ui import session, sidebar
 from tracker.ui.formatting import error_text, flash, guard, md, money, number_format, show_flash
 
 UPCOMING_DAYS = 60
 
 
+def account_of(led: Ledger, t: Template) -> str:
+    """The account ``t`` posts into (a template with none posts into the default account)."""
+    return t.account or default_account(led).name
+
+
+def chosen_account(led: Ledger, key: str) -> Account:
+    """The open account picked in the selectbox ``key`` (the default account if none is)."""
+    name = str(st.session_state.get(key) or "").casefold()
+    choices = sidebar.open_accounts(led)
+    return next((a for a in choices if a.name.casefold() == name), default_account(led))
+
+
 def describe(led: Ledger, t: Template) -> str:
-    """``Expense of $1,200.00 every month · Rent · #home``."""
+    """``Expense of $1,200.00 every month · Rent · into Checking · #home``."""
     kind = "Income" if t.type == "income" else "Expense"
     parts = [
         f"{kind} of **{md(money(t.amount_minor, t.currency, led))}** every {t.interval_text}",
         f"**{md(t.category)}**",
+        f"{'into' if t.type == 'income' else 'from'} {md(account_of(led, t))}",
     ]
     if t.tags:
         parts.append(md(" ".join(f"#{tag}" for tag in t.tags)))
@@ -50,6 +64,7 @@ def upcoming(led: Ledger, templates: list[Template], today: dt.date) -> None:
                     "Type": t.type,
                     "Amount": money(t.amount_minor if t.type == "income" else -t.amount_minor, t.currency, led),
                     "Category": t.category,
+                    "Account": account_of(led, t),
                     "Note": t.note,
                 }
                 for day, t in pairs
@@ -84,6 +99,11 @@ def _edit(template_id: str) -> None:
         "note": ss.get(f"rec_edit_note_{template_id}", ""),
         "end": ss.get(f"rec_edit_end_{template_id}"),
     }
+    account = chosen_account(led, f"rec_edit_account_{template_id}")
+    if account.name.casefold() != account_of(led, before).casefold():
+        changes["account"] = account.name
+    if account.currency != before.currency:
+        changes["currency"] = account.currency  # the amount is in the account's currency
     every = int(ss.get(f"rec_edit_every_{template_id}") or before.every)
     unit = ss.get(f"rec_edit_unit_{template_id}") or before.unit
     if (every, unit) != (before.every, before.unit):
@@ -97,16 +117,37 @@ def _edit(template_id: str) -> None:
         return
     ss.pop(f"rec_edit_error_{template_id}", None)
     extra = f" {posted} occurrence{'s were' if posted != 1 else ' was'} due and posted." if posted else ""
-    flash(f"Saved: {after.category} every {after.interval_text}, from the next occurrence on.{extra}")
+    flash(
+        f"Saved: {after.category} every {after.interval_text} ({account_of(led, after)}), from the next occurrence on."
+        f"{extra}"
+    )
 
 
 def edit_form(led: Ledger, t: Template) -> None:
     """Edit one template's future occurrences (keys ``rec_edit_<field>_<id>``); what it posted stays."""
     error = st.session_state.get(f"rec_edit_error_{t.id}")
-    with st.expander("Edit", expanded=bool(error)), st.form(f"rec_edit_form_{t.id}", border=False):
+    with st.expander("Edit", expanded=bool(error)):
+        account = sidebar.account_select(
+            st,
+            led,
+            "Account",
+            f"rec_edit_account_{t.id}",
+            default=account_of(led, t),
+            help="Its next occurrences go into this account, in its currency.",
+        )
+        edit_fields(led, t, account)
+    if error:
+        st.error(error, icon=":material/error:")
+
+
+def edit_fields(led: Ledger, t: Template, account: Account) -> None:
+    """The edit form's fields (the account is chosen above it, so the amount's currency follows at once)."""
+    with st.form(f"rec_edit_form_{t.id}", border=False):
         a, b = st.columns(2)
         a.text_input(
-            f"Amount ({t.currency})", value=format_plain(t.amount_minor, t.currency), key=f"rec_edit_amount_{t.id}"
+            f"Amount ({account.currency})",
+            value=format_plain(t.amount_minor, t.currency),
+            key=f"rec_edit_amount_{t.id}",
         )
         names = led.categories()
         b.selectbox(
@@ -133,8 +174,6 @@ def edit_form(led: Ledger, t: Template) -> None:
             "A new interval starts at the next occurrence."
         )
         st.form_submit_button("Save changes", on_click=_edit, args=(t.id,))
-    if error:
-        st.error(error, icon=":material/error:")
 
 
 def template_list(led: Ledger, templates: list[Template], today: dt.date) -> None:
@@ -160,11 +199,13 @@ def _add() -> None:
     typed = ss.get("rec_amount") or ""
     try:
         led = session.ledger()
+        account = chosen_account(led, "rec_account")
         template = recurring.make_template(
             type=ss.get("rec_type", "expense"),
             amount=parse_user_amount(typed, number_format(led)),
             category=ss.get("rec_category") or "",
-            currency=led.default_currency,
+            currency=account.currency,
+            account=account.name,
             every=int(ss.get("rec_every") or 1),
             unit=ss.get("rec_unit", "month"),
             start=ss.get("rec_start") or dt.date.today(),
@@ -181,16 +222,29 @@ def _add() -> None:
     ss["rec_amount"] = ""
     ss["rec_note"] = ""
     extra = f" {posted} occurrence{'s were' if posted != 1 else ' was'} already due and posted." if posted else ""
-    flash(f"Added: {template.category} every {template.interval_text}.{extra}")
+    flash(f"Added: {template.category} every {template.interval_text} ({account.name}).{extra}")
 
 
 def add_form(led: Ledger) -> None:
-    """The form to add a recurring transaction (keys ``rec_...``)."""
-    with st.form("rec_form"):
+    """The form to add a recurring transaction (keys ``rec_...``); the account is chosen above the form, so the
+    amount's currency follows it at once."""
+    with st.container(border=True):
         st.markdown("**Add a recurring transaction**")
+        account = sidebar.account_select(
+            st, led, "Account", "rec_account", help="Its transactions go into this account, in its currency."
+        )
+        add_fields(led, account)
+    error = st.session_state.get("rec_error")
+    if error:
+        st.error(error, icon=":material/error:")
+
+
+def add_fields(led: Ledger, account: Account) -> None:
+    """The add form's fields."""
+    with st.form("rec_form", border=False):
         a, b, c = st.columns(3)
         a.radio("Type", ("expense", "income"), key="rec_type", horizontal=True, format_func=str.capitalize)
-        b.text_input(f"Amount ({led.default_currency})", key="rec_amount", placeholder="1200")
+        b.text_input(f"Amount ({account.currency})", key="rec_amount", placeholder="1200")
         c.selectbox(
             "Category",
             led.categories(),
@@ -209,9 +263,6 @@ def add_form(led: Ledger) -> None:
         b.text_input("Note", key="rec_note", placeholder="Optional")
         st.caption("A monthly date after the 28th falls on the last day of shorter months (Jan 31 → Feb 28 → Mar 31).")
         st.form_submit_button("Add recurring transaction", type="primary", on_click=_add)
-    error = st.session_state.get("rec_error")
-    if error:
-        st.error(error, icon=":material/error:")
 
 
 def post_now() -> None:

@@ -70,7 +70,7 @@ def submit(kind: str) -> None:
             date=ss.get(f"{p}_date") or dt.date.today(),
             tags=list(ss.get(f"{p}_tags") or ()),
             note=ss.get(f"{p}_note", ""),
-            account=sidebar.stored_name(led, ss.get(f"{p}_account")),  # in the account's currency (Ledger.add)
+            account=ss.get(f"{p}_account") or None,  # in the account's currency (Ledger.add)
         )
     except TrackerError as exc:
         ss[f"{p}_error"] = error_text(exc, typed)

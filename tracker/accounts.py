@@ -612,15 +612,14 @@ def balances(ledger: Ledger, date: object = None) -> list[Balance]:
     import numpy as np
 
     from tracker.filters import Filter
-    from tracker.rows import StoredRows
 
     day = clean_date(date) if date is not None else None
-    rows = StoredRows(ledger.select(Filter(end=day)))
+    rows, kept = ledger.rows_where(Filter(end=day))
     accounts = list_accounts(ledger)
     out = []
     for account in accounts:
         key = account.name.casefold()
-        mine = rows.account.where(lambda a: isinstance(a, str) and a.casefold() == key)  # noqa: B023
+        mine = kept & rows.account.where(lambda a: isinstance(a, str) and a.casefold() == key)  # noqa: B023
         opening = (
             account.opening_minor if account.opening_date is None or day is None or account.opening_date <= day else 0
         )
@@ -655,16 +654,15 @@ def net_worth_over_time(ledger: Ledger, days: Sequence[dt.date]) -> dict[str, li
     import numpy as np
 
     from tracker.filters import Filter
-    from tracker.rows import StoredRows
 
     if not days:
         return {}
-    rows = StoredRows(ledger.select(Filter(end=max(days))))
+    rows, kept = ledger.rows_where(Filter(end=max(days)))
     epoch = dt.date(1970, 1, 1)
     targets = np.array([(d - epoch).days for d in days], dtype=np.int64)
     out: dict[str, list[Minor]] = {}
     for code in sorted({str(c) for c in rows.currency.values} | {a.currency for a in list_accounts(ledger)}):
-        mask = rows.in_currency(code)
+        mask = kept & rows.in_currency(code)
         day = rows.day[mask]
         order = np.argsort(day, kind="stable")
         totals = np.concatenate(([0], np.cumsum(rows.signed[mask][order], dtype=np.int64)))
@@ -683,10 +681,10 @@ def net_worth_months(ledger: Ledger, currency: str, last: dt.date) -> tuple[list
     an account's opening date) to ``last`` (the last point is ``last`` itself); ``([], [])`` when no account has
     anything in ``currency``. Every account counts, whatever a report or dashboard filters."""
     from tracker.filters import Filter
-    from tracker.rows import StoredRows
 
     starts = [a.opening_date for a in list_accounts(ledger) if a.opening_date is not None]
-    day = StoredRows(ledger.select(Filter(end=last))).day
+    rows, kept = ledger.rows_where(Filter(end=last))
+    day = rows.day[kept]
     if len(day):
         starts.append(dt.date(1970, 1, 1) + dt.timedelta(days=int(day.min())))
     days = month_ends(min([*starts, last]), last)

@@ -38,6 +38,7 @@ in the account "Main", see :data:`tracker.model.MIGRATED_ACCOUNT`). Each is migr
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -287,24 +288,23 @@ def _check_accounts(cols: dict[str, list[Any]], bad: Callable[[str], CorruptData
     for name in ("cleared", "reconciled"):
         if not _types(cols[name]) <= {int} or not set(cols[name]) <= {0, 1}:
             raise bad(f"a {name} mark is not 0 or 1")
-    if 1 in cols["reconciled"] and any(r and not c for r, c in zip(cols["reconciled"], cols["cleared"], strict=True)):
+    if 1 in cols["reconciled"] and any(map(operator.gt, cols["reconciled"], cols["cleared"])):
         raise bad("a transaction is reconciled but not cleared")
     if not set(cols["direction"]) <= {"", *DIRECTIONS}:
         raise bad("a transfer direction is neither out nor in")
-    if "transfer" not in set(cols["type"]):
-        if any(cols["direction"]) or any(cols["link"]):
-            raise bad("a transaction that is not a transfer has a direction or a linked side")
-        return
-    sides = {}
-    for i, kind in enumerate(cols["type"]):
-        if kind == "transfer":
-            sides[cols["id"][i]] = (cols["link"][i], cols["direction"][i])
-        elif cols["direction"][i] or cols["link"][i]:
-            raise bad("a transaction that is not a transfer has a direction or a linked side")
-    for tx_id, (other, direction) in sides.items():
-        twin = sides.get(other)
-        if not direction or not other or (pairs and (twin is None or twin[0] != tx_id or twin[1] == direction)):
-            raise bad(f"the transfer {tx_id!r} has no matching other side")
+    rows = range(len(cols["type"]))
+    transfers = list(itertools.compress(rows, map("transfer".__eq__, cols["type"])))  # C loops, not Python ones
+    if transfers != list(itertools.compress(rows, cols["direction"])) or transfers != list(
+        itertools.compress(rows, cols["link"])
+    ):
+        raise bad("a transaction that is not a transfer has a direction or a linked side, or a transfer lacks one")
+    ids, links, directions = cols["id"], cols["link"], cols["direction"]
+    sides = {ids[i]: (links[i], directions[i]) for i in transfers}
+    if pairs:
+        for tx_id, (other, direction) in sides.items():
+            twin = sides.get(other)
+            if twin is None or twin[0] != tx_id or twin[1] == direction:
+                raise bad(f"the transfer {tx_id!r} has no matching other side")
 
 
 def undo_step(item: list[Any], source: str) -> UndoStep:

@@ -52,8 +52,9 @@ log = logging.getLogger(__name__)
 
 COMPACT_AFTER_ENTRIES = 1000
 """Fold the journal into a new snapshot after this many entries..."""
-COMPACT_AFTER_OPS = 20000
-"""... or this many operations."""
+COMPACT_AFTER_OPS = 5000
+"""... or this many operations (an import of a few thousand rows is folded at once: a load reads the columnar
+snapshot much faster than the journal's records)."""
 UNDO_DEPTH = 50
 """How many changes can be undone."""
 KEEP_BACKUPS = 10
@@ -90,7 +91,7 @@ class Engine:
         self._pre_migration: JsonDict | None = None
         self._base_frame: pd.DataFrame | None = None
         self._frame: tuple[int, pd.DataFrame] | None = None
-        self._merged: tuple[tuple[int, int], dict[str, list[Any]], np.ndarray | None] | None = None
+        self._merged: tuple[tuple[int, int], dict[str, list[Any]], np.ndarray | None, StoredRows | None] | None = None
         self._last_backup: dt.datetime | None = None
         self._cleaned = False
         self._depth = 0
@@ -313,10 +314,8 @@ class Engine:
         the snapshot's plus the journal's records encoded alike. What the fast CLI reads.
         """
         with self.mutex:
-            cols, stale = self._merged_columns()
-            keep = filter_mask(StoredRows(cols), flt)
-            if stale is not None:
-                keep[stale] = False  # replaced or deleted by the journal: its record is in the overlay, if any
+            found, keep = self.rows_where(flt)
+            cols = found.cols
             rows = np.flatnonzero(keep)
             if rows.size == 0:
                 return {name: [] for name in RECORD_FIELDS}
@@ -325,6 +324,22 @@ class Engine:
             rows = rows[np.lexsort((made, day))]  # stable: ties keep the stored order, as the frame's sort does
             pick = operator.itemgetter(*rows.tolist())
             return {name: _picked(pick, cols[name]) for name in RECORD_FIELDS}
+
+    def rows_where(self, flt: Filter) -> tuple[StoredRows, np.ndarray]:
+        """Every stored row (the snapshot's and the journal's, in no particular order) and the mask of those that
+        satisfy ``flt``: for totals over many rows, where :meth:`select`'s ordering and copying is not needed.
+        The rows (and the arrays they compute) are kept until the next change."""
+        with self.mutex:
+            cols, stale = self._merged_columns()
+            assert self._merged is not None
+            found = self._merged[3]
+            if found is None:
+                found = StoredRows(cols)
+                self._merged = (*self._merged[:3], found)
+            keep = filter_mask(found, flt)
+            if stale is not None:
+                keep[stale] = False  # replaced or deleted by the journal: its record is in the overlay, if any
+            return found, keep
 
     def _merged_columns(self) -> tuple[dict[str, list[Any]], np.ndarray | None]:
         """The snapshot's columns with the journal's records appended in the same encoding, and the positions
@@ -341,7 +356,7 @@ class Engine:
             cols = {name: [*cols[name], *live[name]] for name in RECORD_FIELDS}
             if edited:
                 stale = np.array(edited, dtype=np.intp)
-        self._merged = (key, cols, stale)
+        self._merged = (key, cols, stale, None)
         return cols, stale
 
     def frame_where(self, flt: Filter) -> pd.DataFrame:
@@ -531,7 +546,7 @@ class Engine:
             self.saved(self._seq, f"restore {name}")  # a restore is a save too (for sync)
 
 
-def _picked(pick: operator.itemgetter[Any], values: list[Any]) -> list[Any]:
+def _picked(pick: operator.itemgetter[Any], values: Sequence[Any]) -> list[Any]:
     """``[values[i] for i in the indexes of pick]`` at C speed (an itemgetter of one index returns a value)."""
     got = pick(values)
     return list(got) if isinstance(got, tuple) else [got]

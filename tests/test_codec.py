@@ -426,3 +426,34 @@ def test_a_row_read_straight_from_the_columns_is_the_checked_record_form() -> No
         got = transaction_at(cols, i)
         assert got == from_record(record_at(cols, i)) == want
         assert [type(getattr(got, f.record)) for f in FIELDS] == [type(getattr(want, f.record)) for f in FIELDS]
+
+
+def test_a_big_journal_entry_is_checked_by_columns_and_a_bad_record_still_named(
+    make_tx: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.storage import codec
+    from tracker.storage.codec import check_entry
+
+    records = [make_tx(category=f"Cat {i}", note=f"row {i}", account="Main").to_record() for i in range(30)]
+
+    def entry(recs: list[dict[str, Any]]) -> dict[str, Any]:
+        ops = [{"op": "put", "tx": r, "before": None} for r in recs]
+        return {"schema_version": JOURNAL_VERSION, "seq": 7, "at": iso_utc(dt.datetime.now(dt.UTC)), "ops": ops}
+
+    one_by_one = []
+    monkeypatch.setattr(codec, "from_record", lambda r: one_by_one.append(r) or from_record(r))
+    assert check_entry(entry(records), "ledger.journal")["seq"] == 7
+    assert one_by_one == []  # the columns' checks, not a record at a time
+    assert check_entry(entry(records[:3]), "ledger.journal")["seq"] == 7
+    assert len(one_by_one) == 3  # a person's change of a few records: one by one
+    for field, value, words in (
+        ("category", "  ", "category"),
+        ("note", "bell \x07", "note"),
+        ("amount_minor", -5, "amount"),
+        ("currency", "XYZ", "currency"),
+        ("date", "2026-02-30", "date"),
+    ):
+        broken = [dict(r) for r in records]
+        broken[17][field] = value
+        with pytest.raises(CorruptDataError, match=f"damaged entry \\(seq 7\\).*{words}"):
+            check_entry(entry(broken), "ledger.journal")

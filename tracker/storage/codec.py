@@ -55,6 +55,8 @@ from tracker.model import (
     clean_account,
     clean_category,
     clean_date,
+    clean_external_id,
+    clean_note,
     clean_tags,
     from_record,
     iso_utc,
@@ -67,6 +69,7 @@ from tracker.storage.columns import (
     STORED_MICROS_RANGE,
     TAG_SEPARATOR,
     records_to_columns,
+    stored_columns,
     stored_from_record_columns,
     with_added_columns,
     with_added_fields,
@@ -381,22 +384,48 @@ def check_entry(entry: JsonDict, source: str) -> JsonDict:
     ops = entry.get("ops")
     if not isinstance(ops, list):
         raise bad("'ops' is not a list")
+    puts: list[Any] = []
+    befores: list[Any] = []
     try:
         for op in ops:
             kind = op.get("op")
             if kind == "put":
-                from_record(op["tx"])
+                puts.append(op["tx"])
                 if op.get("before") is not None:
-                    from_record(op["before"])
+                    befores.append(op["before"])
             elif kind == "del":
                 if not isinstance(op.get("id"), str) or not isinstance(op.get("before"), dict):
                     raise bad("a deletion has no id or no record of what it deleted")
-                from_record(op["before"])
+                befores.append(op["before"])
             elif kind == "meta":
                 if not isinstance(op.get("key"), str) or "before" not in op:
                     raise bad("a settings change has no key or no value before it")
             else:
                 raise bad(f"unknown operation {kind!r}")
+        for records in (puts, befores):
+            _check_records(records, source)
     except (ValidationError, AttributeError, KeyError, TypeError) as exc:
         raise bad(str(exc)) from None
     return entry
+
+
+def _check_records(records: list[Any], source: str) -> None:
+    """Validate journal records (storage form) as a snapshot's rows are, column by column (an import's entry
+    holds thousands), and their notes and import ids as :func:`~tracker.model.from_record` does. Whatever
+    the columns refuse is judged record by record, as before, so a message names the record's field."""
+    if len(records) < 8:  # a person's change: one record or a few
+        for record in records:
+            from_record(record)
+        return
+    try:
+        if len({r["id"] for r in records}) != len(records):
+            raise ValueError("an id twice")  # the snapshot check wants unique ids: read them one by one
+        cols = stored_columns(with_added_fields(r) for r in records)
+        check_snapshot({"format": FORMAT, "seq": 0, "transactions": cols}, source, pairs=False)
+        for note in _unclean(cols["note"], clean_note):
+            raise ValueError(f"the note {str(note)[:60]!r} is not clean text")
+        for ident in _unclean(cols["external_id"], clean_external_id):
+            raise ValueError(f"the import id {str(ident)[:60]!r} is not clean text")
+    except (CorruptDataError, ValidationError, ValueError, AttributeError, KeyError, TypeError):
+        for record in records:  # what the columns refuse is judged as before, record by record (naming the field)
+            from_record(record)

@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
 
+from app_helpers import open_app
+from app_helpers import plain as shown
 from streamlit.testing.v1 import AppTest
 
 from tracker import accounts
 from tracker.ledger import Ledger
 from tracker.money import format_money
 
-APP = Path(__file__).resolve().parents[1] / "tracker" / "ui" / "app.py"
 PAGE = "app_pages/accounts.py"
 TODAY = dt.date.today()
 
 
-def open_page() -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def shown(text: str) -> str:
-    """What a Markdown text displays (the app escapes user data with backslashes)."""
-    return text.replace("\\", "")
+open_page = functools.partial(open_app, PAGE)
 
 
 def usd(minor: int) -> str:

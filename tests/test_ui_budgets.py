@@ -4,44 +4,27 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from app_helpers import choose, open_app, plain
 
 from tracker import budgets
 from tracker.categories import category_colors
 from tracker.ledger import Ledger
 
-APP = Path(__file__).resolve().parents[1] / "tracker" / "ui" / "app.py"
 PAGE = "app_pages/budgets.py"
 TODAY = dt.date.today()
 THIS_MONTH = TODAY.replace(day=1)
 LAST_MONTH = (THIS_MONTH - dt.timedelta(days=1)).replace(day=1)
 
 
-def open_page() -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def plain(text: str) -> str:
-    """Markdown-escaped page text back to what the user reads."""
-    return text.replace("\\", "")
+open_page = functools.partial(open_app, PAGE)
 
 
 def texts(elements: object) -> list[str]:
     return [plain(e.value) for e in elements]  # type: ignore[attr-defined]
-
-
-def choose(at: AppTest, key: str, value: object) -> None:
-    box = at.selectbox(key=key)
-    if value not in box.options and isinstance(value, str):
-        box.options.append(value)
-    box.set_value(value)
 
 
 @pytest.fixture

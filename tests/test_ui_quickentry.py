@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
+from app_helpers import open_app, plain
 
 from tracker.ledger import Ledger
 from tracker.ui.formatting import md
 
-APP = Path(__file__).resolve().parents[1] / "tracker" / "ui" / "app.py"
 PAGE = "app_pages/transactions.py"
 TODAY = dt.date.today()
 
 
-def open_page() -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def plain(text: str) -> str:
-    return text.replace("\\", "")
+open_page = functools.partial(open_app, PAGE)
 
 
 def test_preview_then_add_saves_exactly_one_transaction(ledger: Ledger) -> None:

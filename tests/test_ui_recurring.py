@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
+from app_helpers import choose, open_app, plain
 
 from tracker.ledger import Ledger
 from tracker.recurring import add_template, load_templates, make_template
 
-APP = Path(__file__).resolve().parents[1] / "tracker" / "ui" / "app.py"
 PAGE = "app_pages/recurring.py"
 TODAY = dt.date.today()
 
 
-def open_page() -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def plain(text: str) -> str:
-    return text.replace("\\", "")
-
-
-def choose(at: AppTest, key: str, value: str) -> None:
-    box = at.selectbox(key=key)
-    if value not in box.options:
-        box.options.append(value)
-    box.set_value(value)
+open_page = functools.partial(open_app, PAGE)
 
 
 def test_empty_ledger_renders_an_invitation(data_dir: Path) -> None:

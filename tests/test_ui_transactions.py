@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_helpers import choose, open_app
 from streamlit.testing.v1 import AppTest
 
 from tracker import accounts
@@ -19,26 +21,11 @@ from tracker.ledger import Ledger
 from tracker.money import format_money
 from tracker.ui.table import FORCE_LABEL
 
-APP = Path(__file__).resolve().parents[1] / "tracker" / "ui" / "app.py"
 PAGE = "app_pages/transactions.py"
 TODAY = dt.date.today()
 
 
-def open_page(page: str = PAGE) -> AppTest:
-    """The app started from the router, switched to ``page``, run once."""
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def choose(at: AppTest, key: str, value: str) -> None:
-    """Pick ``value`` in a selectbox that accepts new options (as typing a new one does in the browser)."""
-    box = at.selectbox(key=key)
-    if value not in box.options:
-        box.options.append(value)
-    box.set_value(value)
+open_page = functools.partial(open_app, PAGE)
 
 
 def fill(at: AppTest, kind: str, amount: str, category: str, note: str = "", day: dt.date | None = None) -> None:

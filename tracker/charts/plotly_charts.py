@@ -74,6 +74,43 @@ def _money_axis(
     )
 
 
+def _money_trace(
+    x: Sequence[Any],
+    minor: Sequence[int],
+    currency: str,
+    number_format: str,
+    name: str,
+    *,
+    line: dict[str, Any],
+    hover_x: str = "%{x|%b %d, %Y}",
+    mode: str | None = None,
+    **extra: Any,
+) -> go.Scatter:
+    """A line of amounts (minor units) named ``name``, hovered as exact money (``line``: its colour, dash...;
+    markers only for a single point unless ``mode`` says)."""
+    import plotly.graph_objects as go
+
+    return go.Scatter(
+        x=list(x),
+        y=[major(v, currency) for v in minor],
+        customdata=[money(v, currency, number_format) for v in minor],
+        hovertemplate=f"{hover_x}<br>{name}: <b>%{{customdata}}</b><extra></extra>",
+        mode=mode or ("lines+markers" if len(minor) <= 1 else "lines"),
+        line={"width": 2.5, **line},
+        name=name,
+        **extra,
+    )
+
+
+def _money_over_dates(fig: go.Figure, minor: Sequence[int], currency: str, number_format: str) -> None:
+    """The axes of money lines over dates: the money axis from the amounts shown (a zero line when it crosses
+    zero) and a date axis."""
+    low, high = min(minor, default=0), max(minor, default=0)
+    _money_axis(fig, low, high, currency, number_format, None, include_zero=False)
+    fig.update_yaxes(zeroline=low <= 0 <= high, zerolinewidth=1.5)
+    fig.update_xaxes(type="date")
+
+
 def _empty(fig: go.Figure, message: str) -> None:
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 15})
     fig.update_xaxes(visible=False)
@@ -183,22 +220,9 @@ def balance_line(
     fig = go.Figure()
     values = [int(v) for v in table["balance"]]
     dates = [d.date().isoformat() for d in table["date"]]
-    fig.add_trace(
-        go.Scatter(
-            x=dates,
-            y=[major(v, currency) for v in values],
-            customdata=[money(v, currency, number_format) for v in values],
-            hovertemplate="%{x|%b %d, %Y}<br>Balance: <b>%{customdata}</b><extra></extra>",
-            mode="lines+markers" if len(values) <= 1 else "lines",
-            line={"color": BALANCE_COLOR, "width": 2.5},
-            name="Balance",
-        )
-    )
+    fig.add_trace(_money_trace(dates, values, currency, number_format, "Balance", line={"color": BALANCE_COLOR}))
     _layout(fig, theme, number_format, title, showlegend=False)
-    low, high = min(values, default=0), max(values, default=0)
-    _money_axis(fig, low, high, currency, number_format, None, include_zero=False)
-    fig.update_yaxes(zeroline=low <= 0 <= high, zerolinewidth=1.5)
-    fig.update_xaxes(type="date")
+    _money_over_dates(fig, values, currency, number_format)
     return fig
 
 
@@ -220,17 +244,9 @@ def month_to_date_lines(
     )
     for name, curve, color, dash in series:
         values = [int(v) for v in curve]
-        fig.add_trace(
-            go.Scatter(
-                x=list(range(1, len(values) + 1)),
-                y=[major(v, currency) for v in values],
-                customdata=[money(v, currency, number_format) for v in values],
-                hovertemplate=f"Day %{{x}}<br>{name}: <b>%{{customdata}}</b><extra></extra>",
-                mode="lines+markers" if len(values) <= 1 else "lines",
-                line={"color": color, "width": 2.5, "dash": dash},
-                name=name,
-            )
-        )
+        days = list(range(1, len(values) + 1))
+        style = {"color": color, "dash": dash}
+        fig.add_trace(_money_trace(days, values, currency, number_format, name, line=style, hover_x="Day %{x}"))
     _layout(fig, theme, number_format, title)
     high = max(int(mtd.current.max()), int(mtd.previous.max()))
     _money_axis(fig, 0, high, currency, number_format, None)
@@ -255,23 +271,11 @@ def net_worth_line(
         _empty(fig, "No accounts in this currency")
         return _layout(fig, theme, number_format, title)
     minor = [int(v) for v in values]
-    fig.add_trace(
-        go.Scatter(
-            x=[d.isoformat() for d in days],
-            y=[major(v, currency) for v in minor],
-            customdata=[money(v, currency, number_format) for v in minor],
-            hovertemplate="%{x|%b %d, %Y}<br>Net worth: <b>%{customdata}</b><extra></extra>",
-            mode="lines+markers",
-            line={"color": BALANCE_COLOR, "width": 2.5},
-            marker={"size": 6},
-            name="Net worth",
-        )
-    )
+    trace = _money_trace([d.isoformat() for d in days], minor, currency, number_format, "Net worth",
+                         line={"color": BALANCE_COLOR}, mode="lines+markers", marker={"size": 6})  # fmt: skip
+    fig.add_trace(trace)
     _layout(fig, theme, number_format, title, showlegend=False)
-    low, high = min(minor), max(minor)
-    _money_axis(fig, low, high, currency, number_format, None, include_zero=False)
-    fig.update_yaxes(zeroline=low <= 0 <= high, zerolinewidth=1.5)
-    fig.update_xaxes(type="date")
+    _money_over_dates(fig, minor, currency, number_format)
     if len(days) == 1:  # one point: a month around it, not an axis of milliseconds
         fig.update_xaxes(
             range=[(days[0] - dt.timedelta(days=15)).isoformat(), (days[0] + dt.timedelta(days=15)).isoformat()]
@@ -310,17 +314,9 @@ def balance_forecast_lines(
     for name, line, color, dash, shape in series:
         if not line:
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=[d.isoformat() for d, _ in line],
-                y=[major(v, currency) for _, v in line],
-                customdata=[money(v, currency, number_format) for _, v in line],
-                hovertemplate=f"%{{x|%b %d, %Y}}<br>{name}: <b>%{{customdata}}</b><extra></extra>",
-                mode="lines+markers" if len(line) <= 1 else "lines",
-                line={"color": color, "width": 2.5, "dash": dash, "shape": shape},
-                name=name,
-            )
-        )
+        style = {"color": color, "dash": dash, "shape": shape}
+        x, minor = [d.isoformat() for d, _ in line], [v for _, v in line]
+        fig.add_trace(_money_trace(x, minor, currency, number_format, name, line=style))
     if points:
         last_day, _, estimated = points[-1]
         fig.add_annotation(
@@ -333,8 +329,5 @@ def balance_forecast_lines(
             font={"color": theme_for(theme).muted, "size": 12},
         )
     _layout(fig, theme, number_format, title)
-    low, high = min(shown), max(shown)
-    _money_axis(fig, low, high, currency, number_format, None, include_zero=False)
-    fig.update_yaxes(zeroline=low <= 0 <= high, zerolinewidth=1.5)
-    fig.update_xaxes(type="date")
+    _money_over_dates(fig, shown, currency, number_format)
     return fig

@@ -87,6 +87,7 @@ def test_a_file_of_two_accounts_needs_both_named_once(banked: Ledger, files_of: 
         import_file(banked, path, ImportOptions(statement_accounts=(("ofx:123/1", "Checking"),)))
     assert files_of(banked.location) == before
     pairs = (("ofx:123/9100", "Checking"), ("ofx:123/9200", "savings"))
+    assert import_file(banked, path, ImportOptions(statement_accounts=pairs), dry_run=True).linked == 1  # one pair
     result = import_file(banked, path, ImportOptions(statement_accounts=pairs))
     by_note = {t.note: t for t in banked.transactions()}
     assert by_note["Grocer"].account == "Checking"

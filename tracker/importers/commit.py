@@ -107,7 +107,7 @@ def commit_plan(
             revision=ledger.revision,
             mapping_saved=save_mapping_as,
             balances=statement_balances(ledger, plan, ()),
-            linked=len(others) + (len(accepted) - len(others)) // 2,
+            linked=plan.transfer_pairs(accepted),
         )
 
 
@@ -231,6 +231,6 @@ def import_file(
             dry_run=True,
             revision=ledger.revision,
             balances=statement_balances(ledger, plan, drafts),
-            linked=len(plan.proposed_transfers),
+            linked=plan.transfer_pairs(plan.proposed_transfers),
         )
     return commit_plan(ledger, plan, include_duplicates=include_duplicates, save_mapping_as=save_mapping_as)

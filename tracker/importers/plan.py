@@ -194,6 +194,13 @@ class ImportPlan:
         """Positions (in :attr:`rows`) of the new rows proposed as one side of a transfer."""
         return [i for i, r in enumerate(self.rows) if r.status == "new" and r.transfer_with]
 
+    def transfer_pairs(self, positions: Collection[int]) -> int:
+        """How many transfers the proposals at ``positions`` make: one per row linked to a stored twin, one per
+        two rows linked to each other (the file's two accounts)."""
+        in_file = {r.draft.id for r in self.rows if r.draft is not None and r.status == "new"}
+        with_stored = sum(1 for i in positions if self.rows[i].transfer_with not in in_file)
+        return with_stored + (len(positions) - with_stored) // 2
+
     def drafts(
         self, include_duplicates: bool | Collection[int] = False, transfers: bool | Collection[int] = True
     ) -> list[Transaction]:

@@ -660,18 +660,19 @@ def net_worth_over_time(ledger: Ledger, days: Sequence[dt.date]) -> dict[str, li
     rows, kept = ledger.rows_where(Filter(end=max(days)))
     epoch = dt.date(1970, 1, 1)
     targets = np.array([(d - epoch).days for d in days], dtype=np.int64)
+    opened = [a for a in list_accounts(ledger) if a.opening_minor]
     out: dict[str, list[Minor]] = {}
-    for code in sorted({str(c) for c in rows.currency.values} | {a.currency for a in list_accounts(ledger)}):
+    for code in sorted({str(c) for c in rows.currency.values} | {a.currency for a in opened}):
         mask = kept & rows.in_currency(code)
         day = rows.day[mask]
         order = np.argsort(day, kind="stable")
         totals = np.concatenate(([0], np.cumsum(rows.signed[mask][order], dtype=np.int64)))
         values = totals[np.searchsorted(day[order], targets, side="right")]
-        for account in list_accounts(ledger):
-            if account.currency == code and account.opening_minor:
-                start = -(10**9) if account.opening_date is None else (account.opening_date - epoch).days
-                values = values + np.where(targets >= start, account.opening_minor, 0)
-        if mask.any() or any(a.currency == code and a.opening_minor for a in list_accounts(ledger)):
+        mine = [a for a in opened if a.currency == code]
+        for account in mine:
+            start = -(10**9) if account.opening_date is None else (account.opening_date - epoch).days
+            values = values + np.where(targets >= start, account.opening_minor, 0)
+        if mask.any() or mine:
             out[code] = [int(v) for v in values]
     return out
 

@@ -201,8 +201,13 @@ def get_account(ledger: Ledger, name: object, meta: Mapping[str, Any] | None = N
         fallback = default_account(ledger, meta)
         found = fallback if fallback.name.casefold() == wanted.casefold() else None
     if found is None:
-        raise NotFoundError("account", wanted, "is not an account (see `expense-tracker account list`)")
+        raise unknown_account(wanted)
     return found
+
+
+def unknown_account(name: str) -> NotFoundError:
+    """The error of a name that is no account's (the same words wherever an account is looked up)."""
+    return NotFoundError("account", name, "is not an account (see `expense-tracker account list`)")
 
 
 def account_from_json(data: object) -> Account:
@@ -275,7 +280,7 @@ def settle(ledger: Ledger, puts: Sequence[Transaction], meta: Mapping[str, Any] 
         else:
             found = accounts.get(tx.account.casefold())
             if found is None:
-                raise NotFoundError("account", tx.account, "is not an account (see `expense-tracker account list`)")
+                raise unknown_account(tx.account)
             account = found
         if account.closed:
             stored = ledger.engine.record(tx.id)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tracker.categorize import History, categorise
-from tracker.errors import NotFoundError, TrackerError, ValidationError
+from tracker.errors import TrackerError, ValidationError
 from tracker.importers.base import Extraction, Importer, ImportFileError, ParsedRow, Problems, Statement
 from tracker.importers.dedup import duplicate_reasons, external_ids
 from tracker.importers.registry import ImportOptions, detect_format, importer_class, make_importer
@@ -92,9 +92,11 @@ class LedgerView:
 
     def account(self, name: str) -> Account:
         """The account called ``name`` (case-insensitive); refused when unknown or closed."""
+        from tracker.accounts import unknown_account
+
         found = next((a for a in self.accounts if a.name.casefold() == name.strip().casefold()), None)
         if found is None:
-            raise NotFoundError("account", name, "is not an account (see `expense-tracker account list`)")
+            raise unknown_account(name)
         if found.closed:
             raise ValidationError("account", found.name, "is closed (reopen it to import into it)")
         return found

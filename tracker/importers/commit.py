@@ -220,7 +220,8 @@ def import_file(
         check_mapping_name(save_mapping_as)
     ledger.refresh()
     # Planning only reads (other processes may write meanwhile); commit_plan re-checks under the lock.
-    plan = plan_import(raw, path.name, LedgerView.of(ledger), options, progress=progress)
+    twins = options is None or options.transfers
+    plan = plan_import(raw, path.name, LedgerView.of(ledger, twins=twins), options, progress=progress)
     if save_mapping_as and not plan.importer.accepts_mapping:
         raise ValidationError("save_mapping", save_mapping_as, "only CSV mappings can be saved")
     if dry_run:

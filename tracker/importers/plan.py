@@ -60,10 +60,11 @@ class LedgerView:
     """Incomes and expenses by (currency, signed minor units)."""
 
     @classmethod
-    def of(cls, ledger: Ledger, *, learn: bool = True) -> LedgerView:
+    def of(cls, ledger: Ledger, *, learn: bool = True, twins: bool = False) -> LedgerView:
         """The view of a ledger now (call under ``ledger.locked()`` for a race-free import).
 
-        ``learn=False`` skips the rules, the history and the transfer twins (enough for re-checking duplicates).
+        ``learn=False`` skips the rules and the history (enough for re-checking duplicates); ``twins`` indexes
+        the incomes and expenses an imported row may be the other side of (an import that proposes transfers).
         """
         from tracker.accounts import default_account, list_accounts
 
@@ -72,12 +73,12 @@ class LedgerView:
         for account, ext in zip(frame["account"].tolist(), frame["external_id"].tolist(), strict=True):
             if ext:
                 ids_in.setdefault(account.casefold(), set()).add(ext)
-        twins: dict[tuple[str, int], list[Twin]] = {}
-        if learn:
+        index: dict[tuple[str, int], list[Twin]] = {}
+        if twins:
             plain = frame[frame["type"] != "transfer"]
             columns = (plain[c].tolist() for c in ("id", "account", "date", "currency", "signed_minor"))
             for tx_id, account, day, currency, signed in zip(*columns, strict=True):
-                twins.setdefault((currency, signed), []).append(Twin(tx_id, account, day.date()))
+                index.setdefault((currency, signed), []).append(Twin(tx_id, account, day.date()))
         return cls(
             default_currency=ledger.default_currency,
             rules=tuple(RULES.read(ledger)) if learn else (),
@@ -87,7 +88,7 @@ class LedgerView:
             accounts=tuple(list_accounts(ledger)),
             default_account=default_account(ledger).name,
             ids_in={k: frozenset(v) for k, v in ids_in.items()},
-            twins={k: tuple(v) for k, v in twins.items()},
+            twins={k: tuple(v) for k, v in index.items()},
         )
 
     def account(self, name: str) -> Account:

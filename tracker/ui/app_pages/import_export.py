@@ -130,7 +130,7 @@ def compute_plan(led: Ledger, data: bytes, name: str, options: ImportOptions) ->
             bar.progress(min(max(fraction, 0.0), 1.0), text=f"Reading {name}… {fraction:.0%}")
 
         try:  # planning only reads; commit_plan re-checks duplicates under the ledger's lock
-            return plan_import(data, name, LedgerView.of(led), options, progress=progress)
+            return plan_import(data, name, LedgerView.of(led, twins=options.transfers), options, progress=progress)
         finally:
             bar.empty()
 

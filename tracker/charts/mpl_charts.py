@@ -231,7 +231,6 @@ def draw_balance_line(
     scale: float = 1.0,
 ) -> None:
     """Draw the running balance of a :func:`tracker.analysis.running_balance` table into ``ax``."""
-
     palette = theme_for(theme)
     _style(ax, palette, title, scale)
     values = [int(v) for v in table["balance"]]

@@ -241,7 +241,7 @@ def test_a_schema_3_ledger_migrates_into_main_with_a_backup(data_dir: Path) -> N
     migration = [b for b in again.backups() if b.reason == "before-migration"]
     assert len(migration) == 1
     assert (data_dir / "backups" / migration[0].name).read_bytes() == original  # a byte copy
-    assert json.loads((data_dir / "ledger.json").read_bytes())["schema_version"] == SCHEMA_VERSION == 4
+    assert json.loads((data_dir / "ledger.json").read_bytes())["schema_version"] == SCHEMA_VERSION == 5
     assert again.get(kept.id).account == again.get(later.id).account == "Main"
     assert Ledger(data_dir).undo() == "add expense"
     assert Ledger(data_dir).undo() == "add income"  # the old journal's change is still undoable

@@ -145,7 +145,7 @@ def test_a_version_1_ledger_loads_to_the_same_frame_and_is_upgraded_at_the_first
     assert [b.reason for b in backups] == ["before-migration"]
     assert (data_dir / "backups" / backups[0].name).read_bytes() == original  # the v1 file itself, byte for byte
     stored = json.loads((data_dir / "ledger.json").read_bytes())
-    assert stored["schema_version"] == SCHEMA_VERSION == 4
+    assert stored["schema_version"] == SCHEMA_VERSION == 5
     assert stored["seq"] == 8  # the journal was folded into the new snapshot...
     assert [json.loads(line)["seq"] for line in (data_dir / "ledger.journal").read_bytes().splitlines()] == [9]
     again = Ledger(data_dir)
@@ -209,7 +209,7 @@ def test_version_0_migrates_through_1_and_2_to_3(data_dir: Path) -> None:
     assert (got["a"].amount_minor, got["a"].note) == (1250, "Straße")
     assert iso_utc(got["b"].updated_at) == "2000-01-01T00:00:00.000001Z"
     ledger.add("expense", "1", category="X")
-    assert json.loads((data_dir / "ledger.json").read_bytes())["schema_version"] == SCHEMA_VERSION == 4
+    assert json.loads((data_dir / "ledger.json").read_bytes())["schema_version"] == SCHEMA_VERSION == 5
     assert {t.id: t for t in Ledger(data_dir).transactions() if t.id in got} == got
 
 
@@ -244,7 +244,7 @@ def test_a_version_1_undo_history_migrates_through_2_to_3() -> None:
     snap["undo"] = [json.loads(v1_journal_line(1, t))]
     upgraded, _ = upgrade_snapshot(snap, "old.json")
     check_snapshot(upgraded, "old.json")
-    assert upgraded["schema_version"] == 4
+    assert upgraded["schema_version"] == 5
     assert [[seq, json.loads(text)["added"]] for seq, text in upgraded["undo"]] == [[1, [t.id]]]
 
 
@@ -393,9 +393,9 @@ def test_journal_entries_keep_their_own_version(data_dir: Path) -> None:
     ledger = Ledger(data_dir)
     ledger.add("expense", "1", category="X")
     entry = json.loads((data_dir / "ledger.journal").read_bytes())
-    assert entry["schema_version"] == JOURNAL_VERSION == 2
+    assert entry["schema_version"] == JOURNAL_VERSION == 3
     (data_dir / "ledger.journal").write_bytes(
-        (data_dir / "ledger.journal").read_bytes().replace(b'"schema_version":2', b'"schema_version":3')
+        (data_dir / "ledger.journal").read_bytes().replace(b'"schema_version":3', b'"schema_version":4')
     )
     with pytest.raises(CorruptDataError, match="newer version"):
         Ledger(data_dir)

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from tracker.errors import StorageError, ValidationError
-from tracker.export import export, format_for, render, select, to_csv, to_json, to_xlsx, write_atomic
+from tracker.export import CSV_COLUMNS, export, format_for, render, select, to_csv, to_json, to_xlsx, write_atomic
 from tracker.filters import Filter
 from tracker.importers import ImportOptions, import_file
 from tracker.ledger import Ledger
-from tracker.model import PUBLIC_FIELDS, Transaction
+from tracker.model import Transaction
 
 NASTY = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "עברית ✓ 🍕", 'a "quoted", note']
 
@@ -164,7 +164,7 @@ def test_csv_cells_are_neutralised_and_amounts_stay_plain(ledger: Ledger) -> Non
     text = to_csv(ledger.transactions()).decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert list(rows[0]) == list(PUBLIC_FIELDS)
+    assert list(rows[0]) == list(CSV_COLUMNS)
     assert [r["id"] for r in rows] == [t.id for t in txs]
     assert rows[1]["tags"] == "cafe daily"  # joined by one space
     assert rows[0]["created_at"] == txs[0].to_json()["created_at"]
@@ -207,9 +207,9 @@ def test_xlsx_has_numbers_dates_and_no_formulas(ledger: Ledger, tmp_path: Path) 
     wb = load_workbook(path)
     ws = wb["Transactions"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == PUBLIC_FIELDS  # the CSV's columns
+    assert rows[0] == CSV_COLUMNS  # the CSV's columns
     assert len(rows) == count + 1
-    col = {name: i for i, name in enumerate(PUBLIC_FIELDS)}
+    col = {name: i for i, name in enumerate(CSV_COLUMNS)}
     assert rows[1][col["date"]] == dt.datetime(2024, 1, 31)
     amounts = [r[col["amount"]] for r in rows[1:]]
     assert all(isinstance(a, (int, float)) for a in amounts)
@@ -246,7 +246,7 @@ def test_format_from_the_name_or_given() -> None:
 
 
 def test_empty_ledger_exports_headers_only(ledger: Ledger) -> None:
-    assert to_csv([]).decode("utf-8-sig").splitlines() == [",".join(PUBLIC_FIELDS)]
+    assert to_csv([]).decode("utf-8-sig").splitlines() == [",".join(CSV_COLUMNS)]
     assert json.loads(to_json([]))["transactions"] == []
     assert to_xlsx([])[:2] == b"PK"
 

@@ -468,7 +468,7 @@ DAMAGE: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "journal newer": (
         "ledger.journal",
         lambda d: (d / "ledger.journal").write_bytes(
-            _journal_line(d).replace(b'"schema_version":2', b'"schema_version":7')
+            _journal_line(d).replace(b'"schema_version":3', b'"schema_version":7')
         ),
         "newer version",
     ),

@@ -452,7 +452,7 @@ def test_a_schema_2_ledger_keeps_its_undo_history_through_the_migration(storage:
     if storage.kind == "json":
         assert (storage.folder / "backups" / backups[-1].name).read_bytes() == original  # byte for byte
     snap = json.loads(storage.snapshot() or b"")
-    assert snap["schema_version"] == SCHEMA_VERSION == 4
+    assert snap["schema_version"] == SCHEMA_VERSION == 5
     assert all(isinstance(text, str) for _, text in snap["undo"])  # the compact form, encoded apart
 
 
@@ -739,7 +739,7 @@ def test_the_json_files_are_readable_json(data_dir: Path) -> None:
     assert b"Caf\\u00e9" in raw
     snapshot = json.loads(raw)
     assert snapshot["format"] == "expense-tracker-ledger"
-    assert snapshot["schema_version"] == SCHEMA_VERSION == 4
+    assert snapshot["schema_version"] == SCHEMA_VERSION == 5
     assert snapshot["transactions"]["id"] == [tx.id]
     assert snapshot["transactions"]["category"] == ["Café"]
 

@@ -398,7 +398,7 @@ def _spelling(ledger: Ledger, category: str) -> str:
     from tracker.categories import preferred_spellings
 
     name = clean_category(category)
-    return preferred_spellings(ledger.frame()).get(name.casefold(), name)
+    return preferred_spellings(ledger.lines()).get(name.casefold(), name)
 
 
 def set_budget(
@@ -464,4 +464,4 @@ def delete_budget(
 
 def status(ledger: Ledger, month: object = None, today: dt.date | None = None) -> list[BudgetStatus]:
     """:func:`budget_status` of the ledger's transactions and settings."""
-    return budget_status(ledger.frame(), load_settings(ledger), month, today)
+    return budget_status(ledger.lines(), load_settings(ledger), month, today)

@@ -127,24 +127,36 @@ def _keys(names: Iterable[str]) -> set[str]:
 
 
 def recategorize(transactions: Iterable[Transaction], sources: Iterable[str], target: str) -> list[Transaction]:
-    """Copies of the transactions whose category is one of ``sources`` (case-insensitive), now in ``target``."""
+    """Copies of the transactions whose category (or a split line's) is one of ``sources`` (case-insensitive),
+    now in ``target``."""
     keys = _keys(sources)
-    return [
-        apply_changes(t, {"category": target})
-        for t in transactions
-        if t.category.casefold() in keys and t.category != target
-    ]
+    out = []
+    for t in transactions:
+        if t.splits:
+            lines = [dataclasses.replace(ln, category=target) if ln.category.casefold() in keys else ln for ln in t.splits]
+            if tuple(lines) != t.splits:
+                out.append(apply_changes(t, {"splits": lines}))
+        elif t.category.casefold() in keys and t.category != target:
+            out.append(apply_changes(t, {"category": target}))
+    return out
 
 
 def retag(transactions: Iterable[Transaction], sources: Iterable[str], target: str) -> list[Transaction]:
-    """Copies of the transactions carrying one of the ``sources`` tags, with them replaced by ``target``."""
+    """Copies of the transactions carrying one of the ``sources`` tags (or a split line carrying one), with them
+    replaced by ``target``."""
     keys = _keys(sources)
+
+    def moved(tags: Iterable[str]) -> list[str]:
+        return [target if t.casefold() in keys else t for t in tags]
+
     out = []
     for tx in transactions:
-        if not any(t.casefold() in keys for t in tx.tags):
+        if not any(t.casefold() in keys for t in (*tx.tags, *(t for ln in tx.splits for t in ln.tags))):
             continue
-        tags = [target if t.casefold() in keys else t for t in tx.tags]
-        changed = apply_changes(tx, {"tags": tags})
+        changes: dict[str, object] = {"tags": moved(tx.tags)}
+        if tx.splits:
+            changes["splits"] = [dataclasses.replace(ln, tags=clean_tags(moved(ln.tags))) for ln in tx.splits]
+        changed = apply_changes(tx, changes)
         if changed != tx:
             out.append(changed)
     return out
@@ -173,7 +185,7 @@ def _category_names(ledger: Ledger) -> dict[str, str]:
     For a category the transactions spell in several ways, the most used spelling wins (on a tie, the most recent).
     """
     names = {name.casefold(): name for name in mentioned(ledger, lambda f: f.categories)}
-    names.update(preferred_spellings(ledger.frame()))
+    names.update(preferred_spellings(ledger.lines()))
     return names
 
 
@@ -229,7 +241,9 @@ def _move_category(ledger: Ledger, sources: Sequence[str], target: str, label: s
     if merge:
         # every spelling of the target itself is normalised too
         changed += recategorize(
-            (t for t in ledger.transactions() if t.category.casefold() not in _keys(sources)), [target], target
+            (t for t in ledger.transactions() if t.category.casefold() not in _keys(sources) and not t.splits),
+            [target],
+            target,
         )
     return _commit(ledger, changed, NameChange.of(sources, target), lambda f: f.rename_category, label)
 

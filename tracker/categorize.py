@@ -218,11 +218,11 @@ class Categoriser:
 
     @classmethod
     def of(cls, ledger: Ledger, frame: pd.DataFrame | None = None) -> Categoriser:
-        """The rules stored with ``ledger`` and the history of its transactions (``frame``: ``ledger.frame()``)."""
+        """The rules stored with ``ledger`` and the history of its transactions (``frame``: ``ledger.lines()``, a split transaction's lines each)."""
         from tracker.importers.rules import RULES
 
         rules = tuple(RULES.read(ledger))
-        return cls(rules, History.from_frame(ledger.frame() if frame is None else frame))
+        return cls(rules, History.from_frame(ledger.lines() if frame is None else frame))
 
     def categorise(
         self,

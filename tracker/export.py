@@ -5,6 +5,9 @@
   every text cell that starts with ``= + - @`` (or a tab/CR) is neutralised by
   :func:`tracker.safety.safe_cell`. Our CSV importer recognises this layout, so a CSV export can be
   imported again (text cells that were neutralised keep their leading ``'``).
+* A split transaction is one CSV/XLSX row per line (:data:`CSV_COLUMNS`: ``line`` numbers them, ``""`` for a
+  transaction that is not split): the parent's id, date, type and account, the line's category, amount and
+  tags (its own and the parent's) and note (else the parent's), so the amounts of a sheet add up.
 * JSON is the exact form: importing it (``import --as json``) restores every field, ids and
   creation/update times included.
 
@@ -16,17 +19,18 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tracker.errors import StorageError, ValidationError
 from tracker.filters import Filter, apply_filter
-from tracker.model import FIELDS, PUBLIC_FIELDS, Field, Transaction, iso_utc, utcnow
+from tracker.model import FIELDS, PUBLIC_FIELDS, Field, Transaction, clean_tags, iso_utc, utcnow
 from tracker.money import CURRENCY_EXPONENTS
 from tracker.safety import safe_cell
 
@@ -48,22 +52,51 @@ def select(ledger: Ledger, flt: Filter | None = None) -> list[Transaction]:
     return [t for t in txs if t.id in keep]
 
 
-def cells(tx: Transaction) -> list[str]:
-    """A transaction as the text cells of a CSV row, one per :data:`~tracker.model.PUBLIC_FIELDS`.
+LINE_COLUMN = "line"
+"""The CSV/XLSX column that numbers a split transaction's lines (1, 2, ...), in the place of ``splits``."""
+CSV_COLUMNS: tuple[str, ...] = tuple(LINE_COLUMN if name == "splits" else name for name in PUBLIC_FIELDS)
+"""The columns of a CSV or XLSX export (and of ``list --format csv``): the public fields, lines numbered."""
 
-    The values of its public JSON form, tags joined by one space (a tag is one word); not yet neutralised.
-    """
-    public = tx.to_json()
-    return [" ".join(v) if isinstance(v, list) else str(v) for v in (public[name] for name in PUBLIC_FIELDS)]
+
+def line_views(tx: Transaction) -> list[tuple[str, Transaction]]:
+    """``(line number, transaction as that line)`` per CSV row: ``[("", tx)]`` when not split, else one per line,
+    each the parent with the line's category, amount, tags (with the parent's) and note (else the parent's)."""
+    if not tx.splits:
+        return [("", tx)]
+    return [
+        (
+            str(number),
+            dataclasses.replace(
+                tx,
+                category=line.category,
+                amount_minor=line.amount_minor,
+                tags=clean_tags([*line.tags, *tx.tags]),
+                note=line.note or tx.note,
+                splits=(),
+            ),
+        )
+        for number, line in enumerate(tx.splits, start=1)
+    ]
+
+
+def cells(tx: Transaction) -> list[list[str]]:
+    """A transaction as the text cells of its CSV rows (one per line, see :func:`line_views`), one cell per
+    :data:`CSV_COLUMNS`: the values of its public JSON form, tags joined by one space; not yet neutralised."""
+    return [text_cells({**view.to_json(), LINE_COLUMN: number}, CSV_COLUMNS) for number, view in line_views(tx)]
+
+
+def text_cells(public: Mapping[str, Any], columns: Sequence[str]) -> list[str]:
+    """The ``columns`` of a public JSON form as text: lists (tags) joined by one space (a tag is one word)."""
+    return [" ".join(v) if isinstance(v, list) else str(v) for v in (public[name] for name in columns)]
 
 
 def write_csv(out: TextIO, txs: Iterable[Transaction], lineterminator: str = "\r\n") -> None:
-    """The one CSV writer of transactions: a header of :data:`~tracker.model.PUBLIC_FIELDS`, then a row per
-    transaction, every cell neutralised against spreadsheet formulas (:func:`tracker.safety.safe_cell`)."""
+    """The one CSV writer of transactions: a header of :data:`CSV_COLUMNS`, then a row per transaction (per
+    line of a split one), every cell neutralised against spreadsheet formulas (:func:`tracker.safety.safe_cell`)."""
     writer = csv.writer(out, lineterminator=lineterminator)
-    writer.writerow(PUBLIC_FIELDS)
+    writer.writerow(CSV_COLUMNS)
     for tx in txs:
-        writer.writerow([safe_cell(c) for c in cells(tx)])
+        writer.writerows([safe_cell(c) for c in row] for row in cells(tx))
 
 
 def to_csv(txs: Sequence[Transaction]) -> bytes:
@@ -112,25 +145,26 @@ def to_xlsx(txs: Sequence[Transaction]) -> bytes:
         ws.column_dimensions[get_column_letter(number)].width = _width(field)
     bold = Font(bold=True)
     header = []
-    for name in PUBLIC_FIELDS:
+    for name in CSV_COLUMNS:
         cell = WriteOnlyCell(ws, value=name)
         cell.font = bold
         header.append(cell)
     ws.append(header)
     for tx in txs:
-        row: list[Any] = []
-        for field, text in zip(FIELDS, cells(tx), strict=True):
-            if field.kind == "date":
-                cell = WriteOnlyCell(ws, value=getattr(tx, field.name))
-                cell.number_format = "yyyy-mm-dd"
-            elif field.kind == "money":
-                cell = WriteOnlyCell(ws, value=getattr(tx, field.name))
-                exp = CURRENCY_EXPONENTS.get(tx.currency, 2)
-                cell.number_format = "0." + "0" * exp if exp else "0"
-            else:
-                cell = _text(ws, text)
-            row.append(cell)
-        ws.append(row)
+        for (_, view), texts in zip(line_views(tx), cells(tx), strict=True):
+            row: list[Any] = []
+            for field, text in zip(FIELDS, texts, strict=True):
+                if field.kind == "date":
+                    cell = WriteOnlyCell(ws, value=getattr(view, field.name))
+                    cell.number_format = "yyyy-mm-dd"
+                elif field.kind == "money":
+                    cell = WriteOnlyCell(ws, value=getattr(view, field.name))
+                    exp = CURRENCY_EXPONENTS.get(view.currency, 2)
+                    cell.number_format = "0." + "0" * exp if exp else "0"
+                else:
+                    cell = _text(ws, text)
+                row.append(cell)
+            ws.append(row)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

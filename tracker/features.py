@@ -135,9 +135,10 @@ def meta_features() -> tuple[MetaFeature[Any], ...]:
     from tracker.categories import COLORS
     from tracker.importers.mappings import MAPPINGS
     from tracker.importers.rules import RULES
+    from tracker.rates import RATES
     from tracker.recurring import RECURRING
 
-    return (ACCOUNTS, BUDGETS, RECURRING, RULES, MAPPINGS, COLORS)
+    return (ACCOUNTS, BUDGETS, RECURRING, RULES, MAPPINGS, COLORS, RATES)
 
 
 def declared_keys() -> frozenset[str]:

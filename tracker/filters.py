@@ -116,7 +116,21 @@ def _amount_bounds(rows: Rows, bound: str, rounding: str) -> np.ndarray:
 
 
 def filter_mask(rows: Rows, flt: Filter) -> np.ndarray:
-    """bool per row of ``rows``: whether it satisfies ``flt``. The one filter of the CLI, the app and the API."""
+    """bool per row of ``rows``: whether it satisfies ``flt``. The one filter of the CLI, the app and the API.
+
+    The category, tag and text criteria are judged line by line (:meth:`tracker.rows.Rows.lines`): a split
+    transaction is kept when one of its lines matches. Over :class:`tracker.rows.LineRows` (what totals by
+    category count) each line is kept or not, its amount bounds included.
+    """
+    lines = rows.lines()
+    if lines is rows:
+        return _mask(rows, flt)
+    matched = np.zeros(len(rows), dtype=bool)
+    matched[lines.parent[_mask(lines, dataclasses.replace(flt, min_amount=None, max_amount=None))]] = True
+    return matched & _mask(rows, Filter(min_amount=flt.min_amount, max_amount=flt.max_amount))
+
+
+def _mask(rows: Rows, flt: Filter) -> np.ndarray:
     keep = np.ones(len(rows), dtype=bool)
     if not len(rows):
         return keep

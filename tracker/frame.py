@@ -17,6 +17,11 @@ account        string                  the name of its account
 category       string                  trimmed, non-empty (``"Transfer"`` for a transfer)
 tags           object (``tuple[str]``) sorted, folded case-insensitively
 note           string                  may be empty
+splits         object (``tuple``)      a split transaction's lines (:class:`tracker.model.SplitLine`), ``()`` if
+                                       not split (then ``category`` is the real one, else ``"Split"``)
+original_amount_minor  int64           the amount in ``original_currency`` (minor units), 0 when none recorded
+original_amount  object (``Decimal``)  the same as an exact ``Decimal``, ``None`` when none recorded
+original_currency  string              the currency of a purchase abroad, ``""`` when none recorded
 direction      string                  a transfer's side, ``"out"`` or ``"in"``; ``""`` otherwise
 link           string                  the id of a transfer's other side; ``""`` otherwise
 cleared        bool                    marked cleared (seen on a statement)
@@ -26,12 +31,15 @@ created_at     datetime64[ns, UTC]     when it was added
 updated_at     datetime64[ns, UTC]     when it last changed
 =============  ======================  =====================================================
 
+:func:`lines_frame` turns a transactions frame into one row per line (what every total by category counts).
+
 Every frame is built by :func:`frame_from_stored` from columns in the snapshot's encoding
 (:mod:`tracker.storage.columns`); records and transactions are encoded into them first.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -40,8 +48,8 @@ import numpy as np
 import pandas as pd
 
 from tracker.model import FIELDS, TX_TYPES, Field, FieldKind, Transaction, clean_type
-from tracker.money import CURRENCY_EXPONENTS
-from tracker.storage.columns import TAG_SEPARATOR, stored_columns, stored_micros
+from tracker.money import CURRENCY_EXPONENTS, to_decimal_amount
+from tracker.storage.columns import TAG_SEPARATOR, split_lines, stored_columns, stored_micros
 
 _KIND_DTYPES: dict[FieldKind, str] = {
     "id": "string",
@@ -53,6 +61,7 @@ _KIND_DTYPES: dict[FieldKind, str] = {
     "time": "datetime64[ns, UTC]",
     "direction": "string",
     "flag": "bool",
+    "splits": "object",
 }
 
 
@@ -60,6 +69,8 @@ def _columns_of(field: Field) -> dict[str, Any]:
     """The frame columns of one field: a ``money`` field is three (minor units, ``Decimal``, signed)."""
     if field.kind == "money":
         return {field.record: "int64", field.name: "object", "signed_minor": "int64"}
+    if field.kind == "original":
+        return {field.record: "int64", field.name: "object"}
     return {field.name: _KIND_DTYPES[field.kind]}
 
 
@@ -149,6 +160,26 @@ def _money_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
     built["signed_minor"] = pd.Series(np.where(income, minor, -minor), dtype="int64")
 
 
+def _original_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
+    minor = np.array(cols[field.record], dtype=np.int64)
+    values = np.full(len(minor), None, dtype=object)
+    given = np.flatnonzero(minor)
+    if len(given):
+        currencies = cols["original_currency"]
+        values[given] = [to_decimal_amount(int(minor[i]), currencies[i]) for i in given.tolist()]
+    built[field.record] = pd.Series(minor, dtype="int64")
+    built[field.name] = pd.Series(values, dtype="object")
+
+
+def _splits_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
+    stored = cols[field.record]
+    values = np.empty(len(stored), dtype=object)
+    values.fill(())
+    for i in itertools.compress(range(len(stored)), stored):
+        values[i] = split_lines(stored[i])
+    built[field.name] = pd.Series(values, dtype="object")
+
+
 def _date_columns(field: Field, cols: _Columns, built: dict[str, Any]) -> None:
     days = np.array(cols[field.record], dtype=np.int64).astype("datetime64[D]").astype("datetime64[ns]")
     built[field.name] = pd.Series(days, dtype="datetime64[ns]")
@@ -178,6 +209,8 @@ _FRAME_BUILDERS: dict[FieldKind, Callable[[Field, _Columns, dict[str, Any]], Non
     "time": _time_columns,
     "direction": _text_columns,
     "flag": _flag_columns,
+    "splits": _splits_columns,
+    "original": _original_columns,
 }
 """How each kind of field turns its snapshot column into frame columns (see :func:`_columns_of`)."""
 
@@ -209,8 +242,10 @@ def frame_from_transactions(transactions: Iterable[Transaction]) -> pd.DataFrame
 def _row_value(field: Field, value: Any) -> Any:
     """A frame cell back to the value :class:`Transaction` holds."""
     kind = field.kind
-    if kind == "money":
+    if kind in ("money", "original"):
         return int(value)
+    if kind == "splits":
+        return tuple(value)
     if kind == "date":
         return value.date()
     if kind == "tags":
@@ -228,3 +263,50 @@ def transactions_from_frame(frame: pd.DataFrame) -> list[Transaction]:
     """Rows of a frame of the documented schema back to transactions."""
     rows = frame[[f.record for f in FIELDS]].itertuples(index=False, name=None)
     return [Transaction(**{f.record: _row_value(f, v) for f, v in zip(FIELDS, row, strict=True)}) for row in rows]
+
+
+def lines_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per line: each split transaction's row replaced by its lines, in order (the same columns).
+
+    A line row has the line's category, amount, note and tags (its own and the transaction's, see
+    :class:`tracker.rows.LineRows`), ``splits`` empty, and the transaction's id and other columns: what every
+    total by category, budget, chart and report counts. A frame with no split transaction is returned as it is.
+    """
+    from tracker.rows import LINES_ATTR, FrameRows, LineRows
+
+    base = FrameRows(frame)
+    split = base.split_rows()
+    if not split:
+        return frame
+    lines = LineRows(base, split)
+    out = frame.iloc[lines.parent].reset_index(drop=True)
+    counts = [len(ls) for _, ls in split]
+    firsts = np.flatnonzero(np.diff(np.concatenate(([-1], lines.parent))) != 0)  # the first line of each row
+    at = np.concatenate([np.arange(firsts[i], firsts[i] + k) for (i, _), k in zip(split, counts, strict=True)])
+    items = [line for _, ls in split for line in ls]
+    amount = lines.amount
+    sign = np.sign(out["signed_minor"].to_numpy(dtype=np.int64))
+    line_tags = lines.tags
+    decimals = _decimal_column(amount[at], out["currency"].to_numpy(dtype=object)[at].tolist())
+    for name, values in (
+        ("category", [line.category for line in items]),
+        ("note", [line.note for line in items]),
+        ("tags", [line_tags.values[c] for c in line_tags.codes[at].tolist()]),
+        ("amount", list(decimals)),
+        ("splits", [()] * len(items)),
+    ):
+        column = out[name].to_numpy(dtype=object, copy=True)
+        column[at] = _objects(values)
+        out[name] = pd.Series(column, dtype=COLUMNS[name]) if COLUMNS[name] != "string" else _string_column(column.tolist())
+    out["amount_minor"] = pd.Series(amount, dtype="int64")
+    out["signed_minor"] = pd.Series(sign * amount, dtype="int64")
+    out.attrs[LINES_ATTR] = True
+    return out
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """``values`` as a 1-d object array (tuples stay elements, not a second dimension)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out

@@ -66,6 +66,7 @@ class Ledger:
             backend = make_backend(self.plugins, backend or os.environ.get(ENV_BACKEND, "json"), self.location)
         self.backend: StorageBackend = backend
         self.engine = Engine(backend, self._after_save)
+        self._lines: tuple[pd.DataFrame, pd.DataFrame] | None = None
         if load:
             self.refresh()
 
@@ -93,6 +94,17 @@ class Ledger:
         Cached per revision: do not modify it in place.
         """
         return self.engine.frame()
+
+    def lines(self) -> pd.DataFrame:
+        """:meth:`frame` with each split transaction as its lines (:func:`tracker.frame.lines_frame`): what every
+        total by category, budget, chart and report counts. Cached per revision: do not modify it in place."""
+        from tracker.frame import lines_frame
+
+        frame = self.frame()
+        cached = self._lines
+        if cached is None or cached[0] is not frame:
+            cached = self._lines = (frame, lines_frame(frame))
+        return cached[1]
 
     def frame_where(self, flt: Filter) -> pd.DataFrame:
         """The rows that satisfy ``flt``, exactly as ``frame()`` has them (index 0..n-1).
@@ -138,13 +150,13 @@ class Ledger:
         return len(self.frame())
 
     def categories(self) -> list[str]:
-        """Every category in use, sorted case-insensitively."""
+        """Every category in use (split lines' too; not the marker "Split"), sorted case-insensitively."""
         # unique() runs in C over the column; iterating 100,000 Arrow strings in Python would cost ~70 ms
-        return sorted(self.frame()["category"].dropna().unique(), key=str.casefold)
+        return sorted(self.lines()["category"].dropna().unique(), key=str.casefold)
 
     def tags(self) -> list[str]:
-        """Every tag in use, sorted case-insensitively."""
-        return sorted({t for tags in self.frame()["tags"].unique() for t in tags}, key=str.casefold)
+        """Every tag in use (split lines' too), sorted case-insensitively."""
+        return sorted({t for tags in self.lines()["tags"].unique() for t in tags}, key=str.casefold)
 
     def meta(self, key: str, default: Any = None) -> Any:
         """A JSON value stored with the ledger (settings, budgets, recurring, rules, ...)."""
@@ -215,7 +227,7 @@ class Ledger:
         type: str,
         amount: object,
         *,
-        category: object,
+        category: object = None,
         date: object = None,
         tags: object = None,
         note: object = None,
@@ -223,10 +235,15 @@ class Ledger:
         external_id: object = None,
         account: object = None,
         cleared: bool = False,
+        splits: object = None,
+        original_amount: object = None,
+        original_currency: object = None,
     ) -> Transaction:
         """Validate and store one transaction; returns it (with its new id).
 
-        ``account`` (a name) defaults to the default account; ``currency`` to the account's.
+        ``account`` (a name) defaults to the default account; ``currency`` to the account's. ``splits`` (two or
+        more lines ``{"category", "amount", "tags", "note"}`` summing to ``amount``) makes it a split transaction,
+        with no category of its own; ``original_amount`` and ``original_currency`` record what it cost abroad.
         """
         from tracker.accounts import default_account, get_account
 
@@ -244,6 +261,9 @@ class Ledger:
                 external_id=external_id,
                 account=home.name,
                 cleared=cleared,
+                splits=splits,
+                original_amount=original_amount,
+                original_currency=original_currency,
             )
             while self.engine.record(tx.id) is not None:
                 tx = dataclasses.replace(tx, id=new_id())

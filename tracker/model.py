@@ -32,6 +32,9 @@ MIGRATED_ACCOUNT = "Main"
 """The account of every transaction stored before accounts existed (storage schema 3 and older)."""
 ACCOUNT_KINDS = ("checking", "savings", "credit-card", "cash", "loan", "asset")
 """What an account can be (:mod:`tracker.accounts` owns accounts; the CLI's help reads this without importing it)."""
+SPLIT_CATEGORY = "Split"
+"""The category a split transaction shows (its lines carry the real categories, see :class:`SplitLine`)."""
+MAX_SPLIT_LINES = 100
 
 MAX_CATEGORY = 60
 MAX_TAG = 40
@@ -42,14 +45,18 @@ MAX_ACCOUNT = 60
 MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
 
-FieldKind = Literal["id", "type", "money", "currency", "date", "text", "tags", "time", "direction", "flag"]
+FieldKind = Literal[
+    "id", "type", "money", "currency", "date", "text", "tags", "time", "direction", "flag", "splits", "original"
+]
 """How a field is validated, stored and shown; each kind has its encoders here, in :mod:`tracker.frame` and in
 :mod:`tracker.storage.columns`.
 
 ``id``, ``type``, ``currency`` and ``text`` are text; ``money`` an amount in the transaction's currency (the
 attribute ``<name>_minor`` in integer minor units, ``<name>`` the exact ``Decimal``); ``date`` a calendar day;
 ``tags`` a sorted tuple of one-word tags; ``time`` a moment in UTC to the microsecond; ``direction`` a
-transfer's side (``"out"``, ``"in"``, ``""`` for income and expenses); ``flag`` a ``bool``.
+transfer's side (``"out"``, ``"in"``, ``""`` for income and expenses); ``flag`` a ``bool``; ``splits`` the lines
+of a split transaction (a tuple of :class:`SplitLine`, empty when not split); ``original`` an amount in another
+currency (``original_currency``), ``0`` when none was recorded.
 """
 
 
@@ -80,7 +87,7 @@ class Field:
     @property
     def record(self) -> str:
         """The key in the storage record form, and the :class:`Transaction` attribute holding the value."""
-        return f"{self.name}_minor" if self.kind == "money" else self.name
+        return f"{self.name}_minor" if self.kind in ("money", "original") else self.name
 
 
 FIELDS: tuple[Field, ...] = (
@@ -93,6 +100,9 @@ FIELDS: tuple[Field, ...] = (
     Field("category", "text", editable=True, listed=True, limit=MAX_CATEGORY),
     Field("tags", "tags", editable=True, listed=True, optional=True),
     Field("note", "text", editable=True, listed=True, limit=MAX_NOTE, optional=True),
+    Field("splits", "splits", editable=True, optional=True, missing=()),
+    Field("original_amount", "original", editable=True, optional=True, missing=0),
+    Field("original_currency", "currency", editable=True, optional=True, missing=""),
     Field("direction", "direction", optional=True, missing=""),
     Field("link", "id", limit=64, optional=True, missing=""),
     Field("cleared", "flag", editable=True, missing=False),
@@ -106,7 +116,9 @@ FIELDS: tuple[Field, ...] = (
 ``account`` is the name of the account (:mod:`tracker.accounts`); empty only in a draft not stored yet (the
 ledger puts it into the default account). A transfer (``type`` ``"transfer"``) has its ``direction`` and the
 id of the other side in ``link``; other transactions have neither. ``cleared`` and ``reconciled`` are the
-reconciliation marks (a reconciled transaction is also cleared).
+reconciliation marks (a reconciled transaction is also cleared). A split transaction has two or more
+``splits`` lines summing exactly to its amount and the category :data:`SPLIT_CATEGORY`. ``original_amount`` and
+``original_currency`` record what a purchase abroad cost in the other currency (both or neither).
 """
 
 PUBLIC_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS)
@@ -119,6 +131,33 @@ LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.listed)
 """Columns of the CLI's ``list`` table."""
 FIELD: dict[str, Field] = {f.name: f for f in FIELDS}
 """Each field by name."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SplitLine:
+    """One line of a split transaction: a category, a positive amount in the transaction's currency, tags, a note.
+
+    A line's own tags and note add to the transaction's: a tag filter matches a line carrying the tag itself
+    or belonging to a transaction that carries it.
+    """
+
+    category: Category
+    amount_minor: Minor
+    tags: tuple[Tag, ...] = ()
+    note: str = ""
+
+    def to_record(self) -> dict[str, Any]:
+        """The storage form: ``{"category", "amount_minor", "tags", "note"}``."""
+        return {"category": self.category, "amount_minor": self.amount_minor, "tags": list(self.tags), "note": self.note}
+
+    def to_json(self, currency: str) -> dict[str, Any]:
+        """The public form: ``{"category", "amount", "tags", "note"}``, the amount as a decimal string."""
+        return {
+            "category": self.category,
+            "amount": format_plain(self.amount_minor, currency),
+            "tags": list(self.tags),
+            "note": self.note,
+        }
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -137,6 +176,9 @@ class Transaction:
     account: str = ""
     tags: tuple[Tag, ...] = ()
     note: str = ""
+    splits: tuple[SplitLine, ...] = ()
+    original_amount_minor: Minor = 0
+    original_currency: str = ""
     direction: str = ""
     link: str = ""
     cleared: bool = False
@@ -149,6 +191,18 @@ class Transaction:
     def amount(self) -> Decimal:
         """The exact amount as a ``Decimal``."""
         return to_decimal_amount(self.amount_minor, self.currency)
+
+    @property
+    def original_amount(self) -> Decimal | None:
+        """The exact original amount in ``original_currency``, ``None`` when none was recorded."""
+        if not self.original_currency:
+            return None
+        return to_decimal_amount(self.original_amount_minor, self.original_currency)
+
+    @property
+    def lines(self) -> tuple[SplitLine, ...]:
+        """What the totals count: the split lines, or one line of the whole transaction when it is not split."""
+        return self.splits or (SplitLine(self.category, self.amount_minor, (), ""),)
 
     @property
     def signed_minor(self) -> Minor:
@@ -267,16 +321,79 @@ def _flag_value(field: Field, value: object, currency: str) -> bool:
     return value
 
 
-def check_transfer(tx: Transaction) -> Transaction:
-    """A transfer has its side and the other side's id; income and expenses have neither. Returns ``tx``."""
+def check_transaction(tx: Transaction) -> Transaction:
+    """The rules between fields: a transfer has its side and the other side's id (income and expenses have
+    neither) and no split; split lines sum to the amount; an original amount has its currency. Returns ``tx``."""
     if tx.type == "transfer":
         if not tx.direction or not tx.link or tx.link == tx.id:
             raise ValidationError("transfer", tx.id, "has no direction or no other side")
+        if tx.splits:
+            raise ValidationError("split", tx.id, "is not possible for a transfer")
     elif tx.direction or tx.link:
         raise ValidationError("direction", tx.direction or tx.link, "is only for transfers")
     if tx.reconciled and not tx.cleared:
         raise ValidationError("reconciled", tx.id, "is set but cleared is not")
+    if tx.splits:
+        check_lines(tx.splits, tx.amount_minor, tx.currency)
+        if tx.category != SPLIT_CATEGORY:
+            raise ValidationError("category", tx.category, f"of a split transaction must be {SPLIT_CATEGORY!r}")
+    if bool(tx.original_currency) != bool(tx.original_amount_minor):
+        raise ValidationError("original", tx.original_currency or tx.original_amount_minor, "needs both an amount and a currency")
+    if tx.original_currency and tx.original_currency == tx.currency:
+        raise ValidationError("original", tx.original_currency, "must be in another currency than the transaction's")
     return tx
+
+
+def check_lines(lines: tuple[SplitLine, ...], amount_minor: Minor, currency: str) -> None:
+    """Two or more lines whose amounts sum exactly to ``amount_minor``; else ``ValidationError`` naming ``split``."""
+    if len(lines) < 2:
+        raise ValidationError("split", len(lines), "needs two or more lines (one line is the whole transaction)")
+    if len(lines) > MAX_SPLIT_LINES:
+        raise ValidationError("split", len(lines), f"has more than {MAX_SPLIT_LINES} lines")
+    total = sum(line.amount_minor for line in lines)
+    if total != amount_minor:
+        raise ValidationError(
+            "split", format_plain(total, currency), f"is the sum of the lines, not the amount {format_plain(amount_minor, currency)}"
+        )
+
+
+def clean_line_category(value: object) -> Category:
+    """A split line's category: a category, and not :data:`SPLIT_CATEGORY` or :data:`TRANSFER_CATEGORY`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError("split", value, "has a line with no category")
+    category = clean_category(value)
+    if category.casefold() in (SPLIT_CATEGORY.casefold(), TRANSFER_CATEGORY.casefold()):
+        raise ValidationError("split", category, "is not a category a line can have")
+    return category
+
+
+def _line_of(raw: object, currency: str, stored: bool) -> SplitLine:
+    if isinstance(raw, SplitLine):
+        raw = raw.to_record()
+    if not isinstance(raw, Mapping):
+        raise ValidationError("split", raw, "is not a line (category, amount, tags, note)")
+    if stored:
+        amount = _stored_minor(FIELD["amount"], raw["amount_minor"], currency)
+    elif "amount_minor" in raw and "amount" not in raw:
+        amount = _stored_minor(FIELD["amount"], raw["amount_minor"], currency)
+    else:
+        amount = to_minor(raw.get("amount"), currency, "split amount")
+    return SplitLine(
+        category=clean_line_category(raw.get("category")),
+        amount_minor=amount,
+        tags=clean_tags(raw.get("tags")),
+        note=clean_note(raw.get("note")),
+    )
+
+
+def clean_splits(value: object, currency: str, *, stored: bool = False) -> tuple[SplitLine, ...]:
+    """Split lines from :class:`SplitLine` values or dicts (``amount`` as text/``Decimal``, or ``amount_minor``);
+    ``None`` or empty is no split. The sum is checked against the transaction by :func:`check_transaction`."""
+    if value is None or value == () or value == []:
+        return ()
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError("split", value, "must be a list of lines")
+    return tuple(_line_of(raw, currency, stored) for raw in value)
 
 
 def clean_date(value: object) -> dt.date:
@@ -326,13 +443,30 @@ def _moment_value(field: Field, value: object, currency: str) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+def _currency_value(field: Field, value: object, currency: str) -> str:
+    if field.optional and (value is None or value == ""):
+        return ""
+    return normalize_currency(value)
+
+
+def _original_value(field: Field, value: object, currency: str) -> Minor:
+    """``currency`` is the original currency here (see :func:`clean_value`)."""
+    if value is None or value == "" or value == 0:
+        return 0
+    if not currency:
+        raise ValidationError("original", value, "needs its currency")
+    return to_minor(value, currency, "original")
+
+
 _Cleaner = Callable[[Field, object, str], Any]
 _CLEANERS: dict[FieldKind, _Cleaner] = {
     "id": _text_value,
     "text": _text_value,
     "type": lambda field, value, currency: clean_type(value),
     "money": _money_value,
-    "currency": lambda field, value, currency: normalize_currency(value),
+    "original": _original_value,
+    "splits": lambda field, value, currency: clean_splits(value, currency),
+    "currency": _currency_value,
     "date": lambda field, value, currency: clean_date(value),
     "tags": lambda field, value, currency: clean_tags(value),
     "time": _moment_value,
@@ -345,7 +479,8 @@ _CLEANERS: dict[FieldKind, _Cleaner] = {
 def clean_value(field: Field, value: object, currency: str = "") -> Any:
     """A person's value for ``field`` validated and normalised, as the :class:`Transaction` holds it.
 
-    ``currency`` (a code from :func:`normalize_currency`) is the transaction's, for a ``money`` field.
+    ``currency`` (a code from :func:`normalize_currency`) is the transaction's, for a ``money`` or ``splits``
+    field; for the ``original`` amount it is the original currency.
     Raises ``ValidationError`` naming the field (``tag`` for one bad tag).
     """
     return _CLEANERS[field.kind](field, value, currency)
@@ -361,9 +496,17 @@ def _stored_moment(field: Field, value: object, currency: str) -> dt.datetime:
     return parse_utc(value)  # type: ignore[arg-type]  # not text: TypeError, reported as a malformed record
 
 
+def _stored_original(field: Field, value: object, currency: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(field.record, value, "must be a whole number, 0 for none")
+    return value
+
+
 _STORED: dict[FieldKind, _Cleaner] = {
     **_CLEANERS,
     "money": _stored_minor,
+    "original": _stored_original,
+    "splits": lambda field, value, currency: clean_splits(value, currency, stored=True),
     "time": _stored_moment,
     "type": lambda field, value, currency: clean_type(value, TX_TYPES),
 }
@@ -382,6 +525,9 @@ def make_transaction(
     external_id: object = None,
     account: object = None,
     cleared: bool = False,
+    splits: object = None,
+    original_amount: object = None,
+    original_currency: object = None,
     id: str | None = None,
     today: dt.date | None = None,
     now: dt.datetime | None = None,
@@ -389,9 +535,14 @@ def make_transaction(
     """Validate every field and build a :class:`Transaction`; raise ``ValidationError`` on the first bad one.
 
     ``type`` is income or expense (a transfer is built as a pair by :func:`tracker.accounts.make_transfer`);
-    ``account`` ``None`` leaves it to the ledger (its default account).
+    ``account`` ``None`` leaves it to the ledger (its default account). With ``splits`` (two or more lines)
+    the category is :data:`SPLIT_CATEGORY` and ``category`` may be left ``None``.
     """
     code = normalize_currency(currency)
+    if splits:
+        category = SPLIT_CATEGORY if category is None or category == "" else category
+    elif isinstance(category, str) and category.strip().casefold() == SPLIT_CATEGORY.casefold():
+        raise ValidationError("category", category, "is for split transactions only (give the lines)")
     stamp = now or utcnow()
     given = {
         "type": type,
@@ -403,9 +554,13 @@ def make_transaction(
         "external_id": external_id,
         "account": account,
         "cleared": cleared,
+        "splits": splits,
+        "original_currency": original_currency,
     }
     values = {FIELD[name].record: clean_value(FIELD[name], value, code) for name, value in given.items()}
-    return Transaction(id=id or new_id(), currency=code, created_at=stamp, updated_at=stamp, **values)
+    values["original_amount_minor"] = clean_value(FIELD["original_amount"], original_amount, values["original_currency"])
+    tx = Transaction(id=id or new_id(), currency=code, created_at=stamp, updated_at=stamp, **values)
+    return check_transaction(tx)
 
 
 def apply_changes(tx: Transaction, changes: Mapping[str, object], now: dt.datetime | None = None) -> Transaction:
@@ -420,28 +575,69 @@ def apply_changes(tx: Transaction, changes: Mapping[str, object], now: dt.dateti
     if "type" in changes and tx.type == "transfer":
         raise ValidationError("type", changes["type"], "of a transfer cannot be changed (delete the transfer instead)")
     currency = normalize_currency(changes.get("currency", tx.currency))
-    fields: dict[str, Any] = {"currency": currency}
+    fields: dict[str, Any] = {"currency": currency, **_split_changes(tx, changes)}
+    original = _currency_value(FIELD["original_currency"], changes.get("original_currency", tx.original_currency), "")
     for f in FIELDS:
+        if f.name in fields or f.record in fields:
+            continue
         if f.name in changes:
             if f.kind != "currency":
-                fields[f.record] = clean_value(f, changes[f.name], currency)
+                fields[f.record] = clean_value(f, changes[f.name], original if f.kind == "original" else currency)
         elif f.kind == "money" and currency != tx.currency:
             fields[f.record] = to_minor(to_decimal_amount(getattr(tx, f.record), tx.currency), currency)
+        elif f.kind == "splits" and currency != tx.currency and tx.splits:
+            fields[f.record] = tuple(
+                dataclasses.replace(line, amount_minor=to_minor(to_decimal_amount(line.amount_minor, tx.currency), currency))
+                for line in tx.splits
+            )
+        elif f.kind == "original" and original != tx.original_currency and tx.original_currency and original:
+            fields[f.record] = to_minor(to_decimal_amount(tx.original_amount_minor, tx.original_currency), original)
+    fields["original_currency"] = original
+    if not original:
+        fields["original_amount_minor"] = 0
     if "account" in changes:
         fields["account"] = clean_account(changes["account"])
     updated = dataclasses.replace(tx, **fields)
     if updated.reconciled and not updated.cleared:
         updated = dataclasses.replace(updated, reconciled=False)  # un-clearing takes the reconciliation back
+    check_transaction(updated)
     if updated == tx:
         return tx
     return dataclasses.replace(updated, updated_at=now or utcnow())
+
+
+def _split_changes(tx: Transaction, changes: Mapping[str, object]) -> dict[str, Any]:
+    """``splits`` and ``category`` after ``changes``: new lines make it a split (category :data:`SPLIT_CATEGORY`);
+    no lines unsplit it into the category given; a split's category changes only through its lines."""
+    category = changes.get("category")
+    if "splits" in changes:
+        lines = clean_splits(changes["splits"], normalize_currency(changes.get("currency", tx.currency)))
+        if lines:
+            return {"splits": lines, "category": SPLIT_CATEGORY}
+        if tx.splits and "category" not in changes:
+            raise ValidationError("category", None, "is needed to unsplit a transaction (the category it goes back to)")
+        return {"splits": (), **({"category": _unsplit_category(category)} if "category" in changes else {})}
+    if "category" in changes:
+        if tx.splits:
+            if isinstance(category, str) and category.strip() == SPLIT_CATEGORY:
+                return {}
+            raise ValidationError("category", category, "of a split transaction comes from its lines (unsplit it first)")
+        return {"category": _unsplit_category(category)}
+    return {}
+
+
+def _unsplit_category(value: object) -> Category:
+    category = clean_category(value)
+    if category.casefold() == SPLIT_CATEGORY.casefold():
+        raise ValidationError("category", category, "is for split transactions only (give the lines)")
+    return category
 
 
 def from_record(record: Mapping[str, Any]) -> Transaction:
     """Rebuild a transaction from its storage form, checking every field again."""
     try:
         values = {key: decode(f, _stored_value(f, key, record), "") for f, key, decode in _RECORD_DECODERS}
-        return check_transfer(Transaction(**values))
+        return check_transaction(Transaction(**values))
     except KeyError as exc:
         raise ValidationError(str(exc.args[0]), None, "is missing from the record") from None
     except (TypeError, ValueError) as exc:
@@ -478,9 +674,31 @@ def _decimal_text(tx: Transaction, attr: str) -> str:
     return format_plain(getattr(tx, attr), tx.currency)
 
 
+def _line_records(tx: Transaction, attr: str) -> list[dict[str, Any]]:
+    return [line.to_record() for line in tx.splits]
+
+
+def _line_json(tx: Transaction, attr: str) -> list[dict[str, Any]]:
+    return [line.to_json(tx.currency) for line in tx.splits]
+
+
+def _original_text(tx: Transaction, attr: str) -> str:
+    return format_plain(tx.original_amount_minor, tx.original_currency) if tx.original_currency else ""
+
+
 _Encoder = Callable[[Transaction, str], Any]
-_RECORD_ENCODERS: dict[FieldKind, _Encoder] = {"date": _iso_day, "tags": _tag_list, "time": _iso_time}
-_JSON_ENCODERS: dict[FieldKind, _Encoder] = {**_RECORD_ENCODERS, "money": _decimal_text}
+_RECORD_ENCODERS: dict[FieldKind, _Encoder] = {
+    "date": _iso_day,
+    "tags": _tag_list,
+    "time": _iso_time,
+    "splits": _line_records,
+}
+_JSON_ENCODERS: dict[FieldKind, _Encoder] = {
+    **_RECORD_ENCODERS,
+    "money": _decimal_text,
+    "splits": _line_json,
+    "original": _original_text,
+}
 _RECORD_FORM: tuple[tuple[str, _Encoder], ...] = tuple((f.record, _RECORD_ENCODERS.get(f.kind, _plain)) for f in FIELDS)
 _RECORD_DECODERS: tuple[tuple[Field, str, _Cleaner], ...] = tuple((f, f.record, _STORED[f.kind]) for f in FIELDS)
 _JSON_FORM: tuple[tuple[str, str, _Encoder], ...] = tuple(

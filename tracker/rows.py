@@ -13,16 +13,23 @@ come from a frame that the caller already has).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tracker.storage.columns import TAG_SEPARATOR
+from tracker.storage.columns import TAG_SEPARATOR, split_lines
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from tracker.model import SplitLine
+
+
+LINES_ATTR = "lines"
+"""``frame.attrs`` key set on a frame of lines (:func:`tracker.frame.lines_frame`)."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -59,6 +66,24 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.amount)
+
+    def split_rows(self) -> list[tuple[int, tuple[SplitLine, ...]]]:
+        """``(row, lines)`` of every split transaction, in row order."""
+        raise NotImplementedError
+
+    def lines(self) -> Rows:
+        """One row per line (:class:`LineRows`): what totals by category count. ``self`` when nothing is split."""
+        split = self.split_rows()
+        return LineRows(self, split) if split else self
+
+    @property
+    def parent(self) -> np.ndarray:
+        """intp per row: the transaction (row of the rows :meth:`lines` was called on) it belongs to."""
+        return np.arange(len(self), dtype=np.intp)
+
+    def transactions_in(self, mask: np.ndarray) -> int:
+        """How many transactions the rows of ``mask`` belong to (a split one counts once, however many lines)."""
+        return int(np.count_nonzero(mask))
 
     @cached_property
     def day(self) -> np.ndarray:
@@ -141,6 +166,10 @@ class StoredRows(Rows):
     def __init__(self, cols: Mapping[str, Sequence[Any]]) -> None:
         self.cols = cols
 
+    def split_rows(self) -> list[tuple[int, tuple[SplitLine, ...]]]:
+        stored = self.cols["splits"]
+        return [(i, split_lines(stored[i])) for i in itertools.compress(range(len(stored)), stored)]
+
     @cached_property
     def day(self) -> np.ndarray:
         return np.array(self.cols["date"], dtype=np.int64)
@@ -192,6 +221,15 @@ class FrameRows(Rows):
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
+
+    def transactions_in(self, mask: np.ndarray) -> int:
+        if not self.frame.attrs.get(LINES_ATTR):
+            return int(np.count_nonzero(mask))
+        return int(self.frame["id"][mask].nunique())  # a lines frame: a split transaction's lines share its id
+
+    def split_rows(self) -> list[tuple[int, tuple[SplitLine, ...]]]:
+        stored = self.frame["splits"].to_numpy(dtype=object)
+        return [(i, tuple(stored[i])) for i in itertools.compress(range(len(stored)), stored)]
 
     def _coded(self, name: str) -> Coded:
         import pandas as pd
@@ -245,9 +283,113 @@ class FrameRows(Rows):
         return self.frame["reconciled"].to_numpy(dtype=bool)
 
 
+class LineRows(Rows):
+    """One row per line of some transactions: a split transaction's lines in its place, each with its own
+    category, amount, tags (its own and the transaction's) and note; the other columns are the transaction's.
+
+    Build it with :meth:`Rows.lines`. ``parent`` maps each line to its transaction's row.
+    """
+
+    def __init__(self, base: Rows, split: list[tuple[int, tuple[SplitLine, ...]]]) -> None:
+        self.base = base
+        n = len(base)
+        counts = np.ones(n, dtype=np.intp)
+        rows = np.fromiter((i for i, _ in split), dtype=np.intp, count=len(split))
+        counts[rows] = [len(lines) for _, lines in split]
+        self._parent = np.repeat(np.arange(n, dtype=np.intp), counts)
+        starts = (np.cumsum(counts) - counts)[rows].tolist()
+        self._split = list(zip(starts, (lines for _, lines in split), strict=True))
+        """``(first line position, lines)`` per split transaction."""
+
+    def split_rows(self) -> list[tuple[int, tuple[SplitLine, ...]]]:
+        return []
+
+    def lines(self) -> Rows:
+        return self
+
+    @property
+    def parent(self) -> np.ndarray:
+        return self._parent
+
+    def transactions_in(self, mask: np.ndarray) -> int:
+        return int(np.unique(self._parent[mask]).size)
+
+    def _spread(self, column: Coded) -> Coded:
+        return Coded(column.codes[self._parent], column.values)
+
+    def _line_coded(self, column: Coded, value_of: Callable[[SplitLine, Any], Any]) -> Coded:
+        """``column`` spread over the lines, each split line holding ``value_of(line, transaction's value)``."""
+        codes = column.codes[self._parent]
+        values = list(column.values)
+        index = {v: i for i, v in enumerate(values)}
+        for start, lines in self._split:
+            own = values[codes[start]]
+            for k, line in enumerate(lines):
+                value = value_of(line, own)
+                code = index.get(value)
+                if code is None:
+                    code = index[value] = len(values)
+                    values.append(value)
+                codes[start + k] = code
+        return Coded(codes, values)
+
+    @cached_property
+    def day(self) -> np.ndarray:
+        return self.base.day[self._parent]
+
+    @cached_property
+    def amount(self) -> np.ndarray:
+        amount = self.base.amount[self._parent]
+        for start, lines in self._split:
+            amount[start : start + len(lines)] = [line.amount_minor for line in lines]
+        return amount
+
+    @cached_property
+    def type(self) -> Coded:
+        return self._spread(self.base.type)
+
+    @cached_property
+    def currency(self) -> Coded:
+        return self._spread(self.base.currency)
+
+    @cached_property
+    def category(self) -> Coded:
+        return self._line_coded(self.base.category, lambda line, own: line.category)
+
+    @cached_property
+    def account(self) -> Coded:
+        return self._spread(self.base.account)
+
+    @cached_property
+    def tags(self) -> Coded:
+        def joined(line: SplitLine, own: Any) -> tuple[str, ...]:
+            return tuple(sorted({t.casefold(): t for t in (*line.tags, *own)}.values(), key=str.casefold))
+
+        return self._line_coded(self.base.tags, joined)
+
+    def note_contains(self, needle: str) -> np.ndarray:
+        hits = self.base.note_contains(needle)[self._parent]
+        for start, lines in self._split:
+            for k, line in enumerate(lines):
+                hits[start + k] |= needle in line.note.casefold()
+        return hits
+
+    @cached_property
+    def direction(self) -> Coded:
+        return self._spread(self.base.direction)
+
+    @cached_property
+    def cleared(self) -> np.ndarray:
+        return self.base.cleared[self._parent]
+
+    @cached_property
+    def reconciled(self) -> np.ndarray:
+        return self.base.reconciled[self._parent]
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Sums:
-    """Income, expenses (positive) and the number of rows, in minor units of one currency."""
+    """Income, expenses (positive) and the number of transactions, in minor units of one currency."""
 
     income: int
     expenses: int
@@ -259,7 +401,7 @@ def sums(rows: Rows, mask: np.ndarray) -> Sums:
     return Sums(
         income=int(rows.amount[mask & rows.income].sum(dtype=np.int64)),
         expenses=int(rows.amount[mask & rows.expense].sum(dtype=np.int64)),
-        count=int(np.count_nonzero(mask)),
+        count=rows.transactions_in(mask),
     )
 
 

@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "tracker.cli.report",
     "tracker.cli.io",
     "tracker.cli.accounts",
+    "tracker.cli.rates",
 ]
 
 

@@ -38,6 +38,38 @@ def typed_amount(args: argparse.Namespace, text: str | None, field: str = "amoun
     return parse_user_amount(text, open_ledger(args).settings["number_format"], field=field)
 
 
+def split_line(args: argparse.Namespace, text: str) -> dict[str, Any]:
+    """One ``--split`` value, ``CATEGORY=AMOUNT[:NOTE]`` (words of the note starting with ``#`` are the line's
+    tags: ``Gifts=5:for Ann #birthday``), as a line for :func:`tracker.model.clean_splits`."""
+    from tracker.errors import ValidationError
+
+    category, eq, rest = text.partition("=")
+    if not eq or not category.strip():
+        raise ValidationError("split", text, "must be CATEGORY=AMOUNT[:NOTE], for example Groceries=70")
+    amount, _, note = rest.partition(":")
+    words = note.split()
+    return {
+        "category": category.strip(),
+        "amount": typed_amount(args, amount.strip(), field="split amount"),
+        "tags": [w for w in words if w.startswith("#")],
+        "note": " ".join(w for w in words if not w.startswith("#")),
+    }
+
+
+def original_amount(args: argparse.Namespace, text: str) -> tuple[Decimal, str]:
+    """An ``--original`` value, ``"41.00 EUR"`` (or ``"EUR 41.00"``): the amount and the currency code."""
+    from tracker.errors import ValidationError
+    from tracker.money import normalize_currency
+
+    parts = text.split()
+    if len(parts) != 2:
+        raise ValidationError("original", text, "must be an amount and a currency, for example '41.00 EUR'")
+    amount, code = parts if not parts[0].isalpha() else parts[::-1]
+    found = typed_amount(args, amount, field="original")
+    assert found is not None
+    return found, normalize_currency(code)
+
+
 def plural(n: int, word: str) -> str:
     """``1 transaction``, ``2 transactions``."""
     return f"{n} {word}{'s' if n != 1 else ''}"

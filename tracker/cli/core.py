@@ -18,6 +18,8 @@ from tracker.cli.common import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from tracker.rows import Rows
 
 
@@ -26,7 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("add", help="record income or an expense; prints the new id")
     p.add_argument("type", choices=("income", "expense"))
     p.add_argument("amount", help="amount as written, e.g. 12.50 (always positive)")
-    p.add_argument("--category", required=True)
+    p.add_argument("--category", help="the category (required unless the transaction is split)")
+    _add_split_arguments(p)
     p.add_argument("--date", help="YYYY-MM-DD (default: today)")
     p.add_argument("--tag", dest="tags", action="append", default=[], metavar="T", help="a tag (repeatable)")
     p.add_argument("--note", default="")
@@ -56,6 +59,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-tags", action="store_true", help="remove every tag")
     p.add_argument("--note")
     p.add_argument("--account", help="move it to this account")
+    _add_split_arguments(p)
+    p.add_argument("--unsplit", metavar="CATEGORY", help="make a split transaction whole again, in CATEGORY")
+    p.add_argument("--no-original", action="store_true", help="forget the original amount")
     p.add_argument("--force", action="store_true", help="confirm changing a reconciled transaction")
     p.set_defaults(func=run_edit)
 
@@ -79,11 +85,40 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     b.set_defaults(func=run_backups_restore)
 
 
+def _add_split_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--split",
+        dest="splits",
+        action="append",
+        metavar="CATEGORY=AMOUNT[:NOTE]",
+        help="one line of a split transaction (repeat, two or more lines summing to the amount; #words in the "
+        "note are the line's tags)",
+    )
+    p.add_argument("--original", metavar="'AMOUNT CUR'", help="what it cost in another currency, e.g. '41.00 EUR'")
+
+
+def _split_and_original(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--split`` lines and the ``--original`` amount given, as fields of :meth:`Ledger.add`/``update``."""
+    from tracker.cli.common import original_amount, split_line
+
+    fields: dict[str, Any] = {}
+    if args.splits:
+        fields["splits"] = [split_line(args, text) for text in args.splits]
+    if args.original:
+        fields["original_amount"], fields["original_currency"] = original_amount(args, args.original)
+    return fields
+
+
 def run_add(args: argparse.Namespace) -> int:
+    if args.category is None and not args.splits:
+        from tracker.errors import TrackerError
+
+        raise TrackerError("--category is required (or give two or more --split CATEGORY=AMOUNT lines)")
     ledger = open_ledger(args)
     tx = ledger.add(
         args.type,
         typed_amount(args, args.amount),
+        **_split_and_original(args),
         category=args.category,
         date=args.date,
         tags=args.tags,
@@ -97,8 +132,8 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from tracker.export import cells, write_csv
-    from tracker.model import LIST_FIELDS, PUBLIC_FIELDS
+    from tracker.export import text_cells, write_csv
+    from tracker.model import LIST_FIELDS
 
     ledger = open_ledger(args)
     txs = ledger.transactions(filter_from_args(args))  # the stored columns, filtered: no DataFrame
@@ -111,24 +146,35 @@ def run_list(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         write_csv(sys.stdout, txs, lineterminator="\n")  # the export's columns and neutralisation
     else:
-        shown = [PUBLIC_FIELDS.index(name) for name in LIST_FIELDS]
-        table = [[row[i] for i in shown] for row in map(cells, txs)]
+        table = []
+        for tx in txs:
+            table.append(text_cells(tx.to_json(), LIST_FIELDS))
+            for line in tx.splits:  # each line under its transaction: "  ↳ Groceries  70.00"
+                shown = {**dict.fromkeys(LIST_FIELDS, ""), **line.to_json(tx.currency)}
+                table.append(text_cells({**shown, "category": f"  ↳ {line.category}"}, LIST_FIELDS))
         print_table(table, LIST_FIELDS, right=(LIST_FIELDS.index("amount"),))
         print(plural(len(txs), "transaction"))
     return 0
 
 
-def summarize(rows: Rows, currency: str) -> dict[str, Any]:
+def summarize(rows: Rows, currency: str, keep: np.ndarray | None = None) -> dict[str, Any]:
     """Totals per currency in exact minor units; the top level is for ``currency``, others under ``by_currency``.
 
-    The totals are :mod:`tracker.rows`' (the dashboard's and the reports'), over the stored columns or a frame.
+    The totals are :mod:`tracker.rows`' (the dashboard's and the reports'), over the stored columns or a frame;
+    over lines (:meth:`tracker.rows.Rows.lines`) ``by_category`` counts each line in its category. ``keep``
+    (default all) marks the rows counted.
     """
+    import numpy as np
+
     from tracker.money import format_plain
     from tracker.rows import grouped, sums
 
+    keep = np.ones(len(rows), dtype=bool) if keep is None else keep
     per: dict[str, dict[str, Any]] = {}
     for code in sorted(str(c) for c in rows.currency.values):
-        mine = rows.in_currency(code)
+        mine = rows.in_currency(code) & keep
+        if not mine.any():
+            continue
         total = sums(rows, mine)
         names, minor, _ = grouped(rows, rows.category, mine & rows.expense)
         ordered = sorted(
@@ -150,14 +196,17 @@ def summarize(rows: Rows, currency: str) -> dict[str, Any]:
         "count": 0,
         "by_category": {},
     }
-    return {**main, "count": len(rows), "by_currency": per}
+    return {**main, "count": rows.transactions_in(keep), "by_currency": per}
 
 
 def run_summary(args: argparse.Namespace) -> int:
+    from tracker.filters import filter_mask
     from tracker.rows import StoredRows
 
     ledger = open_ledger(args)
-    result = summarize(StoredRows(ledger.select(filter_from_args(args))), ledger.default_currency)
+    flt = filter_from_args(args)
+    lines = StoredRows(ledger.select(flt)).lines()  # each line of a split transaction in its own category
+    result = summarize(lines, ledger.default_currency, filter_mask(lines, flt))
     if args.format == "json":
         print_json(result)
         return 0
@@ -194,6 +243,11 @@ def run_edit(args: argparse.Namespace) -> int:
         changes["tags"] = []
     elif args.tags is not None:
         changes["tags"] = args.tags
+    changes.update(_split_and_original(args))
+    if args.unsplit is not None:
+        changes.update(splits=[], category=args.unsplit)
+    if args.no_original:
+        changes.update(original_amount=None, original_currency="")
     if not changes:
         from tracker.errors import ValidationError
 

@@ -85,7 +85,7 @@ def run_category_list(args: argparse.Namespace) -> int:
     from tracker.categories import category_colors, color_for
 
     ledger = open_ledger(args)
-    frame = ledger.frame()
+    frame = ledger.lines()  # a split transaction counts in each of its lines' categories
     counts = frame["category"].value_counts() if not frame.empty else {}
     colors = category_colors(ledger)
     rows = [

@@ -44,7 +44,7 @@ def run_report(args: argparse.Namespace) -> int:
     flt = filter_from_args(args)
     currency = normalize_currency(args.currency) if args.currency else None
     ledger = open_ledger(args)
-    frame = apply_filter(ledger.frame(), dataclasses.replace(flt, start=None, end=None))
+    frame = apply_filter(ledger.lines(), dataclasses.replace(flt, start=None, end=None))
     period = Period.covering(frame, flt.start, flt.end)
     chosen = currency or choose_currency(frame, ledger.default_currency)
     settings = ledger.settings

@@ -1,11 +1,12 @@
 """The meaning of stored dicts: snapshot and journal-entry formats, validation, and migrations.
 
-Snapshot (``schema_version`` 4)::
+Snapshot (``schema_version`` 5)::
 
-    {"format": "expense-tracker-ledger", "schema_version": 4, "seq": 42, "saved_at": "...Z",
+    {"format": "expense-tracker-ledger", "schema_version": 5, "seq": 42, "saved_at": "...Z",
      "transactions": {"id": ["3f2a..."], "type": ["expense"], "amount_minor": [1250], "currency": ["USD"],
                       "account": ["Main"], "date": [20759], "category": ["Food"], "tags": ["kids work"],
-                      "note": ["..."], "direction": [""], "link": [""], "cleared": [0], "reconciled": [0],
+                      "note": ["..."], "splits": [0], "original_amount_minor": [0], "original_currency": [""],
+                      "direction": [""], "link": [""], "cleared": [0], "reconciled": [0],
                       "external_id": [""], "created_at": [1793577600000000], "updated_at": [0]},
      "meta": {"settings": {...}, "budgets": [...], ...},
      "undo": [[41, "<what undoes change 41, as JSON text>"], [42, "..."]]}
@@ -13,16 +14,17 @@ Snapshot (``schema_version`` 4)::
 Columns, one list per field, rows sorted by date, creation time and id: ``date`` in whole days since
 1970-01-01, ``created_at`` in whole microseconds since 1970-01-01T00:00:00Z, ``updated_at`` in whole
 microseconds after ``created_at`` (0: never edited), ``tags`` one string per row (the row's tags joined by
-one space, which no tag contains), the other fields as in the record form (see
+one space, which no tag contains), ``splits`` ``0`` or the lines as ``[category, amount_minor, joined tags,
+note]``, the other fields as in the record form (see
 :func:`tracker.storage.columns.stored_columns`). Snapshots are written ASCII-only (``\\uXXXX``
 escapes), which the standard ``json`` module parses about twice as fast as UTF-8 text. ``undo`` holds the
 changes that can still be undone, oldest first, each as only what reverses it, encoded apart and decoded
 only by undo (see :mod:`tracker.storage.undo`).
 
-Journal entry (one per committed change; ``schema_version`` 2, the record form; version 1 entries, written
-before accounts, have records without the fields schema 4 added, which read as those of an old record)::
+Journal entry (one per committed change; ``schema_version`` 3, the record form; version 1 and 2 entries, written
+before accounts or before splits, have records without the fields added since, which read as an old record's)::
 
-    {"schema_version": 2, "seq": 43, "at": "...Z", "label": "add expense",
+    {"schema_version": 3, "seq": 43, "at": "...Z", "label": "add expense",
      "undo_of": null, "ops": [{"op": "put", "tx": {record}, "before": {record} | null},
                               {"op": "del", "id": "...", "before": {record}},
                               {"op": "meta", "key": "budgets", "value": ..., "before": ...}]}
@@ -31,12 +33,14 @@ Schema version 0 is the original design's single file, ``{"schema_version": 0, "
 [{..., "amount": "12.50"}]}``; version 1 the columnar snapshot with record-form columns (ISO dates and
 times, tags as lists); version 2 had today's encoding but kept whole journal entries as its undo history;
 version 3 had no accounts, transfers or reconciliation marks (schema 4 adds those columns: every old row is
-in the account "Main", see :data:`tracker.model.MIGRATED_ACCOUNT`). Each is migrated on load (0 -> 1 -> 2
--> 3 -> 4); files of a newer version are refused untouched.
+in the account "Main", see :data:`tracker.model.MIGRATED_ACCOUNT`); version 4 had no split lines and no original
+amounts (schema 5 adds those columns, empty for every old row). Each is migrated on load (0 -> 1 -> ... -> 5);
+files of a newer version are refused untouched.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator
@@ -57,10 +61,13 @@ from tracker.model import (
     clean_date,
     clean_external_id,
     clean_note,
+    clean_splits,
     clean_tags,
+    check_transaction,
     from_record,
     iso_utc,
     utcnow,
+    Transaction,
 )
 from tracker.money import CURRENCY_EXPONENTS, to_minor
 from tracker.storage.columns import (
@@ -69,6 +76,7 @@ from tracker.storage.columns import (
     STORED_MICROS_RANGE,
     TAG_SEPARATOR,
     records_to_columns,
+    split_lines,
     stored_columns,
     stored_from_record_columns,
     with_added_columns,
@@ -77,13 +85,16 @@ from tracker.storage.columns import (
 from tracker.storage.undo import UndoStep, check_stack, compact, decode
 
 FORMAT = "expense-tracker-ledger"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The snapshot's schema version."""
-JOURNAL_VERSION = 2
-"""The journal entries' schema version (2: records with accounts, transfers and reconciliation marks)."""
+JOURNAL_VERSION = 3
+"""The journal entries' schema version (2: records with accounts, transfers and reconciliation marks; 3: also
+split lines and original amounts)."""
 JsonDict = dict[str, Any]
 _INT64_MAX = (1 << 63) - 1
-_TEXT_COLUMNS = tuple(f.record for f in FIELDS if f.kind in ("text", "tags"))
+_TEXT_COLUMNS = tuple(f.record for f in FIELDS if f.kind in ("text", "tags")) + ("original_currency",)
+_SOME_DAY = dt.date(1970, 1, 1)
+"""The date of the stand-in transaction a split row is checked with (its date is checked with the column)."""
 """Snapshot columns of text (tags are stored joined), checked alike."""
 
 
@@ -149,6 +160,14 @@ def _migrate_2_to_3(data: JsonDict) -> JsonDict:
     return {**data, "schema_version": 3, "undo": [compact(entry) for entry in undo]}
 
 
+def _migrate_4_to_5(data: JsonDict) -> JsonDict:
+    """Version 4 had no split lines and no original amounts: no row is split, none has an original amount."""
+    cols = data.get("transactions")
+    if not isinstance(cols, dict):
+        raise ValueError("'transactions' is not a table")
+    return {**data, "schema_version": 5, "transactions": with_added_columns(cols)}
+
+
 def _migrate_3_to_4(data: JsonDict) -> JsonDict:
     """Version 3 had no accounts: every row goes into the account "Main", none is a transfer or cleared.
 
@@ -165,6 +184,7 @@ MIGRATIONS: dict[int, Callable[[JsonDict], JsonDict]] = {
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
     3: _migrate_3_to_4,
+    4: _migrate_4_to_5,
 }
 """``MIGRATIONS[v]`` turns a version ``v`` snapshot into version ``v + 1``."""
 
@@ -268,7 +288,56 @@ def check_snapshot(data: JsonDict, source: str, pairs: bool = True) -> JsonDict:
     for joined in _unclean(cols["tags"], lambda t: TAG_SEPARATOR.join(clean_tags(t.split(TAG_SEPARATOR) if t else []))):
         raise bad(f"the tags {joined[:100]!r} are not sorted distinct words")
     _check_accounts(cols, bad, pairs)
+    _check_splits(cols, bad)
+    _check_originals(cols, bad)
     return data
+
+
+def _check_splits(cols: dict[str, list[Any]], bad: Callable[[str], CorruptDataError]) -> None:
+    """The ``splits`` column (schema 5): ``0``, or two or more clean lines summing to the row's amount, on a row
+    of the category "Split" that is not a transfer. Only the split rows are looked at one by one."""
+    splits = cols["splits"]
+    if not _types(splits) <= {int, list}:
+        raise bad("a split is neither 0 nor a list of lines")
+    for i in itertools.compress(range(len(splits)), splits):
+        lines = splits[i]
+        try:
+            found = split_lines(lines) if isinstance(lines, list) else None
+            if found is None or not all(type(ln.amount_minor) is int and type(ln.note) is str for ln in found):
+                raise ValueError("not lines")
+            check_transaction(
+                Transaction(
+                    id=cols["id"][i],
+                    type=cols["type"][i],
+                    amount_minor=cols["amount_minor"][i],
+                    currency=cols["currency"][i],
+                    date=_SOME_DAY,
+                    category=cols["category"][i],
+                    splits=clean_splits([ln.to_record() for ln in found], cols["currency"][i], stored=True),
+                    direction=cols["direction"][i],
+                    link=cols["link"][i],
+                )
+            )
+            if any(TAG_SEPARATOR.join(ln.tags) != t for ln, (_, _, t, _) in zip(found, lines, strict=True)):
+                raise ValueError("tags not clean")
+        except (ValidationError, ValueError, TypeError, AttributeError) as exc:
+            raise bad(f"the split of transaction {cols['id'][i]!r} is not valid ({str(exc)[:120]})") from None
+
+
+def _check_originals(cols: dict[str, list[Any]], bad: Callable[[str], CorruptDataError]) -> None:
+    """The original amounts (schema 5): a whole number >= 0 and a known currency, both or neither, not the row's."""
+    amounts, currencies = cols["original_amount_minor"], cols["original_currency"]
+    if not _types(amounts) <= {int} or (amounts and (min(amounts) < 0 or max(amounts) > _INT64_MAX)):
+        raise bad("an original amount is not a whole number of minor units")
+    if not set(currencies) <= {"", *CURRENCY_EXPONENTS}:
+        raise bad("an original currency code is unknown")
+    rows = range(len(amounts))
+    given = list(itertools.compress(rows, amounts))
+    if given != list(itertools.compress(rows, currencies)):
+        raise bad("an original amount lacks its currency, or a currency its amount")
+    mine = cols["currency"]
+    if any(currencies[i] == mine[i] for i in given):
+        raise bad("an original amount is in the transaction's own currency")
 
 
 def _unclean(values: Iterable[Any], clean: Callable[[Any], Any]) -> Iterator[Any]:
@@ -355,7 +424,7 @@ def _types(values: Iterable[Any]) -> set[type]:
 
 
 def upgraded_entry(entry: JsonDict) -> JsonDict:
-    """A version 1 journal entry with its records in today's form (the fields schema 4 added, as an old row's)."""
+    """A version 1 journal entry with its records in today's form (the fields added since, as an old row's)."""
     ops = []
     for op in entry["ops"]:
         op = dict(op)
@@ -373,7 +442,7 @@ def check_entry(entry: JsonDict, source: str) -> JsonDict:
         return CorruptDataError(f"{source} has a damaged entry (seq {entry.get('seq')!r}): {what}")
 
     version = entry.get("schema_version")
-    if version not in (1, JOURNAL_VERSION):
+    if version not in (1, 2, JOURNAL_VERSION):
         if isinstance(version, int) and version > JOURNAL_VERSION:
             raise CorruptDataError(
                 f"{source} was written by a newer version of Expense Tracker (schema {version}); it was left untouched"

@@ -5,7 +5,8 @@ turns into the frame with numpy/pyarrow, never row by row: ``date`` as whole day
 ``created_at`` as whole microseconds since 1970-01-01T00:00:00Z, ``updated_at`` as whole microseconds after
 ``created_at`` (0 for a transaction never edited), ``tags`` as one string per row (the tags joined by
 :data:`TAG_SEPARATOR`, which no tag can contain: see :func:`clean_tags`), ``flag`` fields (``cleared``,
-``reconciled``) as 0 or 1, the rest as in the record form.
+``reconciled``) as 0 or 1, ``splits`` as ``0`` (not split) or a list of ``[category, amount_minor, joined tags,
+note]``, the rest as in the record form.
 Journal entries keep the record form (:meth:`Transaction.to_record`), which people can read.
 """
 
@@ -23,6 +24,7 @@ from tracker.model import (
     MIN_DATE,
     RECORD_FIELDS,
     FieldKind,
+    SplitLine,
     Transaction,
     clean_category,
     clean_date,
@@ -163,11 +165,30 @@ def _iso_micros(value: int) -> str:
     return iso_utc(EPOCH + value * _MICROSECOND)
 
 
+def _stored_lines(lines: Sequence[Any]) -> Any:
+    """Split lines (record form) to ``[[category, amount_minor, joined tags, note], ...]``; ``0`` for no split."""
+    return [[ln["category"], ln["amount_minor"], _joined(ln["tags"]), ln["note"]] for ln in lines] if lines else 0
+
+
+def _record_lines(stored: Any) -> list[dict[str, Any]]:
+    if not stored:
+        return []
+    return [{"category": c, "amount_minor": m, "tags": _split(t), "note": n} for c, m, t, n in stored]
+
+
+def split_lines(stored: Any) -> tuple[SplitLine, ...]:
+    """A snapshot's ``splits`` value (``0`` or a list of ``[category, amount_minor, joined tags, note]``) as lines."""
+    if not stored:
+        return ()
+    return tuple(SplitLine(c, m, tuple(t.split(TAG_SEPARATOR)) if t else (), n) for c, m, t, n in stored)
+
+
 _ENCODERS: dict[FieldKind, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "date": (_day_of, _iso_day),
     "tags": (_joined, _split),
     "time": (_micros_of, _iso_micros),
     "flag": (int, bool),
+    "splits": (_stored_lines, _record_lines),
 }
 """Per kind: (record value -> snapshot value, snapshot value -> record value); other kinds are stored as they are."""
 
@@ -178,7 +199,8 @@ _CODECS: tuple[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any] | No
 
 
 ADDED_FIELDS = tuple(f for f in FIELDS if f.missing is not None)
-"""Fields added after storage schema 3 (accounts, transfers, reconciliation): older records lack them."""
+"""Fields added after storage schema 3 (accounts, transfers, reconciliation; schema 5: split lines, original
+amounts): older records lack them."""
 ORIGINAL_FIELDS = tuple(f for f in FIELDS if f.missing is None)
 """The fields of storage schemas 0-3."""
 _STORED_MISSING = {
@@ -186,11 +208,14 @@ _STORED_MISSING = {
 }
 
 
+_RECORD_MISSING = {f.record: list(f.missing) if isinstance(f.missing, tuple) else f.missing for f in ADDED_FIELDS}
+
+
 def with_added_fields(record: Mapping[str, Any]) -> Mapping[str, Any]:
     """A record (storage form) written before :data:`ADDED_FIELDS` existed, with their values for old records."""
     if len(record) >= len(RECORD_FIELDS) or all(f.record in record for f in ADDED_FIELDS):
         return record
-    return {**{f.record: f.missing for f in ADDED_FIELDS}, **record}
+    return {**_RECORD_MISSING, **record}
 
 
 def with_added_columns(cols: Mapping[str, Any]) -> dict[str, Any]:
@@ -252,6 +277,7 @@ _VALUES: dict[FieldKind, Callable[[Any], Any]] = {
     "tags": lambda joined: tuple(joined.split(TAG_SEPARATOR)) if joined else (),
     "time": _moment_value,
     "flag": bool,
+    "splits": split_lines,
 }
 """Per kind: a snapshot value -> the value :class:`Transaction` holds (other kinds hold it as stored)."""
 

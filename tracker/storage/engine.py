@@ -202,7 +202,7 @@ class Engine:
         self._frame = None
 
     def _apply_entry(self, entry: JsonDict) -> None:
-        if entry.get("schema_version") != JOURNAL_VERSION:  # written before schema 4: records lack its fields
+        if entry.get("schema_version") != JOURNAL_VERSION:  # written before schema 4 or 5: records lack their fields
             entry = upgraded_entry(entry)
         for op in entry["ops"]:
             kind = op["op"]

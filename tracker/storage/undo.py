@@ -92,7 +92,7 @@ def decode(
     ):
         raise bad(f"the undo step of change {seq} is damaged")
     if isinstance(cols, dict):
-        cols = with_added_columns(cols)  # a step stored before schema 4: its rows read as old rows
+        cols = with_added_columns(cols)  # a step stored before schema 4 or 5: its rows read as old rows
     check_columns(cols)
     records = [record_at(cols, i) for i in range(len(cols["id"]))]
     return UndoStep(seq, label, added, records, [(key, value) for key, value in meta])

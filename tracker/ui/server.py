@@ -184,7 +184,7 @@ def warm_up() -> float:
         from tracker.ui.session import shared_ledger
 
         led = shared_ledger()
-        frame = led.frame()
+        frame = led.lines()
         led.categories()
         led.tags()
         _exercise_dashboard(frame, led.default_currency)

@@ -131,8 +131,8 @@ def filtered_frame(led: Ledger, view: View) -> pd.DataFrame:
 
 
 def undated_frame(led: Ledger, view: View) -> pd.DataFrame:
-    """The rows that match the view except for its dates (what the analysis functions take)."""
-    return cached("undated", led, repr(view.filter), lambda: apply_filter(led.frame(), view.filter))
+    """The lines (:meth:`Ledger.lines`) that match the view except for its dates (what the analysis functions take)."""
+    return cached("undated", led, repr(view.filter), lambda: apply_filter(led.lines(), view.filter))
 
 
 def describe_view(view: View) -> str:

@@ -31,8 +31,9 @@ from tracker.ui.formatting import error_text
 if TYPE_CHECKING:
     from tracker.accounts import Account
 
-TABLE_COLUMNS: tuple[str, ...] = EDITABLE
-"""The editor's editable columns, in order: the editable fields of a transaction."""
+TABLE_COLUMNS: tuple[str, ...] = tuple(name for name in EDITABLE if name not in ("splits", "original_amount", "original_currency"))
+"""The editor's editable columns, in order: the editable fields of a transaction but its split lines and original
+amount (edited in the split editor and the add form)."""
 TRANSFER_COLUMN = "transfer"
 """Read-only: a transfer's other account, ``to Savings`` (money out) or ``from Checking`` (money in)."""
 BALANCE_COLUMN = "balance"

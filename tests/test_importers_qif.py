@@ -42,14 +42,19 @@ def test_the_main_sample_with_splits_and_an_investment() -> None:
         (39, "2020-02-14", Decimal("-15.00"), "Bills:Cell Phone"),
         (42, "2020-02-14", Decimal("82.50"), "Bills:Cell Phone"),
         (46, "2020-02-14", Decimal("32.00"), "Miscellaneous"),
-        (57, "2020-02-12", Decimal("-5.00"), "Food:Groceries"),
-        (60, "2020-02-12", Decimal("-5.00"), "Food:Groceries"),
+        (52, "2020-02-12", Decimal("-10.00"), ""),  # split: its lines below
         (64, "2020-02-11", Decimal("-25.00"), "Food:Groceries"),
-        (78, "2020-02-10", Decimal("-50.00"), "Food:Groceries"),
-        (82, "2020-02-10", Decimal("-25.00"), "Transportation:Automobile"),
-        (85, "2020-02-10", Decimal("-10.00"), "Personal Care:Haircare"),
-        (88, "2020-02-10", Decimal("-15.00"), "Healthcare:Prescriptions"),
+        (72, "2020-02-10", Decimal("-100.00"), ""),  # split in four
     ]
+    lines = [[(str(ln.amount), ln.category, ln.note) for ln in r.splits] for r in ex.rows]
+    assert lines[4] == [("5.00", "Food:Groceries", "50%"), ("5.00", "Food:Groceries", "50% 2")]
+    assert lines[6] == [
+        ("50.00", "Food:Groceries", "50%"),
+        ("25.00", "Transportation:Automobile", "25%"),
+        ("10.00", "Personal Care:Haircare", "10%"),
+        ("15.00", "Healthcare:Prescriptions", "15%"),
+    ]
+    assert [n for n, ln in enumerate(lines) if ln] == [4, 6]
     assert [s.line for s in ex.skipped] == [93]  # the !Type:Invst record
     assert ex.rows[3].description == "US Post Office / money back for damaged parcel"
     assert ex.rows[1].description == "T-Mobile / sign up credit"
@@ -59,7 +64,7 @@ def test_the_main_sample_with_splits_and_an_investment() -> None:
 @pytest.mark.parametrize(
     ("name", "rows", "skipped"),
     [
-        ("test_split.qif", [("2000-01-01", "-9.00", "Transfer"), ("2000-01-01", "-1.00", "A Category")], 0),
+        ("test_split.qif", [("2000-01-01", "-10.00", "")], 0),  # one split transaction (its lines: test_model_splits)
         ("test_category_inherit.qif", [], 0),
         ("test_nosymbol.qif", [], 0),
         ("test_unknown_account_type.qif", [], 1),
@@ -69,6 +74,11 @@ def test_other_samples(name: str, rows: list[tuple[str, str, str]], skipped: int
     ex = read(name)
     assert [(r.date.isoformat(), str(r.amount), r.category) for r in ex.rows] == rows
     assert len(ex.skipped) == skipped
+
+
+def test_a_split_with_parts_of_both_signs_becomes_one_transaction_per_part() -> None:
+    ex = qif("!Type:Bank\nD1/2/2024\nT-8.00\nPShop\nSGroceries\n$-10.00\nSRefund\n$2.00\n^\n")
+    assert [(str(r.amount), r.category, r.splits) for r in ex.rows] == [("-10.00", "Groceries", ()), ("2.00", "Refund", ())]
 
 
 def test_empty_sample_is_refused() -> None:

@@ -148,7 +148,12 @@ class SplitLine:
 
     def to_record(self) -> dict[str, Any]:
         """The storage form: ``{"category", "amount_minor", "tags", "note"}``."""
-        return {"category": self.category, "amount_minor": self.amount_minor, "tags": list(self.tags), "note": self.note}
+        return {
+            "category": self.category,
+            "amount_minor": self.amount_minor,
+            "tags": list(self.tags),
+            "note": self.note,
+        }
 
     def to_json(self, currency: str) -> dict[str, Any]:
         """The public form: ``{"category", "amount", "tags", "note"}``, the amount as a decimal string."""
@@ -338,7 +343,9 @@ def check_transaction(tx: Transaction) -> Transaction:
         if tx.category != SPLIT_CATEGORY:
             raise ValidationError("category", tx.category, f"of a split transaction must be {SPLIT_CATEGORY!r}")
     if bool(tx.original_currency) != bool(tx.original_amount_minor):
-        raise ValidationError("original", tx.original_currency or tx.original_amount_minor, "needs both an amount and a currency")
+        raise ValidationError(
+            "original", tx.original_currency or tx.original_amount_minor, "needs both an amount and a currency"
+        )
     if tx.original_currency and tx.original_currency == tx.currency:
         raise ValidationError("original", tx.original_currency, "must be in another currency than the transaction's")
     return tx
@@ -353,16 +360,18 @@ def check_lines(lines: tuple[SplitLine, ...], amount_minor: Minor, currency: str
     total = sum(line.amount_minor for line in lines)
     if total != amount_minor:
         raise ValidationError(
-            "split", format_plain(total, currency), f"is the sum of the lines, not the amount {format_plain(amount_minor, currency)}"
+            "split",
+            format_plain(total, currency),
+            f"is the sum of the lines, not the amount {format_plain(amount_minor, currency)}",
         )
 
 
 def clean_line_category(value: object) -> Category:
-    """A split line's category: a category, and not :data:`SPLIT_CATEGORY` or :data:`TRANSFER_CATEGORY`."""
+    """A split line's category: a category, and not :data:`SPLIT_CATEGORY`."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValidationError("split", value, "has a line with no category")
     category = clean_category(value)
-    if category.casefold() in (SPLIT_CATEGORY.casefold(), TRANSFER_CATEGORY.casefold()):
+    if category.casefold() == SPLIT_CATEGORY.casefold():
         raise ValidationError("split", category, "is not a category a line can have")
     return category
 
@@ -372,9 +381,7 @@ def _line_of(raw: object, currency: str, stored: bool) -> SplitLine:
         raw = raw.to_record()
     if not isinstance(raw, Mapping):
         raise ValidationError("split", raw, "is not a line (category, amount, tags, note)")
-    if stored:
-        amount = _stored_minor(FIELD["amount"], raw["amount_minor"], currency)
-    elif "amount_minor" in raw and "amount" not in raw:
+    if stored or ("amount_minor" in raw and "amount" not in raw):
         amount = _stored_minor(FIELD["amount"], raw["amount_minor"], currency)
     else:
         amount = to_minor(raw.get("amount"), currency, "split amount")
@@ -558,7 +565,9 @@ def make_transaction(
         "original_currency": original_currency,
     }
     values = {FIELD[name].record: clean_value(FIELD[name], value, code) for name, value in given.items()}
-    values["original_amount_minor"] = clean_value(FIELD["original_amount"], original_amount, values["original_currency"])
+    values["original_amount_minor"] = clean_value(
+        FIELD["original_amount"], original_amount, values["original_currency"]
+    )
     tx = Transaction(id=id or new_id(), currency=code, created_at=stamp, updated_at=stamp, **values)
     return check_transaction(tx)
 
@@ -587,7 +596,9 @@ def apply_changes(tx: Transaction, changes: Mapping[str, object], now: dt.dateti
             fields[f.record] = to_minor(to_decimal_amount(getattr(tx, f.record), tx.currency), currency)
         elif f.kind == "splits" and currency != tx.currency and tx.splits:
             fields[f.record] = tuple(
-                dataclasses.replace(line, amount_minor=to_minor(to_decimal_amount(line.amount_minor, tx.currency), currency))
+                dataclasses.replace(
+                    line, amount_minor=to_minor(to_decimal_amount(line.amount_minor, tx.currency), currency)
+                )
                 for line in tx.splits
             )
         elif f.kind == "original" and original != tx.original_currency and tx.original_currency and original:
@@ -621,7 +632,9 @@ def _split_changes(tx: Transaction, changes: Mapping[str, object]) -> dict[str, 
         if tx.splits:
             if isinstance(category, str) and category.strip() == SPLIT_CATEGORY:
                 return {}
-            raise ValidationError("category", category, "of a split transaction comes from its lines (unsplit it first)")
+            raise ValidationError(
+                "category", category, "of a split transaction comes from its lines (unsplit it first)"
+            )
         return {"category": _unsplit_category(category)}
     return {}
 

@@ -57,6 +57,19 @@ class ParsedRow:
     restored: Mapping[str, Any] | None = None
     """Only the JSON importer: the account fields restored exactly (type, account, direction, link, cleared,
     reconciled), so a transfer comes back as its linked pair."""
+    splits: tuple[ParsedLine, ...] = ()
+    """The lines of a split transaction (two or more, their amounts summing to ``abs(amount)``), else empty."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ParsedLine:
+    """One line of a split transaction as a file gives it: a positive amount, the category (``""``: categorise
+    it like a row, by its note) and a note."""
+
+    amount: Decimal
+    category: str = ""
+    note: str = ""
+    tags: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ from typing import Any
 
 from tracker.accounts import account_from_json
 from tracker.errors import ValidationError
-from tracker.importers.base import Extraction, Importer, ImportFileError, ParsedRow, Problems, strip_head
+from tracker.importers.base import Extraction, Importer, ImportFileError, ParsedLine, ParsedRow, Problems, strip_head
 from tracker.model import FIELD, PUBLIC_FIELDS, TX_TYPES, clean_date, clean_type, clean_value, parse_utc
-from tracker.money import normalize_currency, to_decimal
+from tracker.money import normalize_currency, to_decimal, to_minor
 
 EXPORT_APP = "expense-tracker"
 EXPORT_VERSION = 1
@@ -118,6 +118,7 @@ def _row(n: int, rec: object) -> ParsedRow:
     if kind == "transfer" and (not restored.get("direction") or not restored.get("link")):
         raise ValidationError("link" if restored.get("direction") else "direction", rec.get("link"),
                               "is missing (a transfer names its direction and its other side)")  # fmt: skip
+    restored |= _original(rec)
     coming_in = kind == "income" or restored.get("direction") == "in"
     return ParsedRow(
         line=n,
@@ -132,7 +133,42 @@ def _row(n: int, rec: object) -> ParsedRow:
         id=ident,
         created_at=_time(rec, "created_at"),
         updated_at=_time(rec, "updated_at"),
+        splits=_lines(rec.get("splits")),
     )
+
+
+def _lines(value: object) -> tuple[ParsedLine, ...]:
+    """The ``splits`` of a record (``[{"category", "amount", "tags", "note"}]``), checked as the model checks them."""
+    if value is None or value == []:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ValidationError("splits", value, "must be a list of lines")
+    lines = []
+    for line in value:
+        amount = line.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, (str, int, Decimal)):
+            raise ValidationError("split amount", amount, 'must be a decimal number written as text, such as "12.50"')
+        tags = line.get("tags", [])
+        if not isinstance(tags, list):
+            raise ValidationError("tags", tags, "must be a list of text")
+        lines.append(
+            ParsedLine(to_decimal(amount, "split amount"), line.get("category"), line.get("note") or "", tuple(tags))
+        )
+    return tuple(lines)
+
+
+def _original(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """The original amount of a record as the transaction's fields (none when the record has none)."""
+    code = rec.get("original_currency") or ""
+    amount = rec.get("original_amount") or ""
+    if not code and not amount:
+        return {}
+    if not code or not amount:
+        raise ValidationError("original", code or amount, "needs both an amount and a currency")
+    currency = normalize_currency(code)
+    if currency == normalize_currency(rec["currency"]):
+        raise ValidationError("original", code, "must be in another currency than the transaction's")
+    return {"original_currency": currency, "original_amount_minor": to_minor(amount, currency, "original")}
 
 
 def _time(rec: Mapping[str, Any], key: str) -> Any:

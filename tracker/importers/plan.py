@@ -305,12 +305,24 @@ def plan_import(
             category, source = row.category, "file"
         else:
             category, source = categorise(row.description, row.category, rules, view.history)
+        lines = [
+            {
+                "amount": line.amount,
+                "category": line.category
+                if exact
+                else categorise(line.note or row.description, line.category, rules, view.history)[0],
+                "note": line.note,
+                "tags": line.tags,
+            }
+            for line in row.splits
+        ]
         account = accounts[n]
         try:
             tx = make_transaction(
                 type="income" if row.amount > 0 else "expense",
                 amount=abs(row.amount),
-                category=category,
+                category=None if lines else category,
+                splits=lines,
                 currency=currency,
                 date=row.date,
                 tags=row.tags,

@@ -12,8 +12,10 @@ published sample files and found unsafe for money:
 The tests check that this reader agrees with quiffen on every published sample file (same
 transactions, dates and amounts), so nothing of what quiffen gets right is lost.
 
-Split transactions become one transaction per split (so each part lands in its own category);
-the splits must add up to the total. Investment records are reported as skipped.
+Split transactions (``S``/``$``/``E`` lines) become split transactions, each line in its own category; the
+splits must add up to the total. A split whose parts have different signs (a refund inside a purchase) cannot be
+one transaction of positive lines: it becomes one transaction per part. Investment records are reported as
+skipped.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from tracker.importers.base import (
     Extraction,
     Importer,
     ImportFileError,
+    ParsedLine,
     ParsedRow,
     Problems,
     SkippedRow,
@@ -275,6 +278,19 @@ class QifImporter(Importer):
                     f"add up to a different total than {total}",
                 )
                 return []
+            if all(amount != 0 and (amount > 0) == (total > 0) for _, _, _, amount in splits) and len(splits) > 1:
+                lines = tuple(ParsedLine(abs(amount), cat, clean_description(memo)) for _, cat, memo, amount in splits)
+                return [
+                    ParsedRow(
+                        line=rec.line,
+                        date=date,
+                        amount=total,
+                        currency=self.currency,
+                        description=description,
+                        category="",
+                        splits=lines,
+                    )
+                ]
             return [
                 ParsedRow(
                     line=line,

@@ -56,6 +56,8 @@ from tracker.model import (
     RECORD_FIELDS,
     TX_TYPES,
     Field,
+    Transaction,
+    check_transaction,
     clean_account,
     clean_category,
     clean_date,
@@ -63,11 +65,9 @@ from tracker.model import (
     clean_note,
     clean_splits,
     clean_tags,
-    check_transaction,
     from_record,
     iso_utc,
     utcnow,
-    Transaction,
 )
 from tracker.money import CURRENCY_EXPONENTS, to_minor
 from tracker.storage.columns import (
@@ -92,7 +92,7 @@ JOURNAL_VERSION = 3
 split lines and original amounts)."""
 JsonDict = dict[str, Any]
 _INT64_MAX = (1 << 63) - 1
-_TEXT_COLUMNS = tuple(f.record for f in FIELDS if f.kind in ("text", "tags")) + ("original_currency",)
+_TEXT_COLUMNS = (*(f.record for f in FIELDS if f.kind in ("text", "tags")), "original_currency")
 _SOME_DAY = dt.date(1970, 1, 1)
 """The date of the stand-in transaction a split row is checked with (its date is checked with the column)."""
 """Snapshot columns of text (tags are stored joined), checked alike."""
@@ -305,6 +305,7 @@ def _check_splits(cols: dict[str, list[Any]], bad: Callable[[str], CorruptDataEr
             found = split_lines(lines) if isinstance(lines, list) else None
             if found is None or not all(type(ln.amount_minor) is int and type(ln.note) is str for ln in found):
                 raise ValueError("not lines")
+            clean = clean_splits([ln.to_record() for ln in found], cols["currency"][i], stored=True)
             check_transaction(
                 Transaction(
                     id=cols["id"][i],
@@ -313,13 +314,13 @@ def _check_splits(cols: dict[str, list[Any]], bad: Callable[[str], CorruptDataEr
                     currency=cols["currency"][i],
                     date=_SOME_DAY,
                     category=cols["category"][i],
-                    splits=clean_splits([ln.to_record() for ln in found], cols["currency"][i], stored=True),
+                    splits=clean,
                     direction=cols["direction"][i],
                     link=cols["link"][i],
                 )
             )
-            if any(TAG_SEPARATOR.join(ln.tags) != t for ln, (_, _, t, _) in zip(found, lines, strict=True)):
-                raise ValueError("tags not clean")
+            if clean != found:
+                raise ValueError("a line's category, tags or note is not clean text")
         except (ValidationError, ValueError, TypeError, AttributeError) as exc:
             raise bad(f"the split of transaction {cols['id'][i]!r} is not valid ({str(exc)[:120]})") from None
 

@@ -49,6 +49,7 @@ What each figure is (the keys of the JSON report):
 ``server_peak_rss_mb``  VmHWM of ``expense-tracker serve`` after a headless Chromium loaded the dashboard.
 ``browser_render_s``    the same run: from opening the page to the dashboard painted (the launcher's render
                         check, ``desktop.pages``), the first session of a freshly started server.
+``rates_*``             the ECB's whole history imported, stored, read and used to convert (:mod:`benchmarks.rates`).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks import built, peers
+from benchmarks import built, peers, rates
 from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
 from benchmarks.generate import CURRENCY, DEFAULT_SEED, END, START, generate
 
@@ -116,6 +117,7 @@ TARGETS: dict[str, tuple[float, int]] = {
     "window_rendered_s": (4.0, WINDOW_SIZE),
     "server_peak_rss_mb": (300.0, 100_000),
     "cli_version_s": (0.15, 100_000),
+    "rates_import_s": (2.0, 100_000),
     "peer_totals_all_vs_ledger": (0.5, 100_000),
     "peer_register_month_vs_ledger": (0.5, 100_000),
     "peer_totals_month_vs_ledger": (0.5, 100_000),
@@ -149,8 +151,9 @@ MEASURES = (
     "server_peak_rss_mb",
     "browser_render_s",
     *peers.figure_names(),
+    *rates.FIGURES,
 )
-GROUPS = ("load", "writes", "fold", "dashboard", "apptest", "cli", "window", "server", "peers")
+GROUPS = ("load", "writes", "fold", "dashboard", "apptest", "cli", "window", "server", "peers", "rates")
 """What ``--skip`` / ``--only`` take: each group measures some of :data:`MEASURES`."""
 PER_WAY_GROUPS = ("load", "writes", "fold", "dashboard", "apptest", "cli")
 """Measured on the ledger of every ``--built`` way; the others on the first way only (``peers``: all in one run)."""
@@ -663,6 +666,7 @@ MEASURE_GROUPS: dict[str, Callable[[Context], dict[str, dict[str, Any]]]] = {
     "window": measure_window,
     "server": measure_server,
     "peers": measure_peers,
+    "rates": rates.measure,
 }
 GROUP_FIGURES = {
     "load": ("import_s", "cold_load_s", "stored_mb"),
@@ -682,6 +686,7 @@ GROUP_FIGURES = {
     "window": ("window_rendered_s", "window_first_launch_s"),
     "server": ("server_peak_rss_mb", "browser_render_s"),
     "peers": peers.figure_names(),
+    "rates": rates.FIGURES,
 }
 
 

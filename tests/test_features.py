@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import tracker
-from tracker import accounts, budgets, categories, features, recurring
+from tracker import accounts, budgets, categories, features, rates, recurring
 from tracker.categories import COLORS, rename_category, rename_tag
 from tracker.errors import NotFoundError
 from tracker.features import MetaFeature, NameChange, declared_keys, meta_features
@@ -23,6 +23,7 @@ LEDGER_OWN = {"settings"}
 """The ledger's own settings (currency, number format, theme): not a feature, no category in it."""
 
 STORED: dict[str, Any] = {
+    "rates": {"EUR/USD": "19727|31|1.0921,1.0945,1.0953"},
     "accounts": {
         "accounts": [
             {"name": "Main", "kind": "checking", "currency": "EUR", "opening_minor": 0},
@@ -131,7 +132,15 @@ def test_each_feature_is_declared_once_by_its_owner() -> None:
 
     keys = [f.key for f in meta_features()]
     assert len(keys) == len(set(keys))
-    assert meta_features() == (accounts.ACCOUNTS, budgets.BUDGETS, recurring.RECURRING, RULES, MAPPINGS, COLORS)
+    assert meta_features() == (
+        accounts.ACCOUNTS,
+        budgets.BUDGETS,
+        recurring.RECURRING,
+        RULES,
+        MAPPINGS,
+        COLORS,
+        rates.RATES,
+    )
     assert (
         accounts.ACCOUNTS.key,
         budgets.BUDGETS.key,
@@ -163,7 +172,7 @@ def test_a_rename_through_each_feature(feature: MetaFeature[Any]) -> None:
     value = feature.load(STORED[feature.key])
     change = NameChange.of(["coffee"], "Cafes")
     renamed, count = feature.rename_category(value, change)
-    if feature in (MAPPINGS, accounts.ACCOUNTS):  # a mapping names columns, an account money: never a category
+    if feature in (MAPPINGS, accounts.ACCOUNTS, rates.RATES):  # columns, money, rates: never a category
         assert (list(feature.categories(value)), renamed, count) == ([], value, 0)
         return
     assert list(feature.categories(value)) == ["Coffee"]

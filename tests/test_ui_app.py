@@ -273,7 +273,12 @@ def test_settings_change_currency_format_and_theme(populated: Ledger) -> None:
     next(b for b in at.button if b.label == "Save settings").click().run()
     assert not at.exception
     assert not at.error
-    assert Ledger(populated.location).settings == {"currency": "EUR", "number_format": "1.234,56", "theme": "dark"}
+    assert Ledger(populated.location).settings == {
+        "currency": "EUR",
+        "number_format": "1.234,56",
+        "theme": "dark",
+        "reporting_currency": "",
+    }
     assert st_config.get_option("theme.base") == "dark"
     at.switch_page("app_pages/dashboard.py").run()
     populated_again = Ledger(populated.location)

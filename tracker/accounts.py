@@ -686,6 +686,14 @@ def net_worth_months(ledger: Ledger, currency: str, last: dt.date) -> tuple[list
     """Net worth in ``currency`` at the end of every month from the ledger's first day (its first transaction or
     an account's opening date) to ``last`` (the last point is ``last`` itself); ``([], [])`` when no account has
     anything in ``currency``. Every account counts, whatever a report or dashboard filters."""
+    days = net_worth_days(ledger, last)
+    values = net_worth_over_time(ledger, days).get(currency)
+    return (days, values) if values is not None else ([], [])
+
+
+def net_worth_days(ledger: Ledger, last: dt.date) -> list[dt.date]:
+    """The end of every month from the ledger's first day (its first transaction or an account's opening date)
+    to ``last`` (the last one being ``last``): the points of a net-worth chart."""
     from tracker.filters import Filter
 
     starts = [a.opening_date for a in list_accounts(ledger) if a.opening_date is not None]
@@ -693,9 +701,7 @@ def net_worth_months(ledger: Ledger, currency: str, last: dt.date) -> tuple[list
     day = rows.day[kept]
     if len(day):
         starts.append(dt.date(1970, 1, 1) + dt.timedelta(days=int(day.min())))
-    days = month_ends(min([*starts, last]), last)
-    values = net_worth_over_time(ledger, days).get(currency)
-    return (days, values) if values is not None else ([], [])
+    return month_ends(min([*starts, last]), last)
 
 
 def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -45,6 +45,7 @@ from tracker.money import Minor, format_plain, normalize_currency, to_decimal, t
 
 if TYPE_CHECKING:
     from tracker.ledger import Ledger
+    from tracker.rates import RateBook
 
 META_KEY = "budgets"
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
@@ -290,8 +291,12 @@ SpentIndex = dict[tuple[str, str, int], Minor]
 """(category casefolded, currency, month index) -> spent in minor units."""
 
 
-def spent_index(frame: pd.DataFrame) -> SpentIndex:
-    """Expenses summed per category (case-insensitive), currency and month, exactly (int64 sums)."""
+def spent_index(frame: pd.DataFrame, into: Iterable[str] = (), rates: RateBook | None = None) -> SpentIndex:
+    """Expenses summed per category (case-insensitive), currency and month, exactly (int64 sums).
+
+    With ``rates``, the spending in every currency is also converted into each currency of ``into`` (the budgets'
+    currencies; :mod:`tracker.conversion`, each row rounded, rows without a rate left out): a budget in EUR
+    counts what was spent from a USD card too."""
     if frame.empty:
         return {}
     exp = frame[frame["type"] == "expense"]
@@ -299,8 +304,20 @@ def spent_index(frame: pd.DataFrame) -> SpentIndex:
         return {}
     keys = exp["category"].astype(str).str.casefold()
     months = exp["date"].dt.year * 12 + exp["date"].dt.month - 1
-    sums = exp["amount_minor"].groupby([keys, exp["currency"].astype(str), months]).sum()
-    return {(str(k), str(c), int(m)): int(v) for (k, c, m), v in sums.items()}
+    if rates is None:
+        sums = exp["amount_minor"].groupby([keys, exp["currency"].astype(str), months]).sum()
+        return {(str(k), str(c), int(m)): int(v) for (k, c, m), v in sums.items()}
+    from tracker.conversion import convert_rows
+    from tracker.rows import FrameRows
+
+    out: SpentIndex = {}
+    for code in sorted(set(into)):
+        converted = convert_rows(FrameRows(exp), code, rates)
+        usable = converted.usable
+        amounts = pd.Series(converted.amount[usable], index=exp.index[usable])
+        for (k, m), v in amounts.groupby([keys[usable], months[usable]]).sum().items():
+            out[(str(k), code, int(m))] = int(v)
+    return out
 
 
 def project(spent: Minor, month: dt.date, today: dt.date) -> Minor:
@@ -361,12 +378,19 @@ def category_status(
 
 
 def budget_status(
-    frame: pd.DataFrame, settings: Sequence[BudgetSetting], month: object = None, today: dt.date | None = None
+    frame: pd.DataFrame,
+    settings: Sequence[BudgetSetting],
+    month: object = None,
+    today: dt.date | None = None,
+    rates: RateBook | None = None,
 ) -> list[BudgetStatus]:
-    """The status of every category with a budget in ``month`` (default: this month), sorted by category."""
+    """The status of every category with a budget in ``month`` (default: this month), sorted by category.
+
+    With ``rates`` each budget counts the spending of every currency converted into its own (:func:`spent_index`).
+    """
     today = today or dt.date.today()
     first = parse_month(month, today)
-    index = spent_index(frame)
+    index = spent_index(frame, {s.currency for s in settings}, rates)
     seen: dict[str, str] = {}
     for s in settings:
         seen[s.key] = s.category
@@ -464,4 +488,6 @@ def delete_budget(
 
 def status(ledger: Ledger, month: object = None, today: dt.date | None = None) -> list[BudgetStatus]:
     """:func:`budget_status` of the ledger's transactions and settings."""
-    return budget_status(ledger.lines(), load_settings(ledger), month, today)
+    from tracker.conversion import rate_book
+
+    return budget_status(ledger.lines(), load_settings(ledger), month, today, rate_book(ledger))

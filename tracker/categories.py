@@ -133,7 +133,9 @@ def recategorize(transactions: Iterable[Transaction], sources: Iterable[str], ta
     out = []
     for t in transactions:
         if t.splits:
-            lines = [dataclasses.replace(ln, category=target) if ln.category.casefold() in keys else ln for ln in t.splits]
+            lines = [
+                dataclasses.replace(ln, category=target) if ln.category.casefold() in keys else ln for ln in t.splits
+            ]
             if tuple(lines) != t.splits:
                 out.append(apply_changes(t, {"splits": lines}))
         elif t.category.casefold() in keys and t.category != target:

@@ -297,7 +297,9 @@ def lines_frame(frame: pd.DataFrame) -> pd.DataFrame:
     ):
         column = out[name].to_numpy(dtype=object, copy=True)
         column[at] = _objects(values)
-        out[name] = pd.Series(column, dtype=COLUMNS[name]) if COLUMNS[name] != "string" else _string_column(column.tolist())
+        out[name] = (
+            pd.Series(column, dtype=COLUMNS[name]) if COLUMNS[name] != "string" else _string_column(column.tolist())
+        )
     out["amount_minor"] = pd.Series(amount, dtype="int64")
     out["signed_minor"] = pd.Series(sign * amount, dtype="int64")
     out.attrs[LINES_ATTR] = True

@@ -36,7 +36,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SETTINGS: dict[str, str] = {"currency": "USD", "number_format": "1,234.56", "theme": "light"}
+DEFAULT_SETTINGS: dict[str, str] = {
+    "currency": "USD",
+    "number_format": "1,234.56",
+    "theme": "light",
+    "reporting_currency": "",
+}
+"""``reporting_currency`` ``""`` reports in the default ``currency`` (see :func:`tracker.conversion.reporting_currency`)."""
 THEMES = ("light", "dark")
 
 
@@ -377,11 +383,13 @@ class Ledger:
         self.commit(meta={key: value}, label=label or f"change {key}")
 
     def update_settings(self, **changes: str) -> dict[str, str]:
-        """Change the default currency, number format or theme."""
+        """Change the default currency, the reporting currency (``""``: the default one), number format or theme."""
         current = self.settings
         for key, value in changes.items():
             if key == "currency":
                 current[key] = normalize_currency(value)
+            elif key == "reporting_currency":
+                current[key] = normalize_currency(value) if value else ""
             elif key == "number_format":
                 if value not in NUMBER_FORMATS:
                     raise ValidationError("number_format", value, f"must be one of {', '.join(NUMBER_FORMATS)}")

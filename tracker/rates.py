@@ -21,8 +21,10 @@ on the same day direct beats inverse beats triangulated, so a rate typed once ne
 file rates. Inverses and products are rounded half-even to 34 significant digits.
 
 **Conversion** (:func:`convert`): amounts in minor units, each row rounded half-even to the target's minor
-unit, computed per distinct rate with exact integer arithmetic (numpy, no Decimal per row). There is never a
-default rate: a row with no rate on or before its day is reported missing, not guessed.
+unit from its exact product with the rate. Lookups are per distinct (currency, day); the rows are multiplied
+in numpy floats where a proven error bound shows the rounding is the exact one, and in integers (base 10^8
+limbs, or Python ints for a few rows) where a row is near a half or too large for a float: no Decimal per row.
+There is never a default rate: a row with no rate on or before its day is reported missing, not guessed.
 
 numpy is imported where it is used, never at the top: the meta features load this module.
 """
@@ -32,7 +34,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
-import io
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -43,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from tracker.errors import NotFoundError, ValidationError
 from tracker.features import MetaFeature
 from tracker.model import MAX_DATE, MIN_DATE, clean_date
-from tracker.money import CURRENCY_EXPONENTS, normalize_currency, to_decimal_amount
+from tracker.money import CURRENCY_EXPONENTS, normalize_currency
 
 if TYPE_CHECKING:
     import numpy as np
@@ -174,8 +175,11 @@ def _damaged(key: str, problem: str) -> ValidationError:
 def encode_series(entries: Mapping[int, str]) -> str:
     """``{day number: canonical rate text}`` (not empty) as the stored string of one pair."""
     days = sorted(entries)
-    gaps = (b - a for a, b in itertools.pairwise(days))
-    return f"{days[0]}|{''.join(str(g) if g < 10 else f'({g})' for g in gaps)}|{','.join(entries[d] for d in days)}"
+    gaps = [b - a for a, b in itertools.pairwise(days)]
+    steps = (
+        "".join(map(str, gaps)) if not gaps or max(gaps) < 10 else "".join(str(g) if g < 10 else f"({g})" for g in gaps)
+    )
+    return f"{days[0]}|{steps}|{','.join(map(entries.__getitem__, days))}"
 
 
 class _Series:
@@ -185,8 +189,7 @@ class _Series:
         self.key = key
         self.days = days
         self.texts = texts
-        self._parsed: dict[int, tuple[int, int]] = {}
-        self._floats: np.ndarray | None = None
+        self._numbers: tuple[Any, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def decode(cls, key: str, text: str) -> _Series:
@@ -232,40 +235,55 @@ class _Series:
         """``{day number: rate text}``."""
         return dict(zip(self.days.tolist(), self.texts, strict=True))
 
-    def parsed(self, i: int) -> tuple[int, int]:
-        """Entry ``i``'s rate as ``(mantissa, exponent)``: the rate is ``mantissa * 10**exponent``."""
-        found = self._parsed.get(i)
-        if found is None:
-            text = self.texts[i]
-            if not _RATE_TEXT.fullmatch(text):
-                raise _damaged(self.key, f"{text!r} is not a positive rate")
-            whole, _, frac = text.partition(".")
-            found = self._parsed[i] = (int(whole + frac), -len(frac))
-        return found
-
-    def floats(self, positions: np.ndarray) -> np.ndarray:
-        """The rates of entries ``positions`` as floats (correctly rounded), each parsed once."""
+    def _parse(self) -> tuple[Any, np.ndarray, np.ndarray]:
+        """Every rate as mantissas (int64, or Python ints past 17 digits), exponents (digits after the point)
+        and floats, in one pass over the bytes of the texts; checked to be positive plain decimals."""
         import numpy as np
 
-        if self._floats is None:
-            self._floats = np.full(len(self.texts), np.nan)
-        values = self._floats[positions]
-        todo = np.unique(positions[np.isnan(values)])
-        if todo.size:
-            try:
-                parsed = np.array([float(self.texts[i]) for i in todo.tolist()])
-            except ValueError:
-                parsed = np.array([np.nan])
-            if not (np.isfinite(parsed) & (parsed > 0)).all():
-                raise _damaged(self.key, "a rate is not a positive number")
-            self._floats[todo] = parsed
-            values = self._floats[positions]
-        return values
+        if self._numbers is not None:
+            return self._numbers
+        raw = np.frombuffer(",".join(self.texts).encode("ascii", "replace"), dtype=np.uint8)
+        count = len(self.texts)
+        comma, dot = raw == 44, raw == 46
+        digit = (raw >= 48) & (raw <= 57)
+        segment = np.cumsum(comma)
+        digits = np.bincount(segment[digit], minlength=count)
+        if (
+            not (comma | dot | digit).all()
+            or not digits.all()
+            or (np.bincount(segment[dot], minlength=count) > 1).any()
+        ):
+            raise _damaged(self.key, "a rate is not a number")
+        through, seen, dots = np.cumsum(digits), np.cumsum(digit), np.flatnonzero(dot)
+        exponents = np.zeros(count, dtype=np.int64)
+        exponents[segment[dots]] = through[segment[dots]] - seen[dots]
+        mantissas: Any
+        if digits.max() <= 17:  # each mantissa fits int64: sum the digits times their powers of ten
+            values = np.where(digit, (raw.astype(np.int64) - 48) * np.power(10, through[segment] - seen), 0)
+            mantissas = np.add.reduceat(values, np.concatenate(([0], np.flatnonzero(comma) + 1)))
+            floats = mantissas / 10.0**exponents  # at most two roundings
+        else:
+            mantissas = [int(t.replace(".", "")) for t in self.texts]
+            floats = np.array([m / 10 ** int(e) for m, e in zip(mantissas, exponents.tolist(), strict=True)])
+        positive = all(m > 0 for m in mantissas) if isinstance(mantissas, list) else bool((mantissas > 0).all())
+        if not positive:
+            raise _damaged(self.key, "a rate is not greater than zero")
+        self._numbers = (mantissas, exponents, floats)
+        return self._numbers
+
+    def parsed(self, i: int) -> tuple[int, int]:
+        """Entry ``i``'s rate as ``(mantissa, exponent)``: the rate is ``mantissa * 10**exponent``."""
+        mantissas, exponents, _ = self._parse()
+        return int(mantissas[i]), -int(exponents[i])
+
+    def floats(self, positions: np.ndarray) -> np.ndarray:
+        """The rates of entries ``positions`` as floats, within two roundings of the exact rates."""
+        return self._parse()[2][positions]
 
     def decimal(self, i: int) -> Decimal:
         """Entry ``i``'s rate."""
-        self.parsed(i)
-        return Decimal(self.texts[i])
+        mantissa, exponent = self.parsed(i)
+        return Decimal(f"{mantissa}E{exponent}") if exponent else Decimal(mantissa)
 
 
 def _load(raw: object) -> RateBook:
@@ -407,7 +425,23 @@ class RateBook:
         exists for that day and pair (in either direction): stored, typed and file rates win. The first
         observation of a day and pair counts."""
         observed = {pair: dict(entries) for pair, entries in self.observed.items()}
+        low, high = MIN_DATE, MAX_DATE
         for day, base, quote, rate in observations:
+            if (  # the usual, well-formed observation: checked without the cleaning functions
+                type(day) is dt.date
+                and low <= day <= high
+                and base != quote
+                and base in CURRENCY_EXPONENTS
+                and quote in CURRENCY_EXPONENTS
+                and type(rate) is Decimal
+                and rate.is_finite()
+                and rate > 0
+                and -20 <= rate.adjusted() < 20
+            ):
+                entries = observed.setdefault((base, quote), {})
+                if day.toordinal() - _EPOCH not in entries:
+                    entries[day.toordinal() - _EPOCH] = rate_text(rate)
+                continue
             pair = clean_pair(base, quote)
             observed.setdefault(pair, {}).setdefault(_number(clean_date(day)), rate_text(clean_rate(rate)))
         return RateBook(self.stored, observed)
@@ -542,9 +576,32 @@ class _Resolved:
 
     def exact(self, i: int) -> tuple[int, int]:
         """Day ``i``'s rate as ``(mantissa, exponent)``."""
-        b = int(self.best[i])
-        picks = tuple((int(pos[i]), int(inv[i])) for pos, inv in self.legs[b])
-        return self.book._exact(self.routes[b], picks)
+        return self.exact_many([i])[0]
+
+    def exact_many(self, days: list[int]) -> list[tuple[int, int]]:
+        """The rates of days ``days`` as ``(mantissa, exponent)``; direct rates read from their entries at once."""
+        import numpy as np
+
+        picked = np.asarray(days, dtype=np.intp)
+        best = self.best[picked]
+        out: list[tuple[int, int]] = [(0, 0)] * len(days)
+        for b, route in enumerate(self.routes):
+            chosen = np.flatnonzero(best == b)
+            if not chosen.size:
+                continue
+            at = picked[chosen]
+            direct = route.legs[0][0]
+            if len(route.legs) == 1 and direct is not None:
+                mantissas, exponents, _ = direct._parse()
+                pos = self.legs[b][0][0][at]
+                found = mantissas[pos].tolist() if isinstance(mantissas, np.ndarray) else [mantissas[i] for i in pos]
+                for j, m, e in zip(chosen.tolist(), found, (-exponents[pos]).tolist(), strict=True):
+                    out[j] = (m, e)
+                continue
+            legs = [(pos[at].tolist(), inv[at].tolist()) for pos, inv in self.legs[b]]
+            for k, j in enumerate(chosen.tolist()):
+                out[j] = self.book._exact(route, tuple((pos[k], inv[k]) for pos, inv in legs))
+        return out
 
     def floats(self) -> np.ndarray:
         """Each day's rate as a float (NaN: none), within a few roundings (2**-53 each) of the exact rate."""
@@ -594,12 +651,16 @@ def observed_rate(amount_minor: int, currency: str, original_minor: int, origina
     The exact quotient of the two major amounts, rounded to 34 significant digits. For a row booked as
     ``amount_minor`` in the account's ``currency`` and paid ``original_minor`` in ``original_currency``.
     """
-    pair = clean_pair(original_currency, currency)
+    known = currency in CURRENCY_EXPONENTS and original_currency in CURRENCY_EXPONENTS
+    paid, booked = (
+        (original_currency, currency)
+        if known and currency != original_currency
+        else clean_pair(original_currency, currency)
+    )
     if not amount_minor or not original_minor:
         raise ValidationError("amount", 0, "must not be zero to give a rate")
-    booked = to_decimal_amount(abs(amount_minor), pair[1])
-    paid = to_decimal_amount(abs(original_minor), pair[0])
-    return CONTEXT.divide(booked, paid)
+    quotient = CONTEXT.divide(Decimal(abs(amount_minor)), Decimal(abs(original_minor)))  # then the decimal point:
+    return quotient.scaleb(CURRENCY_EXPONENTS[paid] - CURRENCY_EXPONENTS[booked], CONTEXT)  # exact, 34 digits
 
 
 def how_to_add(currency: str, target: str) -> str:
@@ -717,7 +778,9 @@ def _distinct(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 _TOLERANCE = 2.0**-48
-"""A bound on the relative error of a row's float product (at most 8 roundings of 2**-53 each), with room."""
+"""A bound on the relative error of a row's float product, with room: at most 11 roundings of 2**-53 each (two
+to read each leg's rate, one to invert each, one for the legs' product, two for the power of ten, two for the
+amount), about 1.2e-15 against 3.6e-15 here."""
 _FEW = 256
 """Up to this many rows are rounded exactly one by one; more go through :func:`_multiply`."""
 
@@ -732,16 +795,15 @@ def _rounded(amounts: np.ndarray, found: _Resolved, at: np.ndarray, shift: int) 
     import numpy as np
 
     approx = np.abs(amounts.astype(np.float64)) * (found.floats()[at] * 10.0**shift)
-    if approx.size and not approx.max() < 2.0**62:
-        raise ValidationError("amount", int(np.abs(amounts).max()), "is too large to convert")
-    whole = np.floor(approx)
+    huge = ~(approx < 2.0**62)  # near or beyond int64: the integers decide (and refuse beyond it)
+    whole = np.floor(np.where(huge, 0.0, approx))
     fraction = approx - whole
     result = (whole + (fraction > 0.5)).astype(np.int64)
     result = np.where(amounts < 0, -result, result)
-    unsure = np.flatnonzero(np.abs(fraction - 0.5) <= approx * _TOLERANCE)
+    unsure = np.flatnonzero(huge | (np.abs(fraction - 0.5) <= approx * _TOLERANCE))
     if unsure.size:
         days, which = np.unique(at[unsure], return_inverse=True)
-        factors = [(m, e + shift) for m, e in map(found.exact, days.tolist())]
+        factors = [(m, e + shift) for m, e in found.exact_many(days.tolist())]
         if len(unsure) > _FEW:
             result[unsure] = _multiply(amounts[unsure], which.reshape(-1), factors)
         else:
@@ -777,15 +839,16 @@ def _multiply(amounts: np.ndarray, which: np.ndarray, factors: list[tuple[int, i
     import numpy as np
 
     used, which = np.unique(which, return_inverse=True)
+    which = which.reshape(-1)
     chosen = [factors[i] for i in used.tolist()]
     scale = max(0, *(-e for _, e in chosen))
     scale += -scale % 8
     texts = [str(m * 10 ** (scale + e)) for m, e in chosen]
-    width = max(map(len, texts))
+    width = max(scale + 8, *map(len, texts))  # at least one limb above the point
     width += -width % 8
     digits = np.frombuffer("".join(t.rjust(width, "0") for t in texts).encode("ascii"), dtype=np.uint8)
     grouped = (digits.reshape(len(texts), width // 8, 8).astype(np.int64) - 48) @ (10 ** np.arange(7, -1, -1))
-    limbs = grouped[:, ::-1][which.reshape(-1)]  # little-endian, one row per amount
+    limbs = grouped[:, ::-1][which]  # little-endian, one row per amount
     if amounts.min() <= -(10**16) or amounts.max() >= 10**16:
         raise ValidationError("amount", int(np.abs(amounts).max()), "is too large to convert")
     magnitude = np.abs(amounts)
@@ -802,18 +865,18 @@ def _multiply(amounts: np.ndarray, which: np.ndarray, factors: list[tuple[int, i
         product[:, c] = column % _LIMB
         carry = column // _LIMB
     point = scale // 8
-    upper = product[:, point:]
-    if (upper[:, 3:] != 0).any() or (upper.shape[1] > 2 and (upper[:, 2] > 921).any()):  # beyond int64
-        raise ValidationError("amount", int(magnitude.max()), "is too large to convert")
-    whole = upper[:, 0].copy()
-    for k in range(1, min(3, upper.shape[1])):
-        whole += upper[:, k] * _LIMB**k
+    upper = product[:, point:]  # at least 3 limbs (the width above)
+    edge = (upper[:, 3:] != 0).any(axis=1) | (upper[:, 2] > 921)  # at or near int64's limit: Python decides
+    whole = upper[:, 0] + upper[:, 1] * _LIMB + np.where(edge, 0, upper[:, 2]) * _LIMB**2
     if point:
         top = product[:, point - 1]
         rest = (product[:, : point - 1] != 0).any(axis=1) if point > 1 else np.zeros(len(amounts), dtype=bool)
         half = _LIMB // 2
         whole += (top > half) | ((top == half) & (rest | (whole & 1 == 1)))
-    return np.where(amounts < 0, -whole, whole)
+    whole = np.where(amounts < 0, -whole, whole)
+    for i in np.flatnonzero(edge).tolist():
+        whole[i] = _exactly(int(amounts[i]), *chosen[which[i]])
+    return whole
 
 
 # -- rates files -------------------------------------------------------------------------------------------
@@ -846,6 +909,28 @@ def _file_date(text: str, field: str, path: Path, line: int) -> int:
         raise RatesFileError(field, text, exc.problem, path, line) from None
 
 
+def _cells(line: str) -> list[str]:
+    """One CSV line's cells (the csv module only for a line with quotes)."""
+    return line.split(",") if '"' not in line else next(csv.reader([line]), [])
+
+
+class _Found:
+    """The rates read so far, ``{pair: {day number: rate text}}``; a second, different rate for a day is refused."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rates: dict[Pair, dict[int, str]] = {}
+        self.lines: dict[tuple[Pair, int], int] = {}
+
+    def add(self, pair: Pair, day: int, rate: str, line: int) -> None:
+        known = self.rates.setdefault(pair, {}).setdefault(day, rate)
+        if known != rate:
+            first = self.lines.get((pair, day), "?")
+            where = f"{pair[0]}/{pair[1]} on {_day(day)} (line {first})"
+            raise RatesFileError("rate", rate, f"is a second rate for {where}", self.path, line)
+        self.lines.setdefault((pair, day), line)
+
+
 class RatesLayout:
     """One rates file layout: whether a header is its own, and the rates of the lines under it."""
 
@@ -854,9 +939,15 @@ class RatesLayout:
     def identify(self, header: list[str]) -> bool:
         raise NotImplementedError
 
-    def read(self, header: list[str], lines: Iterator[list[str]], path: Path) -> Iterator[tuple[int, Pair, int, str]]:
-        """``(line number, pair, day number, rate text)`` for each rate, refusing the first bad line."""
+    def read(self, header: list[str], lines: list[str], path: Path) -> dict[Pair, dict[int, str]]:
+        """``{pair: {day number: rate text}}`` of ``lines`` (the file's lines after the header), refusing the first
+        bad one."""
         raise NotImplementedError
+
+
+_ECB_CELL = r"(?:[1-9]\d*(?:\.\d+)?|0\.\d*[1-9]\d*|N/A)?"
+_ECB_LINE = re.compile(rf"\d{{4}}-\d\d-\d\d(?:,{_ECB_CELL})*")
+"""A line of positive plain rates (trailing zeros allowed): checked with one match, not cell by cell in Python."""
 
 
 class EcbHistory(RatesLayout):
@@ -868,32 +959,55 @@ class EcbHistory(RatesLayout):
     def identify(self, header: list[str]) -> bool:
         return bool(header) and header[0].strip().lower() == "date" and "base" not in {h.lower() for h in header}
 
-    def read(self, header: list[str], lines: Iterator[list[str]], path: Path) -> Iterator[tuple[int, Pair, int, str]]:
+    def read(self, header: list[str], lines: list[str], path: Path) -> dict[Pair, dict[int, str]]:
         columns: list[tuple[int, str]] = []
         for i, cell in enumerate(header[1:], start=1):
             code = cell.strip().upper()
             if not code or code in RETIRED_CURRENCIES:
                 continue
             if code not in CURRENCY_EXPONENTS:
-                raise RatesFileError(
-                    "currency", cell, "is not an ISO 4217 currency code (for example EUR, USD, JPY)", path, 1
-                )
+                problem = "is not an ISO 4217 currency code (for example EUR, USD, JPY)"
+                raise RatesFileError("currency", cell, problem, path, 1)
             if code == "EUR":
                 raise RatesFileError("currency", cell, "is the base currency (the rates are of 1 EUR)", path, 1)
             columns.append((i, code))
         named = max((i for i, _ in columns), default=0)
-        for number, cells in enumerate(lines, start=2):
-            if not cells or (len(cells) == 1 and not cells[0].strip()):
+        found = _Found(path)
+        by_column = [(i, found.rates.setdefault(("EUR", code), {})) for i, code in columns]
+        dates: dict[int, int] = {}
+        for number, line in enumerate(lines, start=2):
+            if not line.strip():
                 continue
-            if len(cells) <= named or any(c.strip() for c in cells[len(header) :]):
-                raise RatesFileError(
-                    "line", ",".join(cells), f"has {len(cells)} cells for {len(header)} columns", path, number
-                )
+            cells = line.split(",")
+            if not (_ECB_LINE.fullmatch(line) and named < len(cells) <= len(header)):
+                cells = self._checked(header, named, columns, _cells(line), path, number)
             day = _file_date(cells[0], "Date", path, number)
-            for i, code in columns:
-                cell = cells[i].strip()
+            if day in dates:  # the same date twice: each rate must agree with the first line's
+                found.lines.update(((("EUR", code), day), dates[day]) for _, code in columns)
+                for i, code in columns:
+                    cell = cells[i].rstrip("0").rstrip(".") if "." in cells[i] else cells[i]
+                    if cell and cell != "N/A":
+                        found.add(("EUR", code), day, cell, number)
+                continue
+            dates[day] = number
+            for i, entries in by_column:
+                cell = cells[i]
                 if cell and cell != "N/A":
-                    yield number, ("EUR", code), day, _file_rate(cell, code, path, number)
+                    entries[day] = cell.rstrip("0").rstrip(".") if cell[-1] == "0" and "." in cell else cell
+        return {pair: entries for pair, entries in found.rates.items() if entries}
+
+    def _checked(
+        self, header: list[str], named: int, columns: list[tuple[int, str]], cells: list[str], path: Path, number: int
+    ) -> list[str]:
+        """A line that is not plain canonical cells, each cell checked (the error names it) and made canonical."""
+        if len(cells) <= named or any(c.strip() for c in cells[len(header) :]):
+            problem = f"has {len(cells)} cells for {len(header)} columns"
+            raise RatesFileError("line", ",".join(cells), problem, path, number)
+        out = [cells[0].strip()] + [""] * (len(cells) - 1)
+        for i, code in columns:
+            cell = cells[i].strip()
+            out[i] = cell if cell in ("", "N/A") else _file_rate(cell, code, path, number)
+        return out
 
 
 class PlainRates(RatesLayout):
@@ -906,16 +1020,17 @@ class PlainRates(RatesLayout):
     def identify(self, header: list[str]) -> bool:
         return set(self.FIELDS) <= {h.strip().lower() for h in header}
 
-    def read(self, header: list[str], lines: Iterator[list[str]], path: Path) -> Iterator[tuple[int, Pair, int, str]]:
+    def read(self, header: list[str], lines: list[str], path: Path) -> dict[Pair, dict[int, str]]:
         names = [h.strip().lower() for h in header]
         at = {field: names.index(field) for field in self.FIELDS}
-        for number, cells in enumerate(lines, start=2):
-            if not cells or not any(c.strip() for c in cells):
+        found = _Found(path)
+        for number, line in enumerate(lines, start=2):
+            cells = _cells(line)
+            if not any(c.strip() for c in cells):
                 continue
             if len(cells) <= max(at.values()):
-                raise RatesFileError(
-                    "line", ",".join(cells), f"has {len(cells)} cells for {len(header)} columns", path, number
-                )
+                problem = f"has {len(cells)} cells for {len(header)} columns"
+                raise RatesFileError("line", line, problem, path, number)
             codes = []
             for field in ("base", "quote"):
                 try:
@@ -925,7 +1040,8 @@ class PlainRates(RatesLayout):
             if codes[0] == codes[1]:
                 raise RatesFileError("quote", cells[at["quote"]], "is the base currency", path, number)
             day = _file_date(cells[at["date"]], "date", path, number)
-            yield number, (codes[0], codes[1]), day, _file_rate(cells[at["rate"]], "rate", path, number)
+            found.add((codes[0], codes[1]), day, _file_rate(cells[at["rate"]], "rate", path, number), number)
+        return found.rates
 
 
 LAYOUTS: tuple[RatesLayout, ...] = (PlainRates(), EcbHistory())
@@ -957,36 +1073,16 @@ def read_rates_file(path: Path | str) -> RatesFile:
         raise RatesFileError("file", str(path), "is not UTF-8 text", path, 1) from None
     except OSError as exc:
         raise ValidationError("file", str(path), f"cannot be read ({exc.strerror})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    lines = text.splitlines()
     try:
-        header = next(reader, [])
+        header = _cells(lines[0]) if lines else []
         layout = next((layout for layout in LAYOUTS if layout.identify(header)), None)
         if layout is None:
-            raise RatesFileError(
-                "header",
-                ",".join(header),
-                "is not a rates file header (the ECB's Date,USD,JPY,... or date,base,quote,rate)",
-                path,
-                1,
-            )
-        rates: dict[Pair, dict[int, str]] = {}
-        first_line: dict[tuple[Pair, int], int] = {}
-        for number, pair, day, rate in layout.read(header, reader, path):
-            entries = rates.setdefault(pair, {})
-            known = entries.setdefault(day, rate)
-            if known != rate:
-                where = first_line.get((pair, day), "?")
-                raise RatesFileError(
-                    "rate",
-                    rate,
-                    f"is a second rate for {pair[0]}/{pair[1]} on {_day(day)} (line {where})",
-                    path,
-                    number,
-                )
-            first_line.setdefault((pair, day), number)
+            problem = "is not a rates file header (the ECB's Date,USD,JPY,... or date,base,quote,rate)"
+            raise RatesFileError("header", ",".join(header), problem, path, 1)
+        return RatesFile(path, layout.name, layout.read(header, lines[1:], path))
     except csv.Error as exc:
-        raise RatesFileError("line", "", f"is not CSV ({exc})", path, reader.line_num) from None
-    return RatesFile(path, layout.name, rates)
+        raise RatesFileError("line", "", f"is not CSV ({exc})", path, 1) from None
 
 
 # -- the ledger --------------------------------------------------------------------------------------------------
@@ -1064,13 +1160,11 @@ def import_rates(ledger: Ledger, path: Path | str) -> RatesImport:
         changed: dict[Pair, dict[int, str]] = {}
         for pair, entries in found.rates.items():
             current = book.stored_entries(pair)
-            for day, rate in entries.items():
-                known = current.get(day)
-                if known == rate:
-                    unchanged += 1
-                    continue
-                added, replaced = (added + 1, replaced) if known is None else (added, replaced + 1)
-                changed.setdefault(pair, current)[day] = rate
+            same = sum(1 for day, rate in entries.items() if current.get(day) == rate) if current else 0
+            new = len(entries.keys() - current.keys()) if current else len(entries)
+            added, replaced, unchanged = added + new, replaced + len(entries) - new - same, unchanged + same
+            if same < len(entries):
+                changed[pair] = {**current, **entries}
         if changed:
             RATES.write(ledger, book.replaced(changed), f"import rates {found.path.name} ({len(found)} rates)")
     return RatesImport(found.path, found.layout, added, replaced, unchanged)

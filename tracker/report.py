@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from tracker.rates import RateBook
+
 
 FORMATS = (".pdf", ".png")
 PAGE_SIZE = (11.69, 8.27)
@@ -173,10 +175,12 @@ def _kpi_page(fig: Figure, board: Dashboard, number_format: str, description: st
     subtitle = f"{board.period.label()}  ·  {board.currency}  ·  compared with {cmp.previous.period.label()}"
     ax.text(0, 0.93, subtitle, fontsize=11, va="top", color=muted)
     notes = [f"Filters: {description}" if description else "All transactions"]
-    if board.excluded:
+    if board.excluded and not board.left_out:
         notes.append(f"{board.excluded} transaction(s) in other currencies are not included")
     notes.append(f"Generated {generated.isoformat()} by Expense Tracker")
     ax.text(0, 0.885, "  ·  ".join(notes), fontsize=9, va="top", color=muted)
+    for n, line in enumerate(board.left_out.messages()[:3]):  # what conversion left out, and how to add a rate
+        ax.text(0, 0.86 - 0.018 * n, _clip(line.replace("`", ""), 150), fontsize=7.5, va="top", color="#b45309")
 
     # The KPI table: one xs entry per column plus the right edge of the rule.
     y = _table(
@@ -314,6 +318,7 @@ def write_report(
     description: str = "",
     as_of: dt.date | None = None,
     net_worth: NetWorth | None = None,
+    rates: RateBook | None = None,
 ) -> Path:
     """Write a PDF or PNG report of ``period`` and return its path.
 
@@ -327,13 +332,14 @@ def write_report(
         description: the filters in words, printed on the first page.
         as_of: the day the month-to-date chart runs to (default: the period's end, or today if earlier).
         net_worth: net worth in ``currency`` over time (:func:`tracker.accounts.net_worth_months`): a last PDF page charts it.
+        rates: convert every row into ``currency`` (:mod:`tracker.conversion`); the first page says what had no rate.
 
     Raises:
         ValidationError: the extension is not .pdf/.png, or the file cannot be written.
     """
     target = check_output(output)
     today = dt.date.today()
-    board = dashboard(frame, period, currency, as_of=as_of or min(period.end, max(today, period.start)))
+    board = dashboard(frame, period, currency, as_of=as_of or min(period.end, max(today, period.start)), rates=rates)
     kind = target.suffix.lower()
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:

@@ -387,6 +387,69 @@ class LineRows(Rows):
         return self.base.reconciled[self._parent]
 
 
+class Converted(Rows):
+    """Rows with their amounts in one currency (:func:`tracker.conversion.convert_rows`): ``currency`` is the
+    target on every usable row and ``""`` on the rows left out (no rate), whose amount is 0."""
+
+    def __init__(self, base: Rows, amount: np.ndarray, usable: np.ndarray, target: str, stale: np.ndarray) -> None:
+        self.base = base
+        self._amount = amount
+        self.usable = usable
+        """bool: in the target currency, or a rate was found."""
+        self.stale = stale
+        """bool: converted with a rate more than :data:`tracker.rates.STALE_AFTER` days older than the row."""
+        self.target = target
+
+    def split_rows(self) -> list[tuple[int, tuple[SplitLine, ...]]]:
+        return []  # converted after the lines were taken
+
+    def transactions_in(self, mask: np.ndarray) -> int:
+        return self.base.transactions_in(mask)
+
+    @cached_property
+    def day(self) -> np.ndarray:
+        return self.base.day
+
+    @cached_property
+    def amount(self) -> np.ndarray:
+        return self._amount
+
+    @cached_property
+    def type(self) -> Coded:
+        return self.base.type
+
+    @cached_property
+    def currency(self) -> Coded:
+        return Coded(np.where(self.usable, 0, 1).astype(np.intp), [self.target, ""])
+
+    @cached_property
+    def category(self) -> Coded:
+        return self.base.category
+
+    @cached_property
+    def account(self) -> Coded:
+        return self.base.account
+
+    @cached_property
+    def tags(self) -> Coded:
+        return self.base.tags
+
+    def note_contains(self, needle: str) -> np.ndarray:
+        return self.base.note_contains(needle)
+
+    @cached_property
+    def direction(self) -> Coded:
+        return self.base.direction
+
+    @cached_property
+    def cleared(self) -> np.ndarray:
+        return self.base.cleared
+
+    @cached_property
+    def reconciled(self) -> np.ndarray:
+        return self.base.reconciled
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Sums:
     """Income, expenses (positive) and the number of transactions, in minor units of one currency."""

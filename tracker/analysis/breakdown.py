@@ -177,7 +177,9 @@ def _largest_expenses(prep: Prepared, period: Period, n: int = 10) -> pd.DataFra
     # Largest amount first; among equal amounts the most recent; then the frame's order (lexsort is stable).
     order = np.lexsort((-prep.day[idx], -prep.amount[idx]))[: max(n, 0)]
     columns = [prep.frame.columns.get_loc(name) for name in LARGEST_COLUMNS]
-    return prep.frame.iloc[idx[order], columns].reset_index(drop=True)
+    out = prep.frame.iloc[idx[order], columns].reset_index(drop=True)
+    out["amount_minor"] = pd.Series(prep.amount[idx[order]], dtype="int64")  # in the currency shown (converted)
+    return out
 
 
 def largest_expenses(frame: pd.DataFrame, period: Period, currency: str, n: int = 10) -> pd.DataFrame:

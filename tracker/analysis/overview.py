@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -12,6 +13,10 @@ from tracker.analysis.kpi import Comparison, _compare
 from tracker.analysis.period import Granularity, Period
 from tracker.analysis.prepared import prepare
 from tracker.analysis.series import MonthToDate, _cash_flow, _month_to_date, _running_balance
+
+if TYPE_CHECKING:
+    from tracker.conversion import LeftOut
+    from tracker.rates import RateBook
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -31,6 +36,8 @@ class Dashboard:
     month_to_date: MonthToDate
     largest: pd.DataFrame
     growth: pd.DataFrame
+    left_out: LeftOut = dataclasses.field(default_factory=lambda: _nothing_left_out())
+    """Converted (a rate book was given): the period's rows per currency without a rate, or with a stale one."""
 
     @property
     def excluded(self) -> int:
@@ -51,6 +58,7 @@ def dashboard(
     as_of: dt.date | None = None,
     granularity: Granularity | None = None,
     top: int = 10,
+    rates: RateBook | None = None,
 ) -> Dashboard:
     """Compute every KPI and chart series of ``period`` at once (the columns are read only once).
 
@@ -62,8 +70,10 @@ def dashboard(
             period reaches into the future).
         granularity: bucket size of the income/expense series (default chosen by the period's span).
         top: how many largest expenses (and half as many growing categories) to list.
+        rates: convert every row into ``currency`` with these rates (:mod:`tracker.conversion`); rows without a
+            rate are left out and counted per currency in ``left_out``.
     """
-    prep = prepare(frame, currency)
+    prep = prepare(frame, currency, rates)
     flow = _cash_flow(prep, period, granularity)
     return Dashboard(
         period=period,
@@ -78,4 +88,11 @@ def dashboard(
         month_to_date=_month_to_date(prep, as_of or period.end),
         largest=_largest_expenses(prep, period, top),
         growth=_category_growth(prep, period, max(top // 2, 1)),
+        left_out=prep.left_out(period),
     )
+
+
+def _nothing_left_out() -> LeftOut:
+    from tracker.conversion import LeftOut
+
+    return LeftOut("")

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from tracker.analysis.period import Period, day_number
-from tracker.rows import FrameRows, Rows
+from tracker.rows import Converted, FrameRows, Rows
+
+if TYPE_CHECKING:
+    from tracker.conversion import LeftOut
+    from tracker.rates import RateBook
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -22,7 +27,8 @@ class Prepared:
     frame: pd.DataFrame
     currency: str
     cols: Rows
-    """The frame's columns as the filter and the totals read them (:mod:`tracker.rows`)."""
+    """The frame's columns as the filter and the totals read them (:mod:`tracker.rows`); converted into
+    ``currency`` (:class:`tracker.rows.Converted`) when :func:`prepare` was given rates."""
     day: np.ndarray
     """int64 days since 1970-01-01."""
     amount: np.ndarray
@@ -45,17 +51,33 @@ class Prepared:
         return self.mine & (self.day < day_number(period.start))
 
     def excluded(self, period: Period) -> int:
-        """How many rows inside ``period`` are in another currency (and so left out)."""
+        """How many rows inside ``period`` are in another currency (or, converted, have no rate): left out."""
         return int(np.count_nonzero(~self.mine & self.in_period(period)))
 
+    def left_out(self, period: Period) -> LeftOut:
+        """Per currency, the rows of ``period`` left out for want of a rate and those converted with a stale one."""
+        from tracker.conversion import LeftOut, left_out
 
-def prepare(frame: pd.DataFrame, currency: str) -> Prepared:
-    """Pull the date, amount, type and currency columns out of ``frame`` once (vectorised)."""
-    cols = FrameRows(frame)
+        if not isinstance(self.cols, Converted):
+            return LeftOut(self.currency)
+        return left_out(self.cols, self.in_period(period))
+
+
+def prepare(frame: pd.DataFrame, currency: str, book: RateBook | None = None) -> Prepared:
+    """Pull the date, amount, type and currency columns out of ``frame`` once (vectorised).
+
+    With ``book`` every row is converted into ``currency`` (:func:`tracker.conversion.convert_rows`): the rows
+    without a rate are left out like rows of another currency are without it.
+    """
+    cols: Rows = FrameRows(frame)
     if len(frame) == 0:
         empty_i = np.zeros(0, dtype=np.int64)
         empty_b = np.zeros(0, dtype=bool)
         return Prepared(frame, currency, cols, empty_i, empty_i, empty_b, empty_b)
+    if book is not None:
+        from tracker.conversion import convert_rows
+
+        cols = convert_rows(cols, currency, book)
     return Prepared(frame, currency, cols, cols.day, cols.amount, cols.expense, cols.in_currency(currency))
 
 

@@ -64,6 +64,7 @@ def register(sub: Subparsers) -> None:
 
     p = sub.add_parser("balance", help="each account's balance and the net worth")
     p.add_argument("--date", help="at the end of this day (default: everything)")
+    p.add_argument("--currency", help="the net worth converted into this currency (default: the reporting currency)")
     add_format_argument(p)
     p.set_defaults(func=run_balance)
 
@@ -171,17 +172,33 @@ def run_transfer(args: argparse.Namespace) -> int:
 
 
 def run_balance(args: argparse.Namespace) -> int:
-    from tracker.accounts import balances, net_worth
-    from tracker.money import format_plain
+    import datetime as dt
 
-    found = balances(open_ledger(args), args.date)
+    from tracker.accounts import balances, net_worth
+    from tracker.conversion import net_worth_in, rate_book, reporting_currency
+    from tracker.model import clean_date
+    from tracker.money import format_plain, normalize_currency
+    from tracker.rates import how_to_add
+
+    ledger = open_ledger(args)
+    found = balances(ledger, args.date)
     worth = {code: format_plain(minor, code) for code, minor in net_worth(found).items()}
+    target = normalize_currency(args.currency) if args.currency else reporting_currency(ledger)
+    day = clean_date(args.date) if args.date else dt.date.today()
+    (total,), missing = net_worth_in(ledger, target, [day], rate_book(ledger))
+    converted = {"currency": target, "amount": format_plain(total, target), "unconverted": sorted(missing)}
     if args.format == "json":
-        print_json({"date": args.date, "accounts": [b.to_json() for b in found], "net_worth": worth})
+        print_json(
+            {"date": args.date, "accounts": [b.to_json() for b in found], "net_worth": worth, "converted": converted}
+        )
         return 0
     rows = [[b.account.name, b.account.kind, b.account.currency, b.to_json()["balance"]] for b in found]
     rows += [["net worth", "", code, value] for code, value in worth.items()]
+    if set(worth) - {target}:
+        rows.append([f"net worth, all in {target}", "", target, converted["amount"]])
     print_table(rows, ["account", "kind", "currency", "balance"], right=(3,))
+    for code in sorted(missing):
+        print(f"left out of the net worth in {target}: {code} (no rate); {how_to_add(code, target)}")
     return 0
 
 

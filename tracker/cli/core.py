@@ -20,6 +20,7 @@ from tracker.cli.common import (
 if TYPE_CHECKING:
     import numpy as np
 
+    from tracker.rates import RateBook
     from tracker.rows import Rows
 
 
@@ -45,6 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("summary", help="totals of income, expenses and net, by category")
     add_filter_arguments(p)
+    p.add_argument("--currency", help="show the totals in this currency (default: the reporting currency)")
     add_format_argument(p)
     p.set_defaults(func=run_summary)
 
@@ -157,60 +159,73 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def summarize(rows: Rows, currency: str, keep: np.ndarray | None = None) -> dict[str, Any]:
-    """Totals per currency in exact minor units; the top level is for ``currency``, others under ``by_currency``.
+def summarize(
+    rows: Rows, currency: str, keep: np.ndarray | None = None, book: RateBook | None = None
+) -> dict[str, Any]:
+    """Totals in exact minor units: the top level in ``currency``, each currency's own under ``by_currency``.
 
     The totals are :mod:`tracker.rows`' (the dashboard's and the reports'), over the stored columns or a frame;
     over lines (:meth:`tracker.rows.Rows.lines`) ``by_category`` counts each line in its category. ``keep``
-    (default all) marks the rows counted.
+    (default all) marks the rows counted. With ``book`` the top level converts every row into ``currency``
+    (:func:`tracker.conversion.convert_rows`) and says what it left out (``unconverted``, ``stale``: rows per
+    currency); without it the top level counts the rows in ``currency`` only.
     """
     import numpy as np
 
+    keep = np.ones(len(rows), dtype=bool) if keep is None else keep
+    per = {
+        code: _totals(rows, rows.in_currency(code) & keep, code)
+        for code in sorted(str(c) for c in rows.currency.values)
+        if (rows.in_currency(code) & keep).any()
+    }
+    if book is None:
+        main = per.get(currency) or _totals(rows, np.zeros(len(rows), dtype=bool), currency)
+        return {**main, "count": rows.transactions_in(keep), "by_currency": per}
+    from tracker.conversion import convert_rows, left_out
+
+    converted = convert_rows(rows, currency, book)
+    main = _totals(converted, converted.in_currency(currency) & keep, currency)
+    return {**main, "count": rows.transactions_in(keep), **left_out(converted, keep).to_json(), "by_currency": per}
+
+
+def _totals(rows: Rows, mine: np.ndarray, code: str) -> dict[str, Any]:
+    """Income, expenses, net, count and spending by category of the rows of ``mine`` (all in ``code``)."""
     from tracker.money import format_plain
     from tracker.rows import grouped, sums
 
-    keep = np.ones(len(rows), dtype=bool) if keep is None else keep
-    per: dict[str, dict[str, Any]] = {}
-    for code in sorted(str(c) for c in rows.currency.values):
-        mine = rows.in_currency(code) & keep
-        if not mine.any():
-            continue
-        total = sums(rows, mine)
-        names, minor, _ = grouped(rows, rows.category, mine & rows.expense)
-        ordered = sorted(
-            zip(map(str, names), minor.tolist(), strict=True), key=lambda kv: (-kv[1], kv[0].casefold(), kv[0])
-        )
-        per[code] = {
-            "currency": code,
-            "income": format_plain(total.income, code),
-            "expense": format_plain(total.expenses, code),
-            "net": format_plain(total.income - total.expenses, code),
-            "count": total.count,
-            "by_category": {cat: format_plain(m, code) for cat, m in ordered},
-        }
-    main = per.get(currency) or {
-        "currency": currency,
-        "income": format_plain(0, currency),
-        "expense": format_plain(0, currency),
-        "net": format_plain(0, currency),
-        "count": 0,
-        "by_category": {},
+    total = sums(rows, mine)
+    names, minor, _ = grouped(rows, rows.category, mine & rows.expense)
+    ordered = sorted(
+        zip(map(str, names), minor.tolist(), strict=True), key=lambda kv: (-kv[1], kv[0].casefold(), kv[0])
+    )
+    return {
+        "currency": code,
+        "income": format_plain(total.income, code),
+        "expense": format_plain(total.expenses, code),
+        "net": format_plain(total.income - total.expenses, code),
+        "count": total.count,
+        "by_category": {cat: format_plain(m, code) for cat, m in ordered},
     }
-    return {**main, "count": rows.transactions_in(keep), "by_currency": per}
 
 
 def run_summary(args: argparse.Namespace) -> int:
+    from tracker.conversion import rate_book, reporting_currency
     from tracker.filters import filter_mask
+    from tracker.money import normalize_currency
     from tracker.rows import StoredRows
 
     ledger = open_ledger(args)
     flt = filter_from_args(args)
     lines = StoredRows(ledger.select(flt)).lines()  # each line of a split transaction in its own category
-    result = summarize(lines, ledger.default_currency, filter_mask(lines, flt))
+    target = normalize_currency(args.currency) if args.currency else reporting_currency(ledger)
+    result = summarize(lines, target, filter_mask(lines, flt), rate_book(ledger))
     if args.format == "json":
         print_json(result)
         return 0
-    for block in result["by_currency"].values() or [result]:
+    blocks = list(result["by_currency"].values())
+    if set(result["by_currency"]) - {target}:
+        blocks.insert(0, {**result, "title": f"All, in {target}"})  # every currency converted
+    for block in blocks or [result]:
         code = block["currency"]
         print_table(
             [
@@ -219,7 +234,7 @@ def run_summary(args: argparse.Namespace) -> int:
                 ["Net", block["net"]],
                 ["Transactions", block["count"]],
             ],
-            ["Total", code],
+            [block.get("title", "Total"), code],
             right=(1,),
         )
         if block["by_category"]:
@@ -228,6 +243,10 @@ def run_summary(args: argparse.Namespace) -> int:
         print()
     if not result["by_currency"]:
         print("No transactions match.")
+    from tracker.conversion import LeftOut
+
+    for line in LeftOut(target, result["unconverted"], result["stale"]).messages():
+        print(line)
     return 0
 
 

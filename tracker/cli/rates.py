@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from tracker.cli.common import Subparsers, add_format_argument, open_ledger, plural, print_json, print_table
+from tracker.cli.common import Subparsers, add_format_argument, open_ledger, print_json, print_table
 
 
 def register(sub: Subparsers) -> None:
@@ -60,12 +60,16 @@ def run_rates_import(args: argparse.Namespace) -> int:
         print_json(done.to_json())
     elif done.changed:
         print(
-            f"imported {plural(done.added + done.replaced, 'rate')} from {args.file} ({done.layout}): "
+            f"imported {_rates(done.added + done.replaced)} from {args.file} ({done.layout}): "
             f"{done.added:,} new, {done.replaced:,} replaced, {done.unchanged:,} already stored"
         )
     else:
-        print(f"nothing new in {args.file}: {plural(done.unchanged, 'rate')} already stored")
+        print(f"nothing new in {args.file}: {_rates(done.unchanged)} already stored")
     return 0
+
+
+def _rates(n: int) -> str:
+    return f"{n:,} rate{'s' if n != 1 else ''}"
 
 
 def run_rates_list(args: argparse.Namespace) -> int:
@@ -79,7 +83,7 @@ def run_rates_list(args: argparse.Namespace) -> int:
         print_json(found)
         return 0
     print_table([[r["date"], r["base"], r["quote"], r["rate"]] for r in found], ["date", "base", "quote", "rate"])
-    print(plural(len(found), "rate"))
+    print(_rates(len(found)))
     return 0
 
 

@@ -33,9 +33,10 @@ def run_report(args: argparse.Namespace) -> int:
     import dataclasses
     import datetime as dt
 
-    from tracker.accounts import net_worth_months
-    from tracker.analysis import Period, choose_currency
+    from tracker.accounts import net_worth_days
+    from tracker.analysis import Period
     from tracker.charts.colors import category_colors
+    from tracker.conversion import net_worth_in, rate_book, reporting_currency
     from tracker.filters import apply_filter
     from tracker.money import normalize_currency
     from tracker.report import check_output, describe_filter, write_report
@@ -46,7 +47,9 @@ def run_report(args: argparse.Namespace) -> int:
     ledger = open_ledger(args)
     frame = apply_filter(ledger.lines(), dataclasses.replace(flt, start=None, end=None))
     period = Period.covering(frame, flt.start, flt.end)
-    chosen = currency or choose_currency(frame, ledger.default_currency)
+    chosen = currency or reporting_currency(ledger)
+    rates = rate_book(ledger)
+    days = net_worth_days(ledger, min(period.end, dt.date.today()))
     settings = ledger.settings
     written = write_report(
         target,
@@ -56,7 +59,8 @@ def run_report(args: argparse.Namespace) -> int:
         colors=category_colors(ledger.categories(), ledger.meta("category_colors") or {}),
         number_format=settings.get("number_format", "1,234.56"),
         description=describe_filter(flt),
-        net_worth=net_worth_months(ledger, chosen, min(period.end, dt.date.today())),
+        net_worth=(days, net_worth_in(ledger, chosen, days, rates)[0]),
+        rates=rates,
     )
     print(written)
     return 0

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from tracker import analysis
-from tracker.accounts import net_worth_months, net_worth_over_time
+from tracker.accounts import net_worth_days
 from tracker.analysis import Change, Period
 from tracker.charts import plotly_charts
 from tracker.charts.dashboard import CHARTS
+from tracker.conversion import net_worth_in, rate_book, reporting_currency
 from tracker.ledger import Ledger
+from tracker.rates import RateBook, how_to_add
 from tracker.ui import session, sidebar
 from tracker.ui.caches import cached, data_key, shared_cached
 from tracker.ui.formatting import guard, md, money, number_format, percent, show_flash, signed_money
@@ -23,10 +25,18 @@ from tracker.ui.formatting import guard, md, money, number_format, percent, show
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def compute(
-    data_dir: str, revision: int, view_key: str, currency: str, today: dt.date, _frame: pd.DataFrame, _period: Period
+    data_dir: str,
+    revision: int,
+    view_key: str,
+    currency: str,
+    today: dt.date,
+    _frame: pd.DataFrame,
+    _period: Period,
+    _rates: RateBook,
 ) -> analysis.Dashboard:
-    """Every number and series of the dashboard; cached on (data folder, revision, filters, currency, day)."""
-    return analysis.dashboard(_frame, _period, currency, as_of=min(today, _period.end))
+    """Every number and series of the dashboard, every row converted into ``currency``; cached on (data folder,
+    revision, filters, currency, day): the rates are part of the ledger's revision."""
+    return analysis.dashboard(_frame, _period, currency, as_of=min(today, _period.end), rates=_rates)
 
 
 def empty_state() -> None:
@@ -110,11 +120,8 @@ def kpis(board: analysis.Dashboard, led: Ledger, compare: bool, also: Sequence[s
     )
     compared = f", compared with {cmp.previous.period.label()}" if compare else ""
     st.caption(f"{now.count:,} transaction{'s' if now.count != 1 else ''} in {board.currency}{compared}.")
-    if board.excluded:
-        st.caption(
-            f"{board.excluded} transaction{'s' if board.excluded != 1 else ''} in other currencies "
-            "are not included; choose their currency in the sidebar to see them."
-        )
+    for line in board.left_out.messages():
+        st.warning(md(line), icon=":material/currency_exchange:")
 
 
 def figures(board: analysis.Dashboard, led: Ledger, board_key: object) -> dict[str, Any]:
@@ -201,19 +208,21 @@ class NetWorth:
     days: Sequence[dt.date]
     values: Sequence[int]
     before: int | None
+    missing: Mapping[str, int] = dataclasses.field(default_factory=dict)  # currency -> points left out (no rate)
 
     @property
     def now(self) -> int:
         return int(self.values[-1]) if self.values else 0
 
 
-def net_worth(led: Ledger, currency: str, day: dt.date, before: dt.date | None) -> NetWorth:
-    """Every account's net worth in ``currency`` over time (cached per revision)."""
+def net_worth(led: Ledger, currency: str, day: dt.date, before: dt.date | None, rates: RateBook) -> NetWorth:
+    """Every account's net worth in ``currency`` over time, every currency converted (cached per revision)."""
 
     def compute() -> NetWorth:
-        days, values = net_worth_months(led, currency, day)
-        then = net_worth_over_time(led, [before]).get(currency, [0])[0] if before is not None else None
-        return NetWorth(currency, day, days, values, then)
+        days = net_worth_days(led, day)
+        values, missing = net_worth_in(led, currency, days, rates)
+        then = net_worth_in(led, currency, [before], rates)[0][0] if before is not None else None
+        return NetWorth(currency, day, days, values, then, missing)
 
     return cached("dash_net_worth", led, (currency, day, before), compute)
 
@@ -233,6 +242,14 @@ def net_worth_block(worth: NetWorth, led: Ledger) -> None:
             + ("" if worth.before is None else f" Before the period: {money(worth.before, worth.currency, led)}."),
         )
         left.caption(f"On {worth.day:%Y-%m-%d}, all accounts.")
+        if worth.missing:
+            left.warning(
+                md(
+                    f"Left out for want of an exchange rate to {worth.currency}: {', '.join(sorted(worth.missing))} "
+                    f"({how_to_add(sorted(worth.missing)[0], worth.currency)})."
+                ),
+                icon=":material/currency_exchange:",
+            )
         style = {"theme": session.current_theme(), "number_format": number_format(led)}
         fig = shared_cached(
             "dash_net_worth_figure",
@@ -275,12 +292,14 @@ def budgets(led: Ledger, month: dt.date, today: dt.date) -> None:
 
 
 def currency_choice(led: Ledger, frame: pd.DataFrame) -> str:
-    """The currency shown: the default one, or a choice when several are in use."""
-    used = analysis.currencies(frame)
-    preferred = analysis.choose_currency(frame, led.default_currency)
+    """The currency shown: the reporting currency (Settings), or another one in use chosen in the sidebar."""
+    preferred = reporting_currency(led)
+    used = sorted({preferred, *analysis.currencies(frame)})
     if len(used) <= 1:
         return preferred
-    return st.sidebar.selectbox("Currency", used, index=used.index(preferred), key="dash_currency")
+    return st.sidebar.selectbox(
+        "Shown in", used, index=used.index(preferred), key="dash_currency", help="Every amount converted into it"
+    )
 
 
 with guard("The Dashboard"):
@@ -296,12 +315,13 @@ with guard("The Dashboard"):
         currency = currency_choice(led, frame)
         period = view.period or Period.covering(frame, today=today)
         st.caption(sidebar.describe_view(view))
-        board = compute(*data_key(led), view.key(), currency, today, frame, period)
+        rates = cached("dash_rates", led, None, lambda: rate_book(led))
+        board = compute(*data_key(led), view.key(), currency, today, frame, period, rates)
         board_key = (view.key(), currency, today, period)
         # the day net worth and budgets are of: the period's end, or today if that is earlier (all time: today)
         as_of = min(today, period.end) if view.period is not None else today
         before = period.start - dt.timedelta(days=1) if view.period is not None else None
-        worth = net_worth(led, currency, as_of, before)
+        worth = net_worth(led, currency, as_of, before, rates)
         if board.empty:
             st.info(
                 "Nothing matches these filters in this period. Try another period or fewer filters.",

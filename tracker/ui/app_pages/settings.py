@@ -1,4 +1,4 @@
-"""Settings: default currency, number format and theme; where the data lives; backups."""
+"""Settings: default and reporting currency, number format and theme; exchange rates; where the data lives; backups."""
 
 from __future__ import annotations
 
@@ -18,7 +18,12 @@ def save_preferences() -> None:
     ss = st.session_state
     try:
         led = session.ledger()
-        led.update_settings(currency=ss["set_currency"], number_format=ss["set_number_format"], theme=ss["set_theme"])
+        led.update_settings(
+            currency=ss["set_currency"],
+            reporting_currency=ss.get("set_reporting_currency") or "",
+            number_format=ss["set_number_format"],
+            theme=ss["set_theme"],
+        )
     except TrackerError as exc:
         ss["set_error"] = str(exc)
         return
@@ -40,7 +45,20 @@ def preferences(led: Ledger) -> None:
             currencies,
             index=currencies.index(current["currency"]) if current["currency"] in currencies else 0,
             key="set_currency",
-            help="New transactions get this currency; the dashboard adds up amounts in it.",
+            help="New transactions in a new account get this currency.",
+        )
+        reporting = ["", *currencies]
+        st.selectbox(
+            "Reporting currency",
+            reporting,
+            index=reporting.index(current.get("reporting_currency", ""))
+            if current.get("reporting_currency", "") in reporting
+            else 0,
+            key="set_reporting_currency",
+            format_func=lambda c: c or "Same as the default currency",
+            help="The dashboard, summaries, reports, budgets' overview and net worth show every amount converted into "
+            "it, with the exchange rates you add; transactions without a rate are left out and counted, never "
+            "converted at a made-up rate.",
         )
         formats = list(NUMBER_FORMATS)
         st.selectbox(

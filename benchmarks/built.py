@@ -12,7 +12,8 @@
   years of daily use.
 
 Every way holds the same transactions in the same accounts (same dates, amounts, categories, tags, notes
-and currencies; the import gives new ids and times, and its transfers are incomes and expenses). Built folders are cached under ``CACHE`` in the work folder,
+and currencies; the import gives new ids and times, its transfers are incomes and expenses and its split rows
+whole, as a bank's file has them) and the same exchange rates. Built folders are cached under ``CACHE`` in the work folder,
 keyed by (way, n, seed, the generator's last day), so repeated runs with the same ``--workdir`` reuse
 them; the measurements never change them (the ones that write work on copies).
 """
@@ -31,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generate import ACCOUNTS_DECLARED, DEFAULT_SEED, END, generate, write_ledger
+from benchmarks.generate import ACCOUNTS_DECLARED, DEFAULT_SEED, END, generate, write_ledger, write_rates_csv
 from tracker.model import Transaction
 from tracker.money import format_plain
 
@@ -39,7 +40,7 @@ WAYS = ("snapshot", "import", "commits")
 """What ``--built`` takes."""
 MAX_ROWS_PER_COMMIT = 9
 """Rows per commit of the ``commits`` way: 1 to this many (a few a day, as a person enters them)."""
-BUILD_VERSION = 5
+BUILD_VERSION = 6
 """Part of the cache key: raise it when a way builds differently."""
 CACHE = "bench-cache"
 """The folder under ``--workdir`` that keeps the built ledgers."""
@@ -50,7 +51,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def csv_row(tx: Transaction) -> list[str]:
-    """One transaction as a row of :data:`CSV_COLUMNS` (a transfer's side as the income or expense it is)."""
+    """One transaction as a row of :data:`CSV_COLUMNS` (a transfer's side as the income or expense it is; a split
+    one whole, in its first line's category: a bank's file has no splits, a person splits rows later)."""
     kind = tx.type if tx.type != "transfer" else "income" if tx.direction == "in" else "expense"
     return [
         tx.id,
@@ -58,7 +60,7 @@ def csv_row(tx: Transaction) -> list[str]:
         kind,
         format_plain(tx.amount_minor, tx.currency),
         tx.currency,
-        tx.category,
+        tx.splits[0].category if tx.splits else tx.category,
         ";".join(tx.tags),
         tx.note,
         tx.external_id or "",
@@ -76,14 +78,17 @@ def write_csv(path: Path, transactions: list[Transaction]) -> Path:
 
 
 def declare_accounts(data_dir: Path) -> None:
-    """The generated ledger's accounts, declared one by one as a person would (one commit each)."""
+    """The generated ledger's accounts, declared one by one as a person would (one commit each), and its
+    exchange rates imported from one file (``rates import``)."""
     from tracker.accounts import add_account
     from tracker.ledger import Ledger
+    from tracker.rates import import_rates
 
     led = Ledger(data_dir)
     for a in ACCOUNTS_DECLARED:
         opening = format_plain(a.opening_minor, a.currency) if a.opening_minor else None
         add_account(led, a.name, kind=a.kind, currency=a.currency, opening=opening, opening_date=a.opening_date)
+    import_rates(led, write_rates_csv(data_dir.parent / "rates.csv"))
 
 
 def build_import(data_dir: Path, n: int, seed: int) -> dict[str, Any]:

@@ -12,8 +12,12 @@ What :func:`generate` produces for ``n`` transactions and a ``seed`` (same argum
 * **Expenses**: the rest, over 30 categories with a Zipf-like skew (weight ``1 / rank**1.1``: Groceries
   about 29 % of the expenses, the rarest category about 0.7 %). Each category has its own typical
   amount; amounts are log-normal around it (sigma 0.6), in whole cents.
-* **Currencies**: USD (the ledger's default currency) for about 98.5 % of the rows; travel spending in
-  EUR (about 1.5 %), in the Euro account (every account's rows are in its currency, as a bank's are).
+* **Currencies** (issue 16: three): USD (the ledger's default currency) for about 97 % of the rows; travel
+  spending in EUR and in GBP (about 1.5 % each), in the Euro and the Pound accounts (every account's rows are
+  in its currency, as a bank's are); a third of those record the original amount in USD. **Rates**
+  (:func:`daily_rates`): EUR/USD and EUR/GBP for every weekday of the decade, stored in the meta.
+* **Splits** (issue 16): about 10 % of the expenses are split in two or three lines (the row's category, then
+  one or two others; 60/40 or 60/25/15 of the amount, the leftover cents on the first line).
 * **Tags**: about 55 % of expenses have none, 33 % one, 12 % two, from a pool of 16 tags
   (``work``, ``kids``, ``vacation`` ...), themselves skewed.
 * **Notes**: about 65 % of rows have one (a merchant, sometimes with a detail); the rest are empty.
@@ -67,6 +71,7 @@ ACCOUNTS_DECLARED: tuple[Account, ...] = (
     Account("Cash", "cash", CURRENCY),
     Account("Euro account", "checking", "EUR"),
     Account("Brokerage", "asset", CURRENCY, opening_minor=2_000_000, opening_date=START),
+    Account("Pound account", "checking", "GBP"),
 )
 """The generated ledger's accounts, as a person declares them (Checking first: the default account)."""
 TRANSFER_SHARE = 0.05
@@ -228,7 +233,7 @@ def generate(n: int, seed: int = DEFAULT_SEED) -> list[Transaction]:
         out.append(dataclasses.replace(out_side, id=first, link=second, **stamp))
         out.append(dataclasses.replace(in_side, id=second, link=first, **stamp))
 
-    def add(kind: str, amount: str, category: str, day: dt.date, **extra: object) -> None:
+    def add(kind: str, amount: str, category: str | None, day: dt.date, **extra: object) -> None:
         created = _stamp(rng, day)
         tx = make_transaction(
             type=kind,
@@ -271,7 +276,7 @@ def generate(n: int, seed: int = DEFAULT_SEED) -> list[Transaction]:
             continue
         category, typical = rng.choices(EXPENSE_CATEGORIES, weights)[0]
         roll = rng.random()
-        currency = "EUR" if roll < 0.015 else CURRENCY
+        currency = "EUR" if roll < 0.015 else "GBP" if roll < 0.03 else CURRENCY
         roll = rng.random()
         count = 0 if roll < 0.55 else 1 if roll < 0.88 else 2
         tags = set(rng.choices(TAGS, tag_weights, k=count))
@@ -286,22 +291,84 @@ def generate(n: int, seed: int = DEFAULT_SEED) -> list[Transaction]:
         roll = rng.random()
         if currency == "EUR":
             account = "Euro account"
+        elif currency == "GBP":
+            account = "Pound account"
         elif roll < 0.45:
             account = "Visa"
         else:
             account = "Cash" if category in CASH_CATEGORIES and roll < 0.75 else "Checking"
+        amount = _amount(rng, typical)
+        extra: dict[str, object] = {}
+        lines = _split(rng, amount, category, weights) if rng.random() < SPLIT_SHARE else None
+        if lines:
+            extra["splits"] = lines
+        if currency != CURRENCY and rng.random() < 1 / 3:
+            rate = USD_PER[currency]
+            extra["original_amount"] = f"{int(amount.replace('.', '')) * rate / 100:.2f}"
+            extra["original_currency"] = CURRENCY
         add(
             "expense",
-            _amount(rng, typical),
-            category,
+            amount,
+            None if lines else category,  # a split has no category of its own
             day,
             currency=currency,
             tags=sorted(tags),
             note=note,
             external_id=external,
             account=account,
+            **extra,
         )
     return out
+
+
+SPLIT_SHARE = 0.10
+"""The share of expenses split into lines."""
+USD_PER = {"EUR": 1.09, "GBP": 1.27}
+"""About what one unit cost in USD, for the original amounts of the travel rows (not a rate the ledger uses)."""
+
+
+def _split(rng: random.Random, amount: str, category: str, weights: list[float]) -> list[dict[str, object]] | None:
+    """Two or three lines of ``amount``: ``category`` first, then other categories; exact in minor units
+    (``None`` for an amount too small to split)."""
+    total = int(amount.replace(".", ""))
+    shares = (0.4,) if rng.random() < 0.6 else (0.25, 0.15)
+    parts = [int(total * share) for share in shares]
+    others = list(dict.fromkeys(c for c, _ in rng.choices(EXPENSE_CATEGORIES, weights, k=6) if c != category))
+    if min(parts) < 1 or len(others) < len(parts):
+        return None
+    lines = [{"category": category, "amount_minor": total - sum(parts)}]
+    lines += [{"category": c, "amount_minor": m} for c, m in zip(others, parts, strict=False)]
+    return lines
+
+
+def daily_rates(seed: int = DEFAULT_SEED) -> list[tuple[dt.date, str, str, str]]:
+    """EUR/USD and EUR/GBP for every weekday of the decade: a seeded random walk, four decimals."""
+    rng = random.Random(seed + 16)
+    usd, gbp = 1.10, 0.86
+    out = []
+    day = START
+    while day <= END:
+        if day.weekday() < 5:
+            usd *= math.exp(rng.gauss(0, 0.004))
+            gbp *= math.exp(rng.gauss(0, 0.003))
+            out.append((day, "EUR", "USD", f"{usd:.4f}"))
+            out.append((day, "EUR", "GBP", f"{gbp:.4f}"))
+        day += dt.timedelta(days=1)
+    return out
+
+
+def rates_meta(seed: int = DEFAULT_SEED) -> dict[str, object]:
+    """The ledger meta that stores :func:`daily_rates`."""
+    from tracker.rates import RATES, Rate, RateBook
+
+    return RATES.stored(RateBook().with_rates(Rate.make(*r) for r in daily_rates(seed)))
+
+
+def write_rates_csv(path: Path, seed: int = DEFAULT_SEED) -> Path:
+    """:func:`daily_rates` as a plain ``date,base,quote,rate`` file (what ``rates import`` reads)."""
+    lines = ["date,base,quote,rate", *(f"{d.isoformat()},{b},{q},{r}" for d, b, q, r in daily_rates(seed))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def _income_account(category: str) -> str:
@@ -317,7 +384,7 @@ def snapshot_of(transactions: list[Transaction], seq: int = 1) -> dict[str, obje
     """The columnar snapshot (current schema) the ledger would write for these transactions (by date, creation, id)."""
     records = sorted((t.to_record() for t in transactions), key=lambda r: (r["date"], r["created_at"], r["id"]))
     snap = empty_snapshot()
-    meta = {"settings": {"currency": CURRENCY}, **accounts_meta()}
+    meta = {"settings": {"currency": CURRENCY}, **accounts_meta(), **rates_meta()}
     snap.update(seq=seq, transactions=stored_columns(records), meta=meta)
     return snap
 

@@ -349,19 +349,20 @@ def measure_fold(ctx: Context) -> dict[str, dict[str, Any]]:
     return {"fold_commit_s": figure([seconds], "s", where="one sample: the folding add plus the frame() after it")}
 
 
-def dashboard_computation(frame: Any, currency: str = CURRENCY) -> Any:
-    """What the Dashboard page computes from the ledger's frame for one calendar year.
+def dashboard_computation(frame: Any, currency: str = CURRENCY, rates: Any = None) -> Any:
+    """What the Dashboard page computes from the ledger's lines (``Ledger.lines()``) for one calendar year.
 
-    The page filters by the sidebar's criteria except the dates (none here), then hands the frame and
-    the period to ``tracker.analysis.dashboard``; the filtered rows of the year are also counted.
+    The page filters by the sidebar's criteria except the dates (none here), then hands the frame, the
+    period and the ledger's rates to ``tracker.analysis.dashboard`` (every row converted into the reporting
+    currency); the filtered rows of the year are also counted.
     """
-    from tracker.analysis import Period, choose_currency, dashboard
+    from tracker.analysis import Period, dashboard
     from tracker.filters import Filter, apply_filter
 
     undated = apply_filter(frame, Filter())
     period = Period(*YEAR)
     shown = apply_filter(frame, Filter(start=period.start, end=period.end))
-    result = dashboard(undated, period, choose_currency(undated, currency), as_of=END)
+    result = dashboard(undated, period, currency, as_of=END, rates=rates)
     return result, len(shown)
 
 
@@ -371,14 +372,19 @@ def measure_dashboard(ctx: Context) -> dict[str, dict[str, Any]]:
         import tracker.analysis  # noqa: F401
     except ImportError as exc:
         return {"dashboard_ms": not_measured("unavailable", f"tracker.analysis cannot be imported: {exc}")}
+    from tracker.conversion import rate_book
     from tracker.ledger import Ledger
 
-    frame = Ledger(ctx.data_dir).frame()
-    result, rows = dashboard_computation(frame)  # warm-up (first calls import numpy paths, build caches)
+    source = Ledger(ctx.data_dir)
+    t0 = time.perf_counter()
+    frame = source.lines()
+    lines_ms = (time.perf_counter() - t0) * 1000
+    rates = rate_book(source)
+    result, rows = dashboard_computation(frame, rates=rates)  # warm-up (first calls import numpy paths, build caches)
     samples, cpu = [], []
     for _ in range(ctx.fast_repeats):
         t0, c0 = time.perf_counter(), time.process_time()
-        dashboard_computation(frame)
+        dashboard_computation(frame, rates=rates)
         samples.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
     from tracker.accounts import balances, month_ends, net_worth, net_worth_over_time
@@ -396,7 +402,14 @@ def measure_dashboard(ctx: Context) -> dict[str, dict[str, Any]]:
         series.append((time.perf_counter() - t0) * 1000)
     return {
         "dashboard_ms": figure(
-            samples, "ms", cpu_median=statistics.median(cpu), rows_in_period=rows, empty=bool(result.empty)
+            samples,
+            "ms",
+            cpu_median=statistics.median(cpu),
+            rows_in_period=rows,
+            empty=bool(result.empty),
+            converted_into=CURRENCY,
+            left_out=result.left_out.to_json(),
+            lines_frame_ms=round(lines_ms, 1),
         ),
         "balances_ms": figure(
             sums, "ms", accounts=len(balances(ledger)), currencies=len(worth), where="every balance and the net worth"

@@ -86,13 +86,21 @@ def test_generated_ledger_looks_like_ten_years_of_a_household() -> None:
     months = {(t.date.year, t.date.month) for t in salaries}
     assert len(salaries) == len(months) == 120, "one salary a month for ten years"
     assert all(t.type == "income" and t.date.day == 25 for t in salaries)
-    expenses = collections.Counter(t.category for t in txs if t.type == "expense")
+    expenses = collections.Counter(ln.category for t in txs if t.type == "expense" for ln in t.lines)
     assert len(expenses) == len(generate.EXPENSE_CATEGORIES) == 30
+    split = [t for t in txs if t.splits]
+    assert 0.07 < len(split) / sum(1 for t in txs if t.type == "expense") < 0.13, "about 10 % of expenses split"
+    assert all(sum(ln.amount_minor for ln in t.splits) == t.amount_minor for t in split)
+    assert {len(t.splits) for t in split} == {2, 3}
     ranked = [count for _, count in expenses.most_common()]
     assert ranked[0] > 10 * ranked[-1], "the categories are skewed (Zipf-like)"
     currencies = collections.Counter(t.currency for t in txs)
     assert currencies.most_common(1)[0][0] == generate.CURRENCY
-    assert 0 < currencies["EUR"] + currencies["GBP"] < 0.05 * len(txs)
+    assert currencies["EUR"] > 0
+    assert currencies["GBP"] > 0
+    assert currencies["EUR"] + currencies["GBP"] < 0.05 * len(txs)
+    assert any(t.original_currency == generate.CURRENCY for t in txs)
+    assert {(b, q) for _, b, q, _ in generate.daily_rates()} == {("EUR", "USD"), ("EUR", "GBP")}
     assert 0.2 < sum(1 for t in txs if t.tags) / len(txs) < 0.7
     assert 0.4 < sum(1 for t in txs if t.note) / len(txs) < 0.9
     assert any(t.external_id for t in txs)
@@ -216,10 +224,20 @@ def test_peers_not_installed_are_skipped_with_the_apt_line(tmp_path: Path, monke
 
 def comparable(folder: Path) -> list[tuple[Any, ...]]:
     """What the ways must agree on, one tuple per transaction, sorted (the signed amount, not the type: the
-    import way's transfers are the income and the expense they are in each account's file)."""
+    import way's transfers are the income and the expense they are in each account's file; a split row is
+    compared by its first line's category: the import way's bank files have it whole)."""
     frame = Ledger(folder).frame()
+    frame = frame.assign(
+        category=[s[0].category if s else c for s, c in zip(frame["splits"], frame["category"], strict=True)]
+    )
     columns = ["date", "account", "signed_minor", "currency", "category", "tags", "note"]
     return sorted(zip(*(frame[c].tolist() for c in columns), strict=True))
+
+
+def split_lines(folder: Path) -> list[Any]:
+    return sorted(
+        (str(d), s) for d, s in zip(Ledger(folder).frame()["date"], Ledger(folder).frame()["splits"], strict=True) if s
+    )
 
 
 def test_import_and_commits_build_the_snapshots_transactions(tmp_path: Path) -> None:
@@ -232,6 +250,7 @@ def test_import_and_commits_build_the_snapshots_transactions(tmp_path: Path) -> 
     committed, info = built.build("commits", SMALL_N, tmp_path)
     assert SMALL_N / built.MAX_ROWS_PER_COMMIT <= info["commits"] <= SMALL_N / 2
     assert comparable(committed) == expected
+    assert split_lines(committed) == split_lines(snapshot) != []  # the lines too, where they were entered
     # the commits went through the journal (each one undoable), not one snapshot
     led = Ledger(committed)
     assert sorted(Ledger(committed).frame()["id"]) == sorted(Ledger(snapshot).frame()["id"])
@@ -283,7 +302,7 @@ def test_the_journal_gives_ledger_cli_our_totals(tmp_path: Path) -> None:
         for line in out.splitlines():
             account, amount = line.split("|")
             theirs[account.removeprefix("Expenses:")] = Decimal(amount)
-        block = summary if currency == summary["currency"] else summary["by_currency"][currency]
+        block = summary["by_currency"][currency]  # the top level converts every currency into USD
         assert theirs == {category: Decimal(total) for category, total in block["by_category"].items()}
         assert sum(theirs.values()) == Decimal(block["expense"])
     # one month's register: ledger lists the rows our list shows

@@ -187,13 +187,15 @@ def warm_up() -> float:
         frame = led.lines()
         led.categories()
         led.tags()
-        _exercise_dashboard(frame, led.default_currency)
+        from tracker.conversion import rate_book, reporting_currency
+
+        _exercise_dashboard(frame, reporting_currency(led), rate_book(led))
     except Exception:  # a ledger that cannot be read is shown by the page, with the backups
         _log.debug("warm-up stopped", exc_info=True)
     return time.perf_counter() - t0
 
 
-def _exercise_dashboard(frame: Any, currency: str) -> None:
+def _exercise_dashboard(frame: Any, currency: str, rates: Any = None) -> None:
     """Compute this month's dashboard and draw its figures (:data:`~tracker.charts.dashboard.CHARTS`) once, and throw them away.
 
     The first call of each loads code the page would otherwise load in its first run (Plotly imports
@@ -207,8 +209,7 @@ def _exercise_dashboard(frame: Any, currency: str) -> None:
     from tracker.charts.dashboard import CHARTS
 
     today = dt.date.today()
-    chosen = analysis.choose_currency(frame, currency)
-    board = analysis.dashboard(frame, Period(month_start(today), month_end(today)), chosen, as_of=today)
+    board = analysis.dashboard(frame, Period(month_start(today), month_end(today)), currency, as_of=today, rates=rates)
     for chart in CHARTS:
         chart.plotly(board).to_dict()
 

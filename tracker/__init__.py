@@ -76,6 +76,7 @@ __all__ = [
     "filter_data",
     "get_ledger",
     "load_data",
+    "load_lines",
     "net_worth",
     "undo",
     "update_transaction",
@@ -110,11 +111,29 @@ def add_income(
     currency: object = None,
     account: object = None,
     *,
+    splits: object = None,
+    original_amount: object = None,
+    original_currency: object = None,
     data_dir: str | os.PathLike[str] | None = None,
 ) -> Transaction:
-    """Record income (amount as text or ``Decimal``, never a float); returns the stored transaction."""
+    """Record income (amount as text or ``Decimal``, never a float); returns the stored transaction.
+
+    ``splits`` (``[{"category", "amount", "tags", "note"}, ...]``, two or more lines summing to ``amount``; then
+    ``category`` may be ``None``) makes it a split transaction; ``original_amount``/``original_currency`` record
+    what it cost in another currency.
+    """
     return get_ledger(data_dir).add(
-        "income", amount, category=category, date=date, tags=tags, note=note, currency=currency, account=account
+        "income",
+        amount,
+        category=category,
+        date=date,
+        tags=tags,
+        note=note,
+        currency=currency,
+        account=account,
+        splits=splits,
+        original_amount=original_amount,
+        original_currency=original_currency,
     )
 
 
@@ -127,17 +146,41 @@ def add_expense(
     currency: object = None,
     account: object = None,
     *,
+    splits: object = None,
+    original_amount: object = None,
+    original_currency: object = None,
     data_dir: str | os.PathLike[str] | None = None,
 ) -> Transaction:
-    """Record an expense (amount as text or ``Decimal``, never a float); returns the stored transaction."""
+    """Record an expense (amount as text or ``Decimal``, never a float); returns the stored transaction.
+
+    ``splits`` (``[{"category", "amount", "tags", "note"}, ...]``, two or more lines summing to ``amount``; then
+    ``category`` may be ``None``) makes it a split transaction; ``original_amount``/``original_currency`` record
+    what it cost in another currency.
+    """
     return get_ledger(data_dir).add(
-        "expense", amount, category=category, date=date, tags=tags, note=note, currency=currency, account=account
+        "expense",
+        amount,
+        category=category,
+        date=date,
+        tags=tags,
+        note=note,
+        currency=currency,
+        account=account,
+        splits=splits,
+        original_amount=original_amount,
+        original_currency=original_currency,
     )
 
 
 def load_data(data_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Every transaction as a DataFrame with the schema :data:`tracker.frame.COLUMNS` (also when empty)."""
     return get_ledger(data_dir).frame().copy()
+
+
+def load_lines(data_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """:func:`load_data` with each split transaction as its lines (same columns; the lines share its ``id``):
+    what totals by category count. ``filter_data`` on it keeps the lines that match."""
+    return get_ledger(data_dir).lines().copy()
 
 
 def add_account(

@@ -911,3 +911,42 @@ def test_a_snapshot_cut_anywhere_near_its_end_is_reported_as_truncated(tmp_path:
         with pytest.raises(CorruptDataError, match="is truncated"):
             Ledger(data)
         assert (data / "ledger.json").read_bytes() == whole[:-cut]
+
+
+def test_a_large_meta_object_is_journaled_by_its_changed_entries_and_undone_exactly(data_dir: Path) -> None:
+    """Thirty years of rates are one meta object of one string per pair: a rate typed afterwards journals that
+    pair only (not megabytes), undo puts the pair back, and a reload (journal replayed) agrees."""
+    from tracker.storage.codec import PATCH_META_BYTES
+
+    ledger = Ledger(data_dir)
+    big = {f"P{i:03d}/USD": "x" * 200 for i in range(100)}
+    assert len(json.dumps(big)) > PATCH_META_BYTES
+    ledger.set_meta("rates", big, "import rates")
+    ledger.engine.fold()
+    changed = {**big, "P001/USD": "y" * 200, "NEW/USD": "z"}
+    del changed["P002/USD"]
+    ledger.set_meta("rates", changed, "add rate")
+    line = (data_dir / "ledger.journal").read_bytes()
+    assert len(line) < 2000  # three entries, not the 20 KB object twice
+    (op,) = json.loads(line)["ops"]
+    assert op["changes"] == {
+        "NEW/USD": [[], ["z"]],
+        "P001/USD": [["x" * 200], ["y" * 200]],
+        "P002/USD": [["x" * 200], []],
+    }
+    assert Ledger(data_dir).meta("rates") == changed  # replayed from the journal
+    assert ledger.undo() == "add rate"
+    assert ledger.meta("rates") == big
+    assert Ledger(data_dir).meta("rates") == big
+    ledger.engine.fold()
+    assert Ledger(data_dir).meta("rates") == big
+    ledger.set_meta("rates", changed, "again")
+    ledger.engine.fold()  # the undo step (its entries before) now lives in the snapshot's undo stack
+    snap = json.loads((data_dir / "ledger.json").read_bytes())
+    assert len(snap["undo"][-1][1]) < 2000
+    again = Ledger(data_dir)
+    assert again.undo() == "again"
+    assert Ledger(data_dir).meta("rates") == big
+    small = {"a": 1}
+    ledger.set_meta("tiny", small, "small")
+    assert json.loads((data_dir / "ledger.journal").read_bytes().splitlines()[-1])["ops"][0]["value"] == small

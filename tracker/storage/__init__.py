@@ -52,5 +52,10 @@ def peek_meta(backend: StorageBackend, key: str, default: Any = None) -> Any:
             continue  # already in the snapshot (left behind by an interrupted fold)
         for op in entry.get("ops") or ():
             if isinstance(op, dict) and op.get("op") == "meta" and op.get("key") == key:
-                value = default if op.get("value") is None else op["value"]
+                if "changes" in op:  # a large object journaled by its changed entries
+                    from tracker.storage.codec import patched
+
+                    value = patched(value, op["changes"])
+                else:
+                    value = default if op.get("value") is None else op["value"]
     return value

@@ -27,7 +27,12 @@ before accounts or before splits, have records without the fields added since, w
     {"schema_version": 3, "seq": 43, "at": "...Z", "label": "add expense",
      "undo_of": null, "ops": [{"op": "put", "tx": {record}, "before": {record} | null},
                               {"op": "del", "id": "...", "before": {record}},
-                              {"op": "meta", "key": "budgets", "value": ..., "before": ...}]}
+                              {"op": "meta", "key": "budgets", "value": ..., "before": ...},
+                              {"op": "meta", "key": "rates", "changes": {"EUR/USD": [[before], [after]]}}]}
+
+A meta value that is a large object (the exchange rates: one string per pair) is journaled as ``changes``: only
+its entries that changed, each ``[[value before] or [], [value after] or []]`` (``[]``: absent), so a rate typed
+by hand after an import of 30 years of rates writes that pair, not every pair (:func:`meta_op`).
 
 Schema version 0 is the original design's single file, ``{"schema_version": 0, "transactions":
 [{..., "amount": "12.50"}]}``; version 1 the columnar snapshot with record-form columns (ISO dates and
@@ -42,6 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -424,6 +430,55 @@ def _types(values: Iterable[Any]) -> set[type]:
     return set(map(type, values))
 
 
+PATCH_META_BYTES = 8192
+"""A meta object larger than this (as JSON) is journaled by its changed entries only (see :func:`meta_op`)."""
+
+
+def _present(value: Any, key: str) -> list[Any]:
+    return [value[key]] if isinstance(value, dict) and key in value else []
+
+
+def meta_op(key: str, value: Any, before: Any) -> JsonDict:
+    """The journal op that sets meta ``key`` from ``before`` to ``value``: the whole value, or for a large object
+    becoming another object only its changed entries (``changes``)."""
+    if isinstance(value, dict) and isinstance(before, dict) and len(json.dumps(before)) > PATCH_META_BYTES:
+        changed = sorted(k for k in {*before, *value} if _present(before, k) != _present(value, k))
+        return {"op": "meta", "key": key, "changes": {k: [_present(before, k), _present(value, k)] for k in changed}}
+    return {"op": "meta", "key": key, "value": value, "before": before}
+
+
+def patched(current: Any, changes: dict[str, list[list[Any]]], side: int = 1) -> dict[str, Any]:
+    """``current`` (an object) with the ``changes`` of a meta op applied (``side`` 1), or taken back (0)."""
+    out = dict(current) if isinstance(current, dict) else {}
+    for k, pair in changes.items():
+        if pair[side]:
+            out[k] = pair[side][0]
+        else:
+            out.pop(k, None)
+    return out
+
+
+def apply_meta_op(meta: dict[str, Any], op: JsonDict) -> None:
+    """Apply one journal meta op to ``meta`` in place (a whole value, ``None`` removing the key, or changes)."""
+    key = op["key"]
+    if "changes" in op:
+        meta[key] = patched(meta.get(key), op["changes"])
+    elif op.get("value") is None:
+        meta.pop(key, None)
+    else:
+        meta[key] = op["value"]
+
+
+def _is_changes(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str)
+        and isinstance(v, list)
+        and len(v) == 2
+        and all(isinstance(s, list) and len(s) <= 1 for s in v)
+        for k, v in value.items()
+    )
+
+
 def upgraded_entry(entry: JsonDict) -> JsonDict:
     """A version 1 journal entry with its records in today's form (the fields added since, as an old row's)."""
     ops = []
@@ -468,7 +523,7 @@ def check_entry(entry: JsonDict, source: str) -> JsonDict:
                     raise bad("a deletion has no id or no record of what it deleted")
                 befores.append(op["before"])
             elif kind == "meta":
-                if not isinstance(op.get("key"), str) or "before" not in op:
+                if not isinstance(op.get("key"), str) or ("before" not in op and not _is_changes(op.get("changes"))):
                     raise bad("a settings change has no key or no value before it")
             else:
                 raise bad(f"unknown operation {kind!r}")

@@ -35,9 +35,11 @@ from tracker.rows import StoredRows
 from tracker.storage.base import BackupInfo, JsonDict, StorageBackend
 from tracker.storage.codec import (
     JOURNAL_VERSION,
+    apply_meta_op,
     check_entry,
     check_snapshot,
     empty_snapshot,
+    meta_op,
     undo_step,
     upgrade_snapshot,
     upgraded_entry,
@@ -210,10 +212,8 @@ class Engine:
                 self._overlay[op["tx"]["id"]] = op["tx"]
             elif kind == "del":
                 self._overlay[op["id"]] = None
-            elif op["value"] is None:
-                self._meta.pop(op["key"], None)
             else:
-                self._meta[op["key"]] = op["value"]
+                apply_meta_op(self._meta, op)
         undo_of = entry.get("undo_of")
         if undo_of is None:
             self._undo.append(compact(entry))
@@ -404,7 +404,7 @@ class Engine:
                     value = json.loads(json.dumps(value, allow_nan=False))
                 except (TypeError, ValueError):
                     raise ValidationError(key, value, "cannot be stored (not plain JSON data)") from None
-                ops.append({"op": "meta", "key": key, "value": value, "before": self._meta.get(key)})
+                ops.append(meta_op(key, value, self._meta.get(key)))
             if not ops:
                 return self._seq
             return self._write({"ops": ops, "label": label, "undo_of": None})
@@ -421,6 +421,12 @@ class Engine:
             ops: list[JsonDict] = []
             for key, value in step.meta:
                 ops.append({"op": "meta", "key": key, "value": value, "before": self._meta.get(key)})
+            for key, old in step.patches:  # a large object: its changed entries back as they were
+                current = self._meta.get(key)
+                changes = {
+                    k: [[current[k]] if isinstance(current, dict) and k in current else [], v] for k, v in old.items()
+                }
+                ops.append({"op": "meta", "key": key, "changes": changes})
             for rec in step.before:
                 ops.append({"op": "put", "tx": rec, "before": self.record(rec["id"])})
             for tx_id in step.added:

@@ -5,7 +5,8 @@ made the change, ``text`` one JSON text holding only what reverses it::
 
     {"label": "import 3 rows", "added": ["3f2a...", ...],
      "before": {<snapshot columns (:mod:`tracker.storage.columns`) of the records replaced or deleted>},
-     "meta": [["budgets", <the value before, or null>], ...]}
+     "meta": [["budgets", <the value before, or null>], ...],
+     "patches": [["rates", {"EUR/USD": [<the entry before>] or []}], ...]}
 
 The text is a JSON *string* inside the snapshot, so loading a ledger only scans it (``json`` copies a
 string in C without building an object per value) and never builds the records of the history: an
@@ -38,6 +39,8 @@ class UndoStep:
     added: list[str]
     before: list[JsonDict]
     meta: list[tuple[str, Any]]
+    patches: list[tuple[str, dict[str, list[Any]]]] = dataclasses.field(default_factory=list)
+    """Meta objects journaled by their changes: each changed entry's value before (``[]``: it was absent)."""
 
 
 def compact(entry: JsonDict) -> UndoItem:
@@ -45,9 +48,12 @@ def compact(entry: JsonDict) -> UndoItem:
     added: list[str] = []
     before: list[JsonDict] = []
     meta: list[list[Any]] = []
+    patches: list[list[Any]] = []
     for op in entry["ops"]:
         kind = op["op"]
-        if kind == "meta":
+        if kind == "meta" and "changes" in op:
+            patches.append([op["key"], {k: pair[0] for k, pair in op["changes"].items()}])
+        elif kind == "meta":
             meta.append([op["key"], op["before"]])
         elif op.get("before") is not None:  # a put may leave out a null "before" (check_entry allows it)
             before.append(op["before"])
@@ -60,6 +66,7 @@ def compact(entry: JsonDict) -> UndoItem:
         "added": added,
         "before": stored_columns(map(with_added_fields, before)),
         "meta": meta,
+        **({"patches": patches} if patches else {}),
     }
     return [entry["seq"], json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)]
 
@@ -81,7 +88,8 @@ def decode(
     try:
         body = json.loads(text)
         label, added, cols, meta = body["label"], body["added"], body["before"], body["meta"]
-    except (ValueError, TypeError, KeyError, RecursionError):
+        patches = body.get("patches", [])
+    except (ValueError, TypeError, KeyError, RecursionError, AttributeError):
         raise bad(f"the undo step of change {seq} is not readable") from None
     if (
         not isinstance(label, str)
@@ -89,10 +97,21 @@ def decode(
         or any(not isinstance(i, str) or not i for i in added)
         or not isinstance(meta, list)
         or any(not isinstance(m, list) or len(m) != 2 or not isinstance(m[0], str) for m in meta)
+        or not isinstance(patches, list)
+        or any(
+            not isinstance(p, list)
+            or len(p) != 2
+            or not isinstance(p[0], str)
+            or not isinstance(p[1], dict)
+            or any(not isinstance(v, list) or len(v) > 1 for v in p[1].values())
+            for p in patches
+        )
     ):
         raise bad(f"the undo step of change {seq} is damaged")
     if isinstance(cols, dict):
         cols = with_added_columns(cols)  # a step stored before schema 4 or 5: its rows read as old rows
     check_columns(cols)
     records = [record_at(cols, i) for i in range(len(cols["id"]))]
-    return UndoStep(seq, label, added, records, [(key, value) for key, value in meta])
+    return UndoStep(
+        seq, label, added, records, [(key, value) for key, value in meta], [(key, dict(old)) for key, old in patches]
+    )

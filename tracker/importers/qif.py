@@ -278,30 +278,20 @@ class QifImporter(Importer):
                     f"add up to a different total than {total}",
                 )
                 return []
-            if all(amount != 0 and (amount > 0) == (total > 0) for _, _, _, amount in splits) and len(splits) > 1:
-                lines = tuple(ParsedLine(abs(amount), cat, clean_description(memo)) for _, cat, memo, amount in splits)
+            one_sign = all(amount != 0 and (amount > 0) == (total > 0) for _, _, _, amount in splits)
+            if not one_sign or len(splits) < 2:  # positive lines cannot hold it: one transaction per part
                 return [
                     ParsedRow(
-                        line=rec.line,
+                        line=line,
                         date=date,
-                        amount=total,
+                        amount=amount,
                         currency=self.currency,
-                        description=description,
-                        category="",
-                        splits=lines,
+                        description=clean_description(description, split_memo),
+                        category=split_category or category,
                     )
+                    for line, split_category, split_memo, amount in splits
                 ]
-            return [
-                ParsedRow(
-                    line=line,
-                    date=date,
-                    amount=amount,
-                    currency=self.currency,
-                    description=clean_description(description, split_memo),
-                    category=split_category or category,
-                )
-                for line, split_category, split_memo, amount in splits
-            ]
+        lines = tuple(ParsedLine(abs(amount), cat, clean_description(memo)) for _, cat, memo, amount in splits)
         return [
             ParsedRow(
                 line=rec.line,
@@ -309,7 +299,8 @@ class QifImporter(Importer):
                 amount=total,
                 currency=self.currency,
                 description=description,
-                category=category,
+                category="" if lines else category,
+                splits=lines,
             )
         ]
 

@@ -122,6 +122,8 @@ def filter_mask(rows: Rows, flt: Filter) -> np.ndarray:
     transaction is kept when one of its lines matches. Over :class:`tracker.rows.LineRows` (what totals by
     category count) each line is kept or not, its amount bounds included.
     """
+    if flt.categories is None and flt.tags is None and flt.text is None:
+        return _mask(rows, flt)  # nothing judged line by line: a transaction is kept as a whole
     lines = rows.lines()
     if lines is rows:
         return _mask(rows, flt)

@@ -272,36 +272,33 @@ def lines_frame(frame: pd.DataFrame) -> pd.DataFrame:
     :class:`tracker.rows.LineRows`), ``splits`` empty, and the transaction's id and other columns: what every
     total by category, budget, chart and report counts. A frame with no split transaction is returned as it is.
     """
-    from tracker.rows import LINES_ATTR, FrameRows, LineRows
+    from tracker.rows import LINES_ATTR, FrameRows, LineRows, with_tags
 
     base = FrameRows(frame)
-    split = base.split_rows()
-    if not split:
+    lines = base.lines()
+    if not isinstance(lines, LineRows):
         return frame
-    lines = LineRows(base, split)
-    out = frame.iloc[lines.parent].reset_index(drop=True)
-    counts = [len(ls) for _, ls in split]
-    firsts = np.flatnonzero(np.diff(np.concatenate(([-1], lines.parent))) != 0)  # the first line of each row
-    at = np.concatenate([np.arange(firsts[i], firsts[i] + k) for (i, _), k in zip(split, counts, strict=True)])
-    items = [line for _, ls in split for line in ls]
+    out = frame.take(lines.parent).reset_index(drop=True)
+    at, items = lines.at, lines.items
+    category = lines.category
+    out["category"] = _string_column(category.values).take(category.codes).reset_index(drop=True)
+    tags = out["tags"].to_numpy(dtype=object, copy=True)
+    tags[at] = _objects([with_tags(tags[i], line[2]) for line, i in zip(items, at.tolist(), strict=True)])
+    out["tags"] = pd.Series(tags, dtype="object")
+    note = out["note"].to_numpy(dtype=object)
+    note[at] = [
+        line[3] or note[i] for line, i in zip(items, at.tolist(), strict=True)
+    ]  # the line's, else the receipt's
+    out["note"] = _string_column(note.tolist())
     amount = lines.amount
-    sign = np.sign(out["signed_minor"].to_numpy(dtype=np.int64))
-    line_tags = lines.tags
-    decimals = _decimal_column(amount[at], out["currency"].to_numpy(dtype=object)[at].tolist())
-    for name, values in (
-        ("category", [line.category for line in items]),
-        ("note", [line.note for line in items]),
-        ("tags", [line_tags.values[c] for c in line_tags.codes[at].tolist()]),
-        ("amount", list(decimals)),
-        ("splits", [()] * len(items)),
-    ):
-        column = out[name].to_numpy(dtype=object, copy=True)
-        column[at] = _objects(values)
-        out[name] = (
-            pd.Series(column, dtype=COLUMNS[name]) if COLUMNS[name] != "string" else _string_column(column.tolist())
-        )
+    decimals = out["amount"].to_numpy(dtype=object, copy=True)
+    decimals[at] = _decimal_column(amount[at], out["currency"].to_numpy(dtype=object)[at].tolist())
+    out["amount"] = pd.Series(decimals, dtype="object")
+    splits = out["splits"].to_numpy(dtype=object, copy=True)
+    splits[at] = _objects([()] * len(at))
+    out["splits"] = pd.Series(splits, dtype="object")
     out["amount_minor"] = pd.Series(amount, dtype="int64")
-    out["signed_minor"] = pd.Series(sign * amount, dtype="int64")
+    out["signed_minor"] = pd.Series(np.sign(out["signed_minor"].to_numpy(dtype=np.int64)) * amount, dtype="int64")
     out.attrs[LINES_ATTR] = True
     return out
 

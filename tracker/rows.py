@@ -20,12 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tracker.storage.columns import TAG_SEPARATOR, split_lines
+from tracker.storage.columns import TAG_SEPARATOR
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from tracker.model import SplitLine
+Line = tuple[str, int, tuple[str, ...], str]
+"""One line of a split transaction as the rows read it: (category, amount in minor units, its own tags, note)."""
+Split = list[tuple[int, list[Line]]]
+"""``(row, its lines)`` of every split transaction, in row order."""
 
 
 LINES_ATTR = "lines"
@@ -67,14 +70,19 @@ class Rows:
     def __len__(self) -> int:
         return len(self.amount)
 
-    def split_rows(self) -> list[tuple[int, tuple[SplitLine, ...]]]:
+    def split_rows(self) -> Split:
         """``(row, lines)`` of every split transaction, in row order."""
         raise NotImplementedError
 
     def lines(self) -> Rows:
-        """One row per line (:class:`LineRows`): what totals by category count. ``self`` when nothing is split."""
-        split = self.split_rows()
-        return LineRows(self, split) if split else self
+        """One row per line (:class:`LineRows`): what totals by category count. ``self`` when nothing is split.
+
+        Built once per :class:`Rows`."""
+        found = self.__dict__.get("_lines")
+        if found is None:
+            split = self.split_rows()
+            found = self.__dict__["_lines"] = LineRows(self, split) if split else self
+        return found
 
     @property
     def parent(self) -> np.ndarray:
@@ -166,9 +174,12 @@ class StoredRows(Rows):
     def __init__(self, cols: Mapping[str, Sequence[Any]]) -> None:
         self.cols = cols
 
-    def split_rows(self) -> list[tuple[int, tuple[SplitLine, ...]]]:
+    def split_rows(self) -> Split:
         stored = self.cols["splits"]
-        return [(i, split_lines(stored[i])) for i in itertools.compress(range(len(stored)), stored)]
+        return [
+            (i, [(c, m, tuple(t.split(TAG_SEPARATOR)) if t else (), n) for c, m, t, n in stored[i]])
+            for i in itertools.compress(range(len(stored)), stored)
+        ]
 
     @cached_property
     def day(self) -> np.ndarray:
@@ -227,9 +238,12 @@ class FrameRows(Rows):
             return int(np.count_nonzero(mask))
         return int(self.frame["id"][mask].nunique())  # a lines frame: a split transaction's lines share its id
 
-    def split_rows(self) -> list[tuple[int, tuple[SplitLine, ...]]]:
+    def split_rows(self) -> Split:
         stored = self.frame["splits"].to_numpy(dtype=object)
-        return [(i, tuple(stored[i])) for i in itertools.compress(range(len(stored)), stored)]
+        return [
+            (i, [(ln.category, ln.amount_minor, ln.tags, ln.note) for ln in stored[i]])
+            for i in itertools.compress(range(len(stored)), stored)
+        ]
 
     def _coded(self, name: str) -> Coded:
         import pandas as pd
@@ -283,25 +297,34 @@ class FrameRows(Rows):
         return self.frame["reconciled"].to_numpy(dtype=bool)
 
 
+def with_tags(own: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
+    """A split line's tags: its own (``extra``) with its transaction's (``own``), sorted, folded case-insensitively."""
+    if not extra:
+        return own
+    return tuple(sorted({t.casefold(): t for t in (*extra, *own)}.values(), key=str.casefold))
+
+
 class LineRows(Rows):
     """One row per line of some transactions: a split transaction's lines in its place, each with its own
     category, amount, tags (its own and the transaction's) and note; the other columns are the transaction's.
 
-    Build it with :meth:`Rows.lines`. ``parent`` maps each line to its transaction's row.
+    Build it with :meth:`Rows.lines`. ``parent`` maps each line to its transaction's row; ``at`` are the
+    positions of the split transactions' lines, in order, and ``items`` those lines.
     """
 
-    def __init__(self, base: Rows, split: list[tuple[int, tuple[SplitLine, ...]]]) -> None:
+    def __init__(self, base: Rows, split: Split) -> None:
         self.base = base
         n = len(base)
         counts = np.ones(n, dtype=np.intp)
         rows = np.fromiter((i for i, _ in split), dtype=np.intp, count=len(split))
-        counts[rows] = [len(lines) for _, lines in split]
+        sizes = np.fromiter((len(lines) for _, lines in split), dtype=np.intp, count=len(split))
+        counts[rows] = sizes
         self._parent = np.repeat(np.arange(n, dtype=np.intp), counts)
-        starts = (np.cumsum(counts) - counts)[rows].tolist()
-        self._split = list(zip(starts, (lines for _, lines in split), strict=True))
-        """``(first line position, lines)`` per split transaction."""
+        starts = (np.cumsum(counts) - counts)[rows]
+        self.items: list[Line] = [line for _, lines in split for line in lines]
+        self.at = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(len(self.items), dtype=np.intp)
 
-    def split_rows(self) -> list[tuple[int, tuple[SplitLine, ...]]]:
+    def split_rows(self) -> Split:
         return []
 
     def lines(self) -> Rows:
@@ -317,20 +340,20 @@ class LineRows(Rows):
     def _spread(self, column: Coded) -> Coded:
         return Coded(column.codes[self._parent], column.values)
 
-    def _line_coded(self, column: Coded, value_of: Callable[[SplitLine, Any], Any]) -> Coded:
-        """``column`` spread over the lines, each split line holding ``value_of(line, transaction's value)``."""
+    def _line_coded(self, column: Coded, values_of: list[Any]) -> Coded:
+        """``column`` spread over the lines, the split lines holding ``values_of`` (one per line of :attr:`items`)."""
+        found = coded(values_of)
         codes = column.codes[self._parent]
+        index = {v: i for i, v in enumerate(column.values)}
         values = list(column.values)
-        index = {v: i for i, v in enumerate(values)}
-        for start, lines in self._split:
-            own = values[codes[start]]
-            for k, line in enumerate(lines):
-                value = value_of(line, own)
-                code = index.get(value)
-                if code is None:
-                    code = index[value] = len(values)
-                    values.append(value)
-                codes[start + k] = code
+        remap = np.empty(len(found.values), dtype=np.intp)
+        for k, value in enumerate(found.values):
+            code = index.get(value)
+            if code is None:
+                code = index[value] = len(values)
+                values.append(value)
+            remap[k] = code
+        codes[self.at] = remap[found.codes]
         return Coded(codes, values)
 
     @cached_property
@@ -340,8 +363,7 @@ class LineRows(Rows):
     @cached_property
     def amount(self) -> np.ndarray:
         amount = self.base.amount[self._parent]
-        for start, lines in self._split:
-            amount[start : start + len(lines)] = [line.amount_minor for line in lines]
+        amount[self.at] = np.fromiter((line[1] for line in self.items), dtype=np.int64, count=len(self.items))
         return amount
 
     @cached_property
@@ -354,7 +376,7 @@ class LineRows(Rows):
 
     @cached_property
     def category(self) -> Coded:
-        return self._line_coded(self.base.category, lambda line, own: line.category)
+        return self._line_coded(self.base.category, [line[0] for line in self.items])
 
     @cached_property
     def account(self) -> Coded:
@@ -362,16 +384,15 @@ class LineRows(Rows):
 
     @cached_property
     def tags(self) -> Coded:
-        def joined(line: SplitLine, own: Any) -> tuple[str, ...]:
-            return tuple(sorted({t.casefold(): t for t in (*line.tags, *own)}.values(), key=str.casefold))
-
-        return self._line_coded(self.base.tags, joined)
+        own = self.base.tags
+        parents = own.codes[self._parent[self.at]].tolist()
+        joined = [with_tags(own.values[p], line[2]) for line, p in zip(self.items, parents, strict=True)]
+        return self._line_coded(own, joined)
 
     def note_contains(self, needle: str) -> np.ndarray:
         hits = self.base.note_contains(needle)[self._parent]
-        for start, lines in self._split:
-            for k, line in enumerate(lines):
-                hits[start + k] |= needle in line.note.casefold()
+        own = np.fromiter((needle in line[3].casefold() for line in self.items), dtype=bool, count=len(self.items))
+        hits[self.at] |= own
         return hits
 
     @cached_property
@@ -400,7 +421,7 @@ class Converted(Rows):
         """bool: converted with a rate more than :data:`tracker.rates.STALE_AFTER` days older than the row."""
         self.target = target
 
-    def split_rows(self) -> list[tuple[int, tuple[SplitLine, ...]]]:
+    def split_rows(self) -> Split:
         return []  # converted after the lines were taken
 
     def transactions_in(self, mask: np.ndarray) -> int:

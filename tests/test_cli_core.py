@@ -20,9 +20,8 @@ from typing import Any
 
 import pytest
 
-from tracker.export import to_csv
+from tracker.export import CSV_COLUMNS, to_csv
 from tracker.ledger import Ledger
-from tracker.export import CSV_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 THOROUGH = os.environ.get("EXPENSE_TRACKER_THOROUGH") == "1"

@@ -183,7 +183,7 @@ def test_entities_decimal_comma_and_foreign_currency() -> None:
     rows = OfxImporter().read(data, "x.ofx").rows
     assert [(r.amount, r.currency) for r in rows] == [
         (Decimal("-1.25"), "EUR"),
-        (Decimal("2.5"), "USD"),
+        (Decimal("2.75"), "EUR"),  # CURRENCY: TRNAMT 2.50 USD at 1.1 into the statement's EUR
         (Decimal("0.75"), "EUR"),
     ]
     assert rows[0].description == "Café & Bar"
@@ -235,7 +235,7 @@ def test_xml_ofx_version_2() -> None:
         (sgml(trn(amount="12.3.4")), "field TRNAMT: '12.3.4' is not an amount"),
         (sgml(trn(date="2024-01-05")), "field DTPOSTED: '2024-01-05' is not a date"),
         (sgml(trn(date="18500101")), "is not a date"),
-        (sgml(trn(extra="<CURRENCY><CURRATE>1<CURSYM>XYZ</CURRENCY>")), "field CURDEF: 'XYZ'"),
+        (sgml(trn(extra="<CURRENCY><CURRATE>1<CURSYM>XYZ</CURRENCY>")), "field CURSYM: 'XYZ'"),
         (sgml(trn())[:400], "is it cut off?"),
         (sgml(trn()).replace(b"</OFX>", b""), "is it cut off?"),
     ],

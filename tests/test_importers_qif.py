@@ -78,7 +78,10 @@ def test_other_samples(name: str, rows: list[tuple[str, str, str]], skipped: int
 
 def test_a_split_with_parts_of_both_signs_becomes_one_transaction_per_part() -> None:
     ex = qif("!Type:Bank\nD1/2/2024\nT-8.00\nPShop\nSGroceries\n$-10.00\nSRefund\n$2.00\n^\n")
-    assert [(str(r.amount), r.category, r.splits) for r in ex.rows] == [("-10.00", "Groceries", ()), ("2.00", "Refund", ())]
+    assert [(str(r.amount), r.category, r.splits) for r in ex.rows] == [
+        ("-10.00", "Groceries", ()),
+        ("2.00", "Refund", ()),
+    ]
 
 
 def test_empty_sample_is_refused() -> None:

@@ -37,6 +37,7 @@ from tracker.rates import (
     how_to_add,
     import_rates,
     observed_rate,
+    pair_summary,
     rate_book,
     read_rates_file,
 )
@@ -522,6 +523,21 @@ def test_how_to_add_names_the_command() -> None:
     assert how_to_add("GBP", "USD") == (
         "add a rate with `expense-tracker rates add DATE GBP USD RATE` or import a rates file"
     )
+
+
+def test_pair_summary_counts_the_stored_rates_of_each_pair(ecb_book: RateBook) -> None:
+    book = ecb_book.with_rates([Rate.make("2023-12-01", "GBP", "USD", "1.26")]).plus(
+        [(dt.date(2024, 2, 1), "EUR", "USD", Decimal("1.08")), (D5, "CHF", "USD", Decimal("1.17"))]
+    )
+    assert pair_summary(book) == [  # observed rates (a later EUR/USD, CHF/USD) are not stored: left out
+        {"base": "EUR", "quote": "BGN", "first": D5, "last": D9, "count": 3, "latest": "1.9558"},
+        {"base": "EUR", "quote": "GBP", "first": D5, "last": D9, "count": 3, "latest": "0.86045"},
+        {"base": "EUR", "quote": "JPY", "first": D5, "last": D9, "count": 2, "latest": "158.25"},
+        {"base": "EUR", "quote": "USD", "first": D5, "last": D9, "count": 3, "latest": "1.0953"},
+        {"base": "GBP", "quote": "USD", "first": dt.date(2023, 12, 1), "last": dt.date(2023, 12, 1), "count": 1,
+         "latest": "1.26"},
+    ]  # fmt: skip
+    assert pair_summary(RateBook()) == []
 
 
 # -- conversion properties --------------------------------------------------------------------------------------

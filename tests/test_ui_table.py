@@ -50,9 +50,11 @@ def test_the_table_shows_the_editable_fields_newest_first_amounts_exact() -> Non
         make_transaction(type="income", amount="1500", category="Gift", currency="JPY", date="2024-03-02", tags=["a"]),
     ]
     shown = table.table_frame(frame_from_transactions(txs))
-    assert table.TABLE_COLUMNS == tuple(n for n in EDITABLE if n not in ("splits", "original_amount", "original_currency"))
-    assert tuple(shown.columns) == (*table.TABLE_COLUMNS, table.TRANSFER_COLUMN, "reconciled")
-    assert set(table.column_order()) == set(shown.columns)
+    assert (
+        tuple(n for n in EDITABLE if n not in ("splits", "original_amount", "original_currency")) == table.TABLE_COLUMNS
+    )
+    assert tuple(shown.columns) == (*table.TABLE_COLUMNS, table.ORIGINAL_COLUMN, table.TRANSFER_COLUMN, "reconciled")
+    assert set(table.column_order(with_original=True)) == set(shown.columns)
     assert list(shown.index) == [txs[1].id, txs[0].id]
     row = shown.loc[txs[0].id, list(table.TABLE_COLUMNS)].tolist()
     assert row == [dt.date(2024, 3, 1), "expense", "12.50", "USD", "", "Food", [], "", False]

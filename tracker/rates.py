@@ -668,6 +668,28 @@ def how_to_add(currency: str, target: str) -> str:
     return f"add a rate with `expense-tracker rates add DATE {currency} {target} RATE` or import a rates file"
 
 
+def pair_summary(book: RateBook) -> list[dict[str, Any]]:
+    """The stored rates of each pair in one line, by pair: ``{"base": "EUR", "quote": "USD", "first": date,
+    "last": date, "count": 3, "latest": "1.0953"}`` (the rate of the last day). Observed rates are not stored:
+    left out."""
+    out = []
+    for pair in sorted(book.stored):
+        entries = book.stored_entries(pair)
+        if entries:
+            first, last = min(entries), max(entries)
+            out.append(
+                {
+                    "base": pair[0],
+                    "quote": pair[1],
+                    "first": _day(first),
+                    "last": _day(last),
+                    "count": len(entries),
+                    "latest": entries[last],
+                }
+            )
+    return out
+
+
 # -- conversion ------------------------------------------------------------------------------------------------
 
 

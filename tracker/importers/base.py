@@ -59,6 +59,11 @@ class ParsedRow:
     reconciled), so a transfer comes back as its linked pair."""
     splits: tuple[ParsedLine, ...] = ()
     """The lines of a split transaction (two or more, their amounts summing to ``abs(amount)``), else empty."""
+    original_amount: Decimal | None = None
+    """What the transaction cost in :attr:`original_currency` (positive), ``None`` when the file gives none."""
+    original_currency: str = ""
+    """The currency a purchase abroad was paid in (``""``: none). An original in the row's own currency is not
+    recorded (the plan leaves it out once the account's currency is known)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -6,6 +6,15 @@ left empty is detected from the file: the encoding (UTF-8 with or without BOM, U
 cp1252, Latin-1), the delimiter, the header row (after any preamble lines), the columns (from the
 header names of known banks and common words in several languages, or from the cell contents for a
 file without a header), the decimal separator and the date format.
+
+A purchase abroad may come with its original amount, its original currency and the exchange rate
+(optional columns, recognised by their headers like the others): with an original currency and an
+original amount, both are recorded; with an original currency and only a rate, the original amount is
+derived as ``amount / rate``, the rate read as *one unit of the original currency is ``rate`` units of
+the row's currency* (a EUR row of ``-46.00`` paid in USD at ``0.92`` cost 50.00 USD), rounded half-even to
+the original currency's minor unit. (Banks that quote the rate the other way, as foreign units per unit
+of the account's currency, give the inverse.) A row whose original currency is the row's own records
+none (its other original cells are not read).
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from tracker.categorize import PLACEHOLDER_CATEGORIES
@@ -39,7 +49,16 @@ from tracker.importers.base import (
     parse_date_text,
 )
 from tracker.model import clean_category, clean_tags
-from tracker.money import normalize_currency, parse_bank_amount
+from tracker.money import (
+    BANK_GROUP_CHARS,
+    CURRENCY_EXPONENTS,
+    normalize_currency,
+    parse_bank_amount,
+    read_digits,
+    to_decimal_amount,
+    to_minor,
+)
+from tracker.rates import clean_rate
 
 if TYPE_CHECKING:
     from tracker.importers.registry import ImportOptions
@@ -53,6 +72,9 @@ EXPENSE_WORDS = frozenset(
 )
 """Values of a type column (``Soll/Haben``, ``DR/CR``, our own ``income``/``expense``), compared case-insensitively."""
 
+ORIGINAL_ROLES = ("original_amount", "original_currency", "exchange_rate")
+"""The optional columns of a purchase abroad (see the module's doc)."""
+
 
 @dataclasses.dataclass(frozen=True)
 class CsvMapping:
@@ -62,6 +84,8 @@ class CsvMapping:
     Give either ``amount`` (signed: negative is an expense) or ``debit`` and/or ``credit``.
     ``type`` names a column saying income/expense (``Soll/Haben``, ``DR/CR``); the amount's sign is then ignored.
     ``invert`` flips the sign (credit-card exports that list spending as positive).
+    ``original_amount``, ``original_currency`` and ``exchange_rate`` name the columns of a purchase abroad (see
+    the module's doc); an original amount or a rate is read only beside an original currency.
     """
 
     date: str = ""
@@ -74,6 +98,9 @@ class CsvMapping:
     type: str = ""
     currency_column: str = ""
     id_column: str = ""
+    original_amount: str = ""
+    original_currency: str = ""
+    exchange_rate: str = ""
     currency: str = ""
     date_format: str = ""
     decimal: str = ""
@@ -81,7 +108,10 @@ class CsvMapping:
     encoding: str = ""
     invert: bool = False
 
-    COLUMN_FIELDS = ("date", "amount", "debit", "credit", "category", "tags", "type", "currency_column", "id_column")
+    COLUMN_FIELDS = (
+        *("date", "amount", "debit", "credit", "category", "tags", "type", "currency_column", "id_column"),
+        *ORIGINAL_ROLES,
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.description, str):  # tolerate one column given as text
@@ -250,7 +280,22 @@ _GUESS: dict[str, tuple[str, ...]] = {
     "type": (r"type", r"transaction type", r"soll/haben", r"s/h", r"debit/credit", r"dr/cr", r"cr/dr"),
     "currency_column": (r"currency", r"w[äa]hrung", r"waehrung", r"devise", r"moneda", r"ccy", r"monn(aie)?\.?"),
     "id_column": (r"transaction id", r"transaction reference", r"fitid", r"external_id"),
+    "original_amount": (
+        r"original[ _]?amount", r"original amount \(.*\)", r"amount \(original( currency)?\)",
+        r"amount in (the )?original currency", r"foreign( currency)? amount", r"originalbetrag",
+        r"ursprungsbetrag", r"urspr[üu]nglicher betrag", r"betrag in (original|fremd)w[äa]hrung",
+        r"fremdw[äa]hrungsbetrag", r"montant (d.origine|original|en devise)", r"importe original",
+    ),
+    "original_currency": (
+        r"original[ _]?currency", r"currency \(original\)", r"foreign currency", r"originalw(ä|ae|a)hrung",
+        r"ursprungsw(ä|ae|a)hrung", r"fremdw(ä|ae|a)hrung", r"devise (d.origine|originale)", r"moneda original",
+    ),
+    "exchange_rate": (
+        r"exchange[ _]?rate", r"fx rate", r"conversion rate", r"wechselkurs", r"umrechnungskurs", r"devisenkurs",
+        r"kurs", r"taux de change", r"tipo de cambio",
+    ),
 }  # fmt: skip
+"""Header words of each column role (case-insensitive, whole header), the most telling first."""
 
 
 _HEADER_CURRENCY = re.compile(r"[(\[]\s*([A-Za-z]{3}|[€£])\s*[)\]]|\bin\s+([A-Z]{3})\s*$")
@@ -346,6 +391,9 @@ class _Columns:
     type: int | None
     currency: int | None
     id: int | None
+    original_amount: int | None = None
+    original_currency: int | None = None
+    exchange_rate: int | None = None
 
 
 class CsvImporter(Importer):
@@ -489,6 +537,9 @@ class CsvImporter(Importer):
             type=ref(cols.type),
             currency_column=ref(cols.currency),
             id_column=ref(cols.id),
+            original_amount=ref(cols.original_amount),
+            original_currency=ref(cols.original_currency),
+            exchange_rate=ref(cols.exchange_rate),
             date_format=date_format,
             decimal=decimal,
             delimiter=delimiter,
@@ -547,6 +598,7 @@ class CsvImporter(Importer):
         typ = pick("type", m.type)
         currency = pick("currency_column", m.currency_column)
         ident = pick("id_column", m.id_column)
+        original = {role: pick(role, getattr(m, role)) for role in ORIGINAL_ROLES}
         declared = not m.is_empty()
 
         def guess(key: str) -> int | None:
@@ -557,6 +609,18 @@ class CsvImporter(Importer):
 
         if date is None:
             date = guess("date")
+        for role, idx in original.items():  # before the amount: "Amount (original)" is never the amount
+            original[role] = guess(role) if idx is None else idx
+        if original["original_currency"] is None:  # an amount or a rate alone does not say in what
+            for role in ("original_amount", "exchange_rate"):
+                if getattr(m, role):
+                    raise ImportFileError.single(
+                        file,
+                        f"cannot tell which column holds the original currency of the column {getattr(m, role)!r} "
+                        f"(the columns are {', '.join(repr(h) for h in headers)}); name it in the mapping",
+                        field="original_currency",
+                    )
+                original[role] = None
         if amount is None and debit is None and credit is None:
             amount = guess("amount")
             if amount is None:
@@ -602,7 +666,7 @@ class CsvImporter(Importer):
                 f"cannot tell which column holds the amount (the columns are {shown}); name it in the mapping",
                 field="amount",
             )
-        return _Columns(date, amount, debit, credit, description, category, tags, typ, currency, ident)
+        return _Columns(date, amount, debit, credit, description, category, tags, typ, currency, ident, **original)
 
     @staticmethod
     def _guess_by_content(
@@ -714,6 +778,9 @@ class CsvImporter(Importer):
                 cols.type,
                 cols.currency,
                 cols.id,
+                cols.original_amount,
+                cols.original_currency,
+                cols.exchange_rate,
                 *cols.description,
             )
             if i is not None
@@ -773,6 +840,9 @@ class CsvImporter(Importer):
             except ValidationError as exc:
                 problems.add_error(line, exc)
                 continue
+            original = self._original(problems, line, cols, cell, decimal, amount, currency or self.default_currency)
+            if original is None:
+                continue
             ident = cell(cols.id)
             if ident and not ident.startswith(("fp:", "ofx:", "csv:", "qif:")):
                 ident = "csv:" + ident
@@ -786,6 +856,8 @@ class CsvImporter(Importer):
                     category=category,
                     tags=tags,
                     external_id=ident[:200],
+                    original_amount=original[0],
+                    original_currency=original[1],
                 )
             )
         problems.raise_if_any()
@@ -817,6 +889,91 @@ class CsvImporter(Importer):
             problems.add(line, "debit", cell(cols.debit), f"and credit {cell(cols.credit)!r} are both filled in")
             return None
         return abs(credit) if credit else -abs(debit)
+
+    @staticmethod
+    def _original(
+        problems: Problems,
+        line: int,
+        cols: _Columns,
+        cell: Callable[[int | None], str],
+        decimal: str,
+        amount: Decimal,
+        currency: str,
+    ) -> tuple[Decimal | None, str] | None:
+        """The original amount and currency of a row of ``amount`` in ``currency`` (``(None, "")``: none, also when
+        it is in ``currency``); ``None`` when a problem was recorded (see the module's doc)."""
+        if cols.original_currency is None or not amount:
+            return None, ""
+        code_text = cell(cols.original_currency)
+        amount_text, rate_text = cell(cols.original_amount), cell(cols.exchange_rate)
+        if not code_text:
+            if amount_text:  # an amount without its currency: refused unless it is the row's own amount
+                paid = _read_original(problems, line, amount_text, decimal)
+                if paid is None:
+                    return None
+                if paid != abs(amount):
+                    problems.add(line, "original_amount", amount_text, "is given without an original currency")
+                    return None
+            return None, ""
+        try:
+            code = normalize_currency(code_text)
+        except ValidationError as exc:
+            problems.add(line, "original_currency", code_text, exc.problem)
+            return None
+        if code == currency:
+            return None, ""
+        rate = _read_rate(problems, line, rate_text, decimal) if rate_text else Decimal(0)
+        paid = _read_original(problems, line, amount_text, decimal) if amount_text else Decimal(0)
+        if rate is None or paid is None:
+            return None
+        field, shown = ("original_amount", amount_text) if paid else ("exchange_rate", rate_text)
+        if not paid and not rate:
+            problems.add(line, "original_currency", code_text, "is given without an original amount or exchange rate")
+            return None
+        if not paid:
+            paid = _at_rate(abs(amount), 1 / Fraction(rate), code)
+            if not paid:
+                problems.add(line, field, shown, f"makes the amount {abs(amount)} zero in {code}")
+                return None
+        try:
+            return to_decimal_amount(to_minor(paid, code, field), code), code
+        except ValidationError as exc:
+            problems.add(line, field, shown, exc.problem)
+            return None
+
+
+def _at_rate(amount: Decimal, factor: Fraction, currency: str) -> Decimal:
+    """``amount × factor`` rounded half-even to the minor unit of ``currency``, from the exact product."""
+    scale = 10 ** CURRENCY_EXPONENTS[currency]
+    return to_decimal_amount(round(Fraction(amount) * factor * scale), currency)
+
+
+def _read_original(problems: Problems, line: int, text: str, decimal: str) -> Decimal | None:
+    """An original amount cell, its sign dropped (``0``: none); ``None`` when it is not an amount."""
+    try:
+        return abs(parse_bank_amount(text, decimal))
+    except ValueError as exc:
+        problems.add(line, "original_amount", text, str(exc))
+        return None
+
+
+def _read_rate(problems: Problems, line: int, text: str, decimal: str) -> Decimal | None:
+    """An exchange-rate cell, written with the file's decimal separator (``1,0856``; grouped like the amounts), or
+    with the other one where that cannot be a thousands separator (``1.0856`` in a file of decimal commas)."""
+    digits = text
+    for ch in BANK_GROUP_CHARS:
+        digits = digits.replace(ch, "")
+    value = read_digits(digits, decimal, lenient=True)
+    if value is None and decimal not in digits:
+        value = read_digits(digits, "," if decimal == "." else ".", lenient=True)
+    if value is None:
+        problems.add(line, "exchange_rate", text, "is not an exchange rate (a positive number such as 1.0856)")
+        return None
+    try:
+        return clean_rate(value, "exchange_rate")
+    except ValidationError as exc:
+        problems.add(line, "exchange_rate", text, exc.problem)
+        return None
 
 
 def parse_delimiter(text: str) -> str:

@@ -12,6 +12,18 @@ that tree ourselves instead of calling ``OFXTree.convert()``, because ``convert(
 Amounts are read from the text as ``Decimal`` (never float), dates from the first eight digits (the
 bank's own calendar date), and every transaction is checked: a missing or impossible date, an
 amount that is not a number, or a bank error response refuses the whole file, naming the line.
+
+A transaction in another currency carries one of two aggregates, ``CURRATE`` being (OFX 1.6, 5.2) the
+ratio of the statement's ``CURDEF`` to ``CURSYM`` (one ``CURSYM`` unit is ``CURRATE`` ``CURDEF`` units):
+
+* ``<ORIGCURRENCY>``: ``TRNAMT`` is in ``CURDEF``, converted from ``CURSYM``; the original amount is
+  ``TRNAMT / CURRATE`` in ``CURSYM``;
+* ``<CURRENCY>``: ``TRNAMT`` is in ``CURSYM``; the account's amount is ``TRNAMT × CURRATE`` in ``CURDEF``
+  and the original is ``TRNAMT`` in ``CURSYM``.
+
+The derived side is computed exactly and rounded half-even to its currency's minor unit. A statement
+without ``CURDEF`` does not say what ``<CURRENCY>`` converts into: its ``TRNAMT`` is read as an amount in
+``CURSYM`` (the plan refuses it for an account in another currency).
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ import logging
 import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
+from fractions import Fraction
 from io import BytesIO
 from typing import Any
 
@@ -39,7 +52,8 @@ from tracker.importers.base import (
     clean_description,
     strip_head,
 )
-from tracker.money import normalize_currency, parse_bank_amount
+from tracker.money import CURRENCY_EXPONENTS, normalize_currency, parse_bank_amount, to_decimal_amount, to_minor
+from tracker.rates import clean_rate
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +61,7 @@ _AMOUNT = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 _DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})")
 _STATEMENTS = ("STMTRS", "CCSTMTRS")
 _ACCOUNTS = ("BANKACCTFROM", "CCACCTFROM")
+_FOREIGN = ("CURRENCY", "ORIGCURRENCY")
 
 
 def _text(elem: ET.Element | None, path: str) -> str:
@@ -306,20 +321,20 @@ class OfxImporter(Importer):
             except ValueError as exc:  # more digits than any bank amount has
                 problems.add(pos.field_line(k, "TRNAMT"), "TRNAMT", raw_amount, str(exc))
                 ok = False
-        currency = _text(trn, "CURRENCY/CURSYM") or curdef
+        currency = curdef
         if currency:
             try:
                 currency = normalize_currency(currency)
             except ValidationError:
-                problems.add(
-                    pos.field_line(k, "CURSYM") if trn.find("CURRENCY") is not None else line,
-                    "CURDEF",
-                    currency,
-                    "is not an ISO 4217 currency code",
-                )
+                problems.add(line, "CURDEF", currency, "is not an ISO 4217 currency code")
                 ok = False
-        if not ok or date is None:
+        foreign = _Foreign.read(trn, k, pos, problems)
+        if not ok or date is None or foreign is None:
             return None
+        converted = foreign.apply(amount, currency, k, pos, problems)
+        if converted is None:
+            return None
+        currency, amount, original, original_currency = converted
         fitid = _text(trn, "FITID")
         external = ""
         if fitid:
@@ -335,4 +350,110 @@ class OfxImporter(Importer):
             description=clean_description(name, _text(trn, "MEMO")),
             category=clean_description(_text(trn, "CATEGORY"), limit=60),
             external_id=external,
+            original_amount=original,
+            original_currency=original_currency,
         )
+
+
+def _at_rate(amount: Decimal, factor: Fraction, currency: str) -> Decimal:
+    """``amount × factor`` rounded half-even to the minor unit of ``currency``, from the exact product."""
+    scale = 10 ** CURRENCY_EXPONENTS[currency]
+    return to_decimal_amount(round(Fraction(amount) * factor * scale), currency)
+
+
+def _read_rate(raw: str) -> Decimal:
+    """A ``CURRATE``: a positive number (``1.0856``, ``1,0856``); raises ``ValidationError`` saying what is wrong."""
+    if not raw:
+        raise ValidationError("CURRATE", None, "is missing (the rate of the conversion)")
+    if not _AMOUNT.match(raw):
+        raise ValidationError("CURRATE", raw, "is not a number (a rate is written like 1.0856)")
+    try:
+        return clean_rate(Decimal(raw.replace(",", ".")), "CURRATE")
+    except ValidationError as exc:
+        raise ValidationError("CURRATE", raw, exc.problem) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Foreign:
+    """A transaction's ``<CURRENCY>`` or ``<ORIGCURRENCY>`` aggregate, read and checked (see the module's doc)."""
+
+    tag: str
+    """``CURRENCY`` or ``ORIGCURRENCY``; ``""`` when the transaction has neither (or an empty one)."""
+    rate: Decimal = Decimal(1)
+    symbol: str = ""
+    raw_rate: str = ""
+
+    @classmethod
+    def read(cls, trn: ET.Element, k: int, pos: _Positions, problems: Problems) -> _Foreign | None:
+        """The aggregate of ``trn``; ``None`` when a problem was recorded."""
+        given = [tag for tag in _FOREIGN if trn.find(tag) is not None]
+        if len(given) > 1:
+            problems.add(
+                pos.field_line(k, "ORIGCURRENCY"),
+                "ORIGCURRENCY",
+                None,
+                "is given together with CURRENCY (a transaction has one or the other)",
+            )
+            return None
+        if not given:
+            return cls("")
+        tag = given[0]
+        raw_rate, raw_symbol = _text(trn, f"{tag}/CURRATE"), _text(trn, f"{tag}/CURSYM")
+        if not raw_rate and not raw_symbol:
+            return cls("")  # an empty aggregate says nothing
+        rate = symbol = None
+        try:
+            rate = _read_rate(raw_rate)
+        except ValidationError as exc:
+            problems.add(pos.field_line(k, "CURRATE" if raw_rate else tag), "CURRATE", exc.value, exc.problem)
+        try:
+            symbol = normalize_currency(raw_symbol)
+        except ValidationError:
+            missing = f"is missing (the {tag} aggregate names no currency)"
+            problems.add(
+                pos.field_line(k, "CURSYM" if raw_symbol else tag),
+                "CURSYM",
+                raw_symbol or None,
+                "is not an ISO 4217 currency code" if raw_symbol else missing,
+            )
+        if rate is None or symbol is None:
+            return None
+        return cls(tag, rate, symbol, raw_rate)
+
+    def apply(
+        self, amount: Decimal, curdef: str, k: int, pos: _Positions, problems: Problems
+    ) -> tuple[str, Decimal, Decimal | None, str] | None:
+        """``(currency, amount, original amount, original currency)`` of a transaction of ``TRNAMT`` ``amount``
+        in a statement in ``curdef`` (``""``: it names none); ``None`` when a problem was recorded."""
+        if self.tag == "CURRENCY" and not curdef:  # converted into a currency the file does not name
+            return self.symbol, amount, None, ""  # TRNAMT as it is, in CURSYM
+        if not self.tag or not amount:
+            return curdef, amount, None, ""
+        if self.symbol == curdef:
+            if self.rate != 1:
+                problems.add(
+                    pos.field_line(k, "CURRATE"),
+                    "CURRATE",
+                    self.raw_rate,
+                    f"is not 1, but CURSYM is the statement's own currency {curdef}",
+                )
+                return None
+            return curdef, amount, None, ""
+        if self.tag == "CURRENCY":
+            try:
+                paid = to_minor(abs(amount), self.symbol, "TRNAMT")
+            except ValidationError as exc:
+                problems.add(pos.field_line(k, "TRNAMT"), "TRNAMT", str(amount), exc.problem)
+                return None
+            booked, original = _at_rate(amount, Fraction(self.rate), curdef), to_decimal_amount(paid, self.symbol)
+        else:
+            booked, original = amount, _at_rate(abs(amount), 1 / Fraction(self.rate), self.symbol)
+        if not booked or not original:
+            problems.add(
+                pos.field_line(k, "CURRATE"),
+                "CURRATE",
+                self.raw_rate,
+                f"makes TRNAMT {amount} zero in {curdef if not booked else self.symbol}",
+            )
+            return None
+        return curdef, booked, original, self.symbol

@@ -329,6 +329,8 @@ def plan_import(
                 note=row.description,
                 external_id=row.external_id if exact else key,
                 account=account.name if account else None,
+                original_amount=row.original_amount if row.original_currency != currency else None,
+                original_currency=row.original_currency if row.original_currency != currency else "",
                 id=row.id,
                 now=stamp,
             )

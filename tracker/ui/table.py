@@ -1,8 +1,9 @@
 """The Transactions page's table without widgets: the rows it shows, its edits as one batch, its CSV.
 
-Besides the editable fields (:data:`TABLE_COLUMNS`) the table shows, read-only, where a transfer's money
-went or came from (``transfer``), the ``reconciled`` mark and, for one account, its running ``balance``
-(:func:`running_balances`).
+Besides the editable fields (:data:`TABLE_COLUMNS`) the table shows, read-only, what a purchase abroad cost
+(``original``), where a transfer's money went or came from (``transfer``), the ``reconciled`` mark and, for one
+account, its running ``balance`` (:func:`running_balances`). A split row shows the category "Split"; its lines
+are edited in the split editor.
 
 The data editor reports edits as ``{"edited_rows": {position: {column: cell}}, "deleted_rows":
 [position, ...]}``. :func:`plan_edits` turns them into what :meth:`tracker.ledger.Ledger.update_many`
@@ -31,25 +32,32 @@ from tracker.ui.formatting import error_text
 if TYPE_CHECKING:
     from tracker.accounts import Account
 
-TABLE_COLUMNS: tuple[str, ...] = tuple(name for name in EDITABLE if name not in ("splits", "original_amount", "original_currency"))
+TABLE_COLUMNS: tuple[str, ...] = tuple(
+    name for name in EDITABLE if name not in ("splits", "original_amount", "original_currency")
+)
 """The editor's editable columns, in order: the editable fields of a transaction but its split lines and original
 amount (edited in the split editor and the add form)."""
 TRANSFER_COLUMN = "transfer"
 """Read-only: a transfer's other account, ``to Savings`` (money out) or ``from Checking`` (money in)."""
 BALANCE_COLUMN = "balance"
 """Read-only, shown for one account only: its balance after each row."""
-READ_ONLY: tuple[str, ...] = (TRANSFER_COLUMN, "reconciled", BALANCE_COLUMN)
+ORIGINAL_COLUMN = "original"
+"""Read-only: what a purchase abroad cost in the other currency, ``41.00 EUR`` (``""`` when none was recorded)."""
+READ_ONLY: tuple[str, ...] = (ORIGINAL_COLUMN, TRANSFER_COLUMN, "reconciled", BALANCE_COLUMN)
 FORCE_LABEL = "Allow changing reconciled transactions"
 """The checkbox that confirms editing or deleting reconciled rows (the command line's ``--force``)."""
 _KINDS = {f.name: f.kind for f in FIELDS}
 
 
-def column_order(with_balance: bool = False) -> tuple[str, ...]:
-    """The columns the editor shows: the editable ones, the transfer's other account after the account, then
-    the reconciled mark and (for one account) the running balance."""
+def column_order(with_balance: bool = False, with_original: bool = False) -> tuple[str, ...]:
+    """The columns the editor shows: the editable ones, the original amount after the currency (when a row has
+    one: ``with_original``), the transfer's other account after the account, then the reconciled mark and (for
+    one account) the running balance."""
     order: list[str] = []
     for name in TABLE_COLUMNS:
         order.append(name)
+        if name == "currency" and with_original:
+            order.append(ORIGINAL_COLUMN)
         if name == "account":
             order.append(TRANSFER_COLUMN)
     order.append("reconciled")
@@ -99,6 +107,12 @@ def counter_accounts(frame: pd.DataFrame, everything: pd.DataFrame) -> list[str]
     return out
 
 
+def original_amounts(frame: pd.DataFrame, number_format: str) -> list[str]:
+    """Per row: ``41.00 EUR``, what it cost in the other currency, in the user's number format; ``""`` for none."""
+    pairs = zip(frame["original_amount_minor"], frame["original_currency"], strict=True)
+    return [f"{editable_amount(m, c, number_format)} {c}" if isinstance(c, str) and c else "" for m, c in pairs]
+
+
 def running_balances(frame: pd.DataFrame, account: Account) -> dict[str, int]:
     """id -> ``account``'s balance right after that transaction, in minor units of the account's currency.
 
@@ -134,6 +148,7 @@ def table_frame(
     whole = frame if everything is None else everything
     rows = frame.iloc[::-1]
     columns = {name: pd.Series(_column(rows, name, number_format), dtype=object) for name in TABLE_COLUMNS}
+    columns[ORIGINAL_COLUMN] = pd.Series(original_amounts(rows, number_format), dtype=object)
     columns[TRANSFER_COLUMN] = pd.Series(counter_accounts(rows, whole), dtype=object)
     columns["reconciled"] = pd.Series([bool(r) for r in rows["reconciled"]], dtype=bool)
     if account is not None:

@@ -1,24 +1,28 @@
-"""Transactions: add income, expenses and transfers, edit or delete them in the table, undo, download as CSV."""
+"""Transactions: add income, expenses (either split between categories) and transfers, edit or delete them in the
+table, split or unsplit one of its rows, undo, download as CSV."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from tracker.accounts import Account, add_transfer, get_account, list_accounts
+from tracker import splits
+from tracker.accounts import Account, add_transfer, default_account, get_account, list_accounts
 from tracker.errors import TrackerError, ValidationError, shown
 from tracker.ledger import Ledger
-from tracker.model import TRANSFER_CATEGORY, TX_TYPES
-from tracker.money import CURRENCY_EXPONENTS, format_money, parse_user_amount
-from tracker.ui import session, sidebar
+from tracker.model import TRANSFER_CATEGORY, TX_TYPES, Transaction
+from tracker.money import CURRENCY_EXPONENTS, format_money, parse_user_amount, to_minor
+from tracker.ui import session, sidebar, split_editor
 from tracker.ui.caches import cached
 from tracker.ui.formatting import error_text, flash, guard, log, md, money, number_format, show_flash
 from tracker.ui.table import (
     BALANCE_COLUMN,
     FORCE_LABEL,
+    ORIGINAL_COLUMN,
     READ_ONLY,
     TRANSFER_COLUMN,
     column_order,
@@ -56,21 +60,48 @@ def category_suggestions(led: Ledger, kind: str) -> list[str]:
     return cached("categories", led, kind, compute)
 
 
+def chosen_account(led: Ledger, name: object) -> Account:
+    """The account an add form names (its selectbox), or the default one."""
+    return get_account(led, name) if isinstance(name, str) and name else default_account(led)
+
+
+def typed_total(kind: str, currency: str, number_format: str) -> int | None:
+    """The add form's amount in minor units, for its split lines; ``None`` while nothing is typed."""
+    typed = str(st.session_state.get(f"tx_{kind}_amount") or "")
+    if not typed.strip():
+        return None
+    try:
+        return to_minor(parse_user_amount(typed, number_format), currency)
+    except ValidationError as exc:  # quoted as typed, not as its Decimal
+        raise ValidationError(exc.field, typed, exc.problem) from None
+
+
 def submit(kind: str) -> None:
-    """Form callback: add the transaction, or keep the input and remember the message."""
+    """Form callback: add the transaction (split into the lines of the split editor when "Split" is on), or keep
+    the input and remember the message."""
     ss = st.session_state
     p = f"tx_{kind}"
     typed = ss.get(f"{p}_amount", "")
+    splitting = bool(ss.get(f"{p}_split_on"))
     try:
         led = session.ledger()
+        fmt = number_format(led)
+        amount = parse_user_amount(typed, fmt)
+        account = chosen_account(led, ss.get(f"{p}_account"))  # in the account's currency (Ledger.add)
+        if splitting:
+            what: dict[str, Any] = {
+                "splits": splits.to_splits(split_editor.typed_lines(f"{p}_split"), fmt, account.currency)
+            }
+        else:
+            what = {"category": ss.get(f"{p}_category") or ""}
         tx = led.add(
             kind,
-            parse_user_amount(typed, number_format(led)),
-            category=ss.get(f"{p}_category") or "",
+            amount,
             date=ss.get(f"{p}_date") or dt.date.today(),
             tags=list(ss.get(f"{p}_tags") or ()),
             note=ss.get(f"{p}_note", ""),
-            account=ss.get(f"{p}_account") or None,  # in the account's currency (Ledger.add)
+            account=account.name,
+            **what,
         )
     except TrackerError as exc:
         ss[f"{p}_error"] = error_text(exc, typed)
@@ -84,16 +115,35 @@ def submit(kind: str) -> None:
     ss[f"{p}_category"] = None
     ss[f"{p}_tags"] = []
     ss[f"{p}_note"] = ""
-    what = "Income" if kind == "income" else "Expense"
+    if splitting:
+        split_editor.load(f"{p}_split")
+        ss[f"{p}_split_on"] = False
+    kind_name = "Income" if kind == "income" else "Expense"
+    where = f"split between {', '.join(line.category for line in tx.lines)}" if tx.splits else f"in {tx.category}"
     flash(
-        f"{what} of {money(tx.amount_minor, tx.currency, led)} in {tx.category} on {tx.date:%Y-%m-%d} "
-        f"added to {tx.account}."
+        f"{kind_name} of {money(tx.amount_minor, tx.currency, led)} {where} on {tx.date:%Y-%m-%d} added to {tx.account}."
     )
 
 
+def add_forms(led: Ledger) -> None:
+    """The expense and income forms side by side; while one is split, one under the other (its lines need the
+    whole width)."""
+    if any(st.session_state.get(f"tx_{kind}_split_on") for kind in ("expense", "income")):
+        add_form(led, "expense")
+        add_form(led, "income")
+        return
+    expense_col, income_col = st.columns(2)
+    with expense_col:
+        add_form(led, "expense")
+    with income_col:
+        add_form(led, "income")
+
+
 def add_form(led: Ledger, kind: str) -> None:
-    """One add form: the account (outside the form, so that the amount's currency follows it at once), then the
-    form; its error message shows right under it."""
+    """One add form: the account (outside the form, so that the amount's currency follows it at once) and the
+    "Split" switch, then the form; its error message shows right under it.
+
+    Split, it is no form: the split editor's remainder follows the amount and the lines as they are typed."""
     p = f"tx_{kind}"
     title = "Add an expense" if kind == "expense" else "Add income"
     with st.container(border=True):
@@ -102,7 +152,12 @@ def add_form(led: Ledger, kind: str) -> None:
         account = sidebar.account_select(
             st, led, label, f"{p}_account", help="The amount is in this account's currency"
         )
-        with st.form(f"{p}_form", border=False):
+        splitting = st.toggle(
+            "Split between categories",
+            key=f"{p}_split_on",
+            help="Share the amount between several categories (groceries and household goods on one receipt)",
+        )
+        with st.container() if splitting else st.form(f"{p}_form", border=False):
             left, right = st.columns(2)
             left.text_input(
                 f"Amount ({account.currency})",
@@ -111,19 +166,11 @@ def add_form(led: Ledger, kind: str) -> None:
                 persist_state="session",
             )
             right.date_input("Date", value="today", key=f"{p}_date", format="YYYY-MM-DD", persist_state="session")
-            options = category_suggestions(led, kind)
-            typed = st.session_state.get(f"{p}_category")
-            if typed and typed not in options:  # a new category typed before an error: keep showing it
-                options = [typed, *options]
-            st.selectbox(
-                "Category",
-                options,
-                index=None,
-                accept_new_options=True,
-                placeholder="Choose one or type a new one",
-                key=f"{p}_category",
-                persist_state="session",
-            )
+            if splitting:
+                total = functools.partial(typed_total, kind, account.currency, number_format(led))
+                split_editor.split_editor(led, f"{p}_split", total, account.currency)
+            else:
+                category_input(led, kind)
             st.multiselect(
                 "Tags",
                 led.tags(),
@@ -133,10 +180,31 @@ def add_form(led: Ledger, kind: str) -> None:
                 persist_state="session",
             )
             st.text_input("Note", key=f"{p}_note", placeholder="Optional", persist_state="session")
-            st.form_submit_button(title, type="primary", on_click=submit, args=(kind,), width="stretch")
+            if splitting:
+                st.button(title, key=f"{p}_add_split", type="primary", on_click=submit, args=(kind,), width="stretch")
+            else:
+                st.form_submit_button(title, type="primary", on_click=submit, args=(kind,), width="stretch")
     error = st.session_state.get(f"{p}_error")
     if error:
         st.error(md(error), icon=":material/error:")
+
+
+def category_input(led: Ledger, kind: str) -> None:
+    """The add form's category: a suggestion or a new one."""
+    p = f"tx_{kind}"
+    options = category_suggestions(led, kind)
+    typed = st.session_state.get(f"{p}_category")
+    if typed and typed not in options:  # a new category typed before an error: keep showing it
+        options = [typed, *options]
+    st.selectbox(
+        "Category",
+        options,
+        index=None,
+        accept_new_options=True,
+        placeholder="Choose one or type a new one",
+        key=f"{p}_category",
+        persist_state="session",
+    )
 
 
 def submit_transfer() -> None:
@@ -311,6 +379,7 @@ def column_config(led: Ledger, account: Account | None) -> dict[str, Any]:
         "account": config.SelectboxColumn(
             "Account", options=[a.name for a in list_accounts(led)], required=True, help="Move it to another account"
         ),
+        ORIGINAL_COLUMN: config.TextColumn("Original", help="What it cost in the other currency (bought abroad)"),
         TRANSFER_COLUMN: config.TextColumn("Transfer", help="Where a transfer's money went to or came from"),
         "category": config.TextColumn("Category", required=True, max_chars=60),
         "tags": config.MultiselectColumn("Tags", options=led.tags(), accept_new_options=True),
@@ -327,8 +396,9 @@ def column_config(led: Ledger, account: Account | None) -> dict[str, Any]:
     }
 
 
-def transaction_table(led: Ledger, view: sidebar.View) -> None:
-    """The filtered list: editable, with save/discard, undo and CSV download; for one account its running balance."""
+def transaction_table(led: Ledger, view: sidebar.View) -> pd.DataFrame:
+    """The filtered list: editable, with save/discard, undo and CSV download; for one account its running balance.
+    Returns the rows shown."""
     frame = sidebar.filtered_frame(led, view)
     fmt = number_format(led)
     account = balance_account(led, view)
@@ -357,9 +427,9 @@ def transaction_table(led: Ledger, view: sidebar.View) -> None:
     )
     if shown.empty:
         st.info("No transactions match these filters." if len(led.frame()) else "No transactions yet: add one above.")
-        return
+        return shown
     key = editor_key()
-    order = column_order(with_balance=account is not None)
+    order = column_order(with_balance=account is not None, with_original=bool(shown[ORIGINAL_COLUMN].any()))
     st.data_editor(
         shown,
         key=key,
@@ -392,6 +462,7 @@ def transaction_table(led: Ledger, view: sidebar.View) -> None:
             forget_problems()
             reset_editor()
             st.rerun()
+    return shown
 
 
 def touches_reconciled(shown: pd.DataFrame, edits: dict) -> bool:
@@ -399,6 +470,125 @@ def touches_reconciled(shown: pd.DataFrame, edits: dict) -> bool:
     positions = {int(p) for p in edits.get("edited_rows", {})} | {int(p) for p in edits.get("deleted_rows", [])}
     marks = shown["reconciled"].tolist()
     return any(marks[p] for p in positions if 0 <= p < len(marks))
+
+
+# -- splitting one row --------------------------------------------------------------------------
+
+SPLIT = "tx_split"  # the keys of the split panel and its editor's prefix (a comment: Streamlit's magic shows strings)
+
+
+def row_label(rows: pd.DataFrame, tx_id: str) -> str:
+    """``2026-12-01 · expense · 100.00 USD · Groceries · weekly shop``: a row of the table in the picker."""
+    row = rows.loc[tx_id]
+    note = f" · {row['note']}" if row["note"] else ""
+    return f"{row['date']:%Y-%m-%d} · {row['type']} · {row['amount']} {row['currency']} · {row['category']}{note}"
+
+
+def tx_name(tx: Transaction, led: Ledger) -> str:
+    """``The expense of $100.00 on 2026-12-01``: a transaction in the split panel's messages."""
+    return f"The {tx.type} of {money(tx.amount_minor, tx.currency, led)} on {tx.date:%Y-%m-%d}"
+
+
+def load_split(led: Ledger, tx: Transaction) -> None:
+    """Fill the split editor with ``tx``'s lines when another transaction is picked or the picked one changed
+    (saved, undone, edited elsewhere); the unsplit category starts on its biggest line's."""
+    ss = st.session_state
+    shown_version = (tx.id, tx.updated_at)
+    if ss.get(f"{SPLIT}_loaded") == shown_version:
+        return
+    split_editor.load(SPLIT, split_editor.lines_of(tx, number_format(led)))
+    ss[f"{SPLIT}_loaded"] = shown_version
+    ss[f"{SPLIT}_category"] = max(tx.lines, key=lambda line: line.amount_minor).category if tx.splits else None
+    for key in (f"{SPLIT}_force", f"{SPLIT}_problem"):
+        ss.pop(key, None)
+
+
+def change_split(tx_id: str, unsplit: bool) -> None:
+    """Button callback: save the editor's lines as ``tx_id``'s split, or unsplit it into the category chosen; one
+    undoable change, or nothing and the reason. A reconciled transaction needs the table's confirmation box."""
+    ss = st.session_state
+    ss.pop(f"{SPLIT}_problem", None)
+    name = "The transaction"
+    try:
+        led = session.ledger()
+        tx = led.get(tx_id)
+        name = tx_name(tx, led)
+        if unsplit:
+            category = ss.get(f"{SPLIT}_category") or ""
+            changes: dict[str, Any] = {"splits": [], "category": category}
+        else:
+            changes = {"splits": splits.to_splits(split_editor.typed_lines(SPLIT), number_format(led), tx.currency)}
+        after = led.update(tx_id, force=bool(ss.get(f"{SPLIT}_force")), **changes)
+    except TrackerError as exc:
+        if is_unconfirmed(exc):
+            ss[f"{SPLIT}_problem"] = reconciled_problem(name)
+        else:
+            ss[f"{SPLIT}_problem"] = str(exc)
+        return
+    except Exception as exc:  # logged, never shown as a traceback
+        log.exception("changing a split failed")
+        ss[f"{SPLIT}_problem"] = f"The split could not be saved ({type(exc).__name__}); see the log file."
+        return
+    if unsplit:
+        flash(f"{tx_name(after, led)} is no longer split: it is in {after.category}.")
+    else:
+        flash(f"{tx_name(after, led)} is split between {', '.join(line.category for line in after.lines)}.")
+
+
+def split_panel(led: Ledger, shown_rows: pd.DataFrame) -> None:
+    """Pick one income or expense of the table, split it between categories (its lines in the split editor), or
+    unsplit it into one category."""
+    rows = shown_rows[shown_rows["type"] != "transfer"] if not shown_rows.empty else shown_rows
+    if rows.empty:
+        return
+    with st.expander(  # its open state kept in the session: a flash message gone must not close it
+        "Split or unsplit a transaction", icon=":material/call_split:", key=f"{SPLIT}_open", on_change="rerun"
+    ):
+        picked = st.selectbox(
+            "Transaction",
+            list(rows.index),
+            index=None,
+            format_func=functools.partial(row_label, rows),
+            placeholder="Choose one of the rows shown above",
+            key=f"{SPLIT}_pick",
+        )
+        if picked is None:
+            return
+        tx = led.get(picked)
+        load_split(led, tx)
+        split_editor.split_editor(led, SPLIT, functools.partial(int, tx.amount_minor), tx.currency)
+        if tx.reconciled:
+            st.checkbox(
+                FORCE_LABEL,
+                key=f"{SPLIT}_force",
+                help="Reconciled transactions match a bank statement; changing them can make it disagree",
+            )
+        save, category, unsplit = st.columns([2, 2, 1], vertical_alignment="bottom")
+        save.button(
+            "Save split",
+            key=f"{SPLIT}_save",
+            type="primary",
+            on_click=change_split,
+            args=(tx.id, False),
+            width="stretch",
+        )
+        if tx.splits:
+            options = led.categories()
+            chosen = st.session_state.get(f"{SPLIT}_category")
+            category.selectbox(
+                "Unsplit into category",
+                options if not chosen or chosen in options else [chosen, *options],
+                index=None,
+                accept_new_options=True,
+                placeholder="Choose or type",
+                key=f"{SPLIT}_category",
+            )
+            unsplit.button(
+                "Unsplit", key=f"{SPLIT}_unsplit", on_click=change_split, args=(tx.id, True), width="stretch"
+            )
+    problem = st.session_state.get(f"{SPLIT}_problem")
+    if problem:
+        st.error(md(problem), icon=":material/error:")
 
 
 # -- the page -----------------------------------------------------------------------------------
@@ -409,11 +599,8 @@ with guard("The Transactions page"):
     st.title("Transactions")
     show_flash()
     quick_entry(led)
-    expense_col, income_col = st.columns(2)
-    with expense_col:
-        add_form(led, "expense")
-    with income_col:
-        add_form(led, "income")
+    add_forms(led)
     transfer_form(led)
     st.divider()
-    transaction_table(led, view)
+    shown_rows = transaction_table(led, view)
+    split_panel(led, shown_rows)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from decimal import Context, Decimal
+from fractions import Fraction
 
 from tracker.errors import ValidationError
 
@@ -98,6 +99,13 @@ def to_decimal_amount(minor: Minor, currency: str) -> Decimal:
     """Integer minor units back to an exact ``Decimal`` with the currency's decimal places."""
     exp = CURRENCY_EXPONENTS.get(currency, 2)
     return Decimal(minor).scaleb(-exp) if exp else Decimal(minor)
+
+
+def at_rate(amount: Decimal, factor: Fraction, currency: str) -> Decimal:
+    """``amount × factor`` rounded half-even to the minor unit of ``currency``, from the exact product (a bank's
+    converted or original amount; ``factor`` exact, e.g. ``Fraction(rate)``)."""
+    scale = 10 ** CURRENCY_EXPONENTS[currency]
+    return to_decimal_amount(round(Fraction(amount) * factor * scale), currency)
 
 
 def format_plain(minor: Minor, currency: str) -> str:

@@ -51,7 +51,7 @@ from tracker.importers.base import (
 from tracker.model import clean_category, clean_tags
 from tracker.money import (
     BANK_GROUP_CHARS,
-    CURRENCY_EXPONENTS,
+    at_rate,
     normalize_currency,
     parse_bank_amount,
     read_digits,
@@ -931,7 +931,7 @@ class CsvImporter(Importer):
             problems.add(line, "original_currency", code_text, "is given without an original amount or exchange rate")
             return None
         if not paid:
-            paid = _at_rate(abs(amount), 1 / Fraction(rate), code)
+            paid = at_rate(abs(amount), 1 / Fraction(rate), code)
             if not paid:
                 problems.add(line, field, shown, f"makes the amount {abs(amount)} zero in {code}")
                 return None
@@ -940,12 +940,6 @@ class CsvImporter(Importer):
         except ValidationError as exc:
             problems.add(line, field, shown, exc.problem)
             return None
-
-
-def _at_rate(amount: Decimal, factor: Fraction, currency: str) -> Decimal:
-    """``amount × factor`` rounded half-even to the minor unit of ``currency``, from the exact product."""
-    scale = 10 ** CURRENCY_EXPONENTS[currency]
-    return to_decimal_amount(round(Fraction(amount) * factor * scale), currency)
 
 
 def _read_original(problems: Problems, line: int, text: str, decimal: str) -> Decimal | None:

@@ -52,7 +52,13 @@ from tracker.importers.base import (
     clean_description,
     strip_head,
 )
-from tracker.money import CURRENCY_EXPONENTS, normalize_currency, parse_bank_amount, to_decimal_amount, to_minor
+from tracker.money import (
+    at_rate,
+    normalize_currency,
+    parse_bank_amount,
+    to_decimal_amount,
+    to_minor,
+)
 from tracker.rates import clean_rate
 
 log = logging.getLogger(__name__)
@@ -355,12 +361,6 @@ class OfxImporter(Importer):
         )
 
 
-def _at_rate(amount: Decimal, factor: Fraction, currency: str) -> Decimal:
-    """``amount × factor`` rounded half-even to the minor unit of ``currency``, from the exact product."""
-    scale = 10 ** CURRENCY_EXPONENTS[currency]
-    return to_decimal_amount(round(Fraction(amount) * factor * scale), currency)
-
-
 def _read_rate(raw: str) -> Decimal:
     """A ``CURRATE``: a positive number (``1.0856``, ``1,0856``); raises ``ValidationError`` saying what is wrong."""
     if not raw:
@@ -445,9 +445,9 @@ class _Foreign:
             except ValidationError as exc:
                 problems.add(pos.field_line(k, "TRNAMT"), "TRNAMT", str(amount), exc.problem)
                 return None
-            booked, original = _at_rate(amount, Fraction(self.rate), curdef), to_decimal_amount(paid, self.symbol)
+            booked, original = at_rate(amount, Fraction(self.rate), curdef), to_decimal_amount(paid, self.symbol)
         else:
-            booked, original = amount, _at_rate(abs(amount), 1 / Fraction(self.rate), self.symbol)
+            booked, original = amount, at_rate(abs(amount), 1 / Fraction(self.rate), self.symbol)
         if not booked or not original:
             problems.add(
                 pos.field_line(k, "CURRATE"),

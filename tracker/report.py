@@ -4,7 +4,7 @@
   the top categories and the largest expenses, all exact money; pages 2-5 are the dashboard's charts
   (:data:`tracker.charts.dashboard.CHARTS`: the spending donut, the income vs expense bars, the running
   balance and this month's spending against last month's), A4 landscape; with ``net_worth`` (see
-  :func:`tracker.accounts.net_worth_months`) a last page charts net worth over time, every account, month by month.
+  :func:`tracker.conversion.net_worth_in` at :func:`tracker.accounts.net_worth_days`) a last page charts net worth over time, every account, month by month.
 * ``.png``: one image of :data:`PNG_SIZE` pixels (1600 x 1000) with the headline numbers and the
   same four charts in a 2 x 2 grid.
 
@@ -53,7 +53,7 @@ NET_WORTH_TITLE = "Net worth, every account (end of each month)"
 
 NetWorth = tuple[Sequence[dt.date], Sequence[int]]
 """Net worth in the report's currency at the end of each day: (days, minor units); see
-:func:`tracker.accounts.net_worth_months`."""
+:func:`tracker.conversion.net_worth_in` at :func:`tracker.accounts.net_worth_days`."""
 
 
 def check_output(path: str | os.PathLike[str]) -> Path:
@@ -331,7 +331,7 @@ def write_report(
         number_format: one of :data:`tracker.money.NUMBER_FORMATS`.
         description: the filters in words, printed on the first page.
         as_of: the day the month-to-date chart runs to (default: the period's end, or today if earlier).
-        net_worth: net worth in ``currency`` over time (:func:`tracker.accounts.net_worth_months`): a last PDF page charts it.
+        net_worth: net worth in ``currency`` over time (:func:`tracker.conversion.net_worth_in` at :func:`tracker.accounts.net_worth_days`): a last PDF page charts it.
         rates: convert every row into ``currency`` (:mod:`tracker.conversion`); the first page says what had no rate.
 
     Raises:

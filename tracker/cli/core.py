@@ -173,11 +173,8 @@ def summarize(
     import numpy as np
 
     keep = np.ones(len(rows), dtype=bool) if keep is None else keep
-    per = {
-        code: _totals(rows, rows.in_currency(code) & keep, code)
-        for code in sorted(str(c) for c in rows.currency.values)
-        if (rows.in_currency(code) & keep).any()
-    }
+    masks = {code: rows.in_currency(code) & keep for code in sorted(str(c) for c in rows.currency.values)}
+    per = {code: _totals(rows, mask, code) for code, mask in masks.items() if mask.any()}
     if book is None:
         main = per.get(currency) or _totals(rows, np.zeros(len(rows), dtype=bool), currency)
         return {**main, "count": rows.transactions_in(keep), "by_currency": per}

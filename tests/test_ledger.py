@@ -297,9 +297,23 @@ def test_meta_values_are_copies(ledger: Ledger) -> None:
 
 
 def test_settings_defaults_and_validation(ledger: Ledger, data_dir: Path) -> None:
-    assert ledger.settings == {"currency": "USD", "number_format": "1,234.56", "theme": "light"}
+    assert ledger.settings == {
+        "currency": "USD",
+        "number_format": "1,234.56",
+        "theme": "light",
+        "reporting_currency": "",
+    }
     ledger.update_settings(currency="eur", number_format="1.234,56", theme="dark")
-    assert Ledger(data_dir).settings == {"currency": "EUR", "number_format": "1.234,56", "theme": "dark"}
+    assert Ledger(data_dir).settings == {
+        "currency": "EUR",
+        "number_format": "1.234,56",
+        "theme": "dark",
+        "reporting_currency": "",
+    }
+    ledger.update_settings(reporting_currency="gbp")
+    assert Ledger(data_dir).settings["reporting_currency"] == "GBP"
+    with pytest.raises(ValidationError, match="currency"):
+        ledger.update_settings(reporting_currency="XYZ")
     with pytest.raises(ValidationError) as info:
         ledger.update_settings(number_format="1_234.56")
     assert info.value.field == "number_format"

@@ -155,7 +155,9 @@ def _dump(book: AccountBook) -> dict[str, Any] | None:
     return {"accounts": out, "default": book.default}
 
 
-ACCOUNTS: MetaFeature[AccountBook] = MetaFeature(key=META_KEY, load=_load, dump=_dump, noun="account")
+ACCOUNTS: MetaFeature[AccountBook] = MetaFeature(
+    key=META_KEY, load=_load, dump=_dump, noun="account", entry_key=lambda item: str(item["name"]).casefold()
+)
 
 
 # -- reading -------------------------------------------------------------------------------------------

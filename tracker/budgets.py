@@ -180,6 +180,7 @@ BUDGETS: MetaFeature[list[BudgetSetting]] = MetaFeature(
     noun="budget setting",
     categories=lambda settings: [s.category for s in settings],
     rename_category=recategorize_settings,
+    entry_key=lambda item: f"{str(item['category']).casefold()}|{item.get('month')}|{item.get('currency')}",
 )
 """The budget settings' slice of the ledger meta."""
 

@@ -53,3 +53,8 @@ class StorageError(TrackerError):
 
 class CorruptDataError(StorageError):
     """A data file is corrupt, truncated or of a newer schema; it is left untouched."""
+
+
+class SyncError(TrackerError):
+    """The sync location cannot be reached, read or written, or what it holds cannot be opened; the message names
+    the location (a folder or a URL) and, where there is one, the file. The local ledger is never changed by it."""

@@ -92,6 +92,9 @@ class MetaFeature(Generic[T]):
         rename_category: a category rename or merge applied to the value.
         tags: the tags the value mentions.
         rename_tag: a tag rename or merge applied to the value.
+        entry_key: what identifies one element of a list in the stored value (the value itself a list, or a list
+            under one of its keys), so that devices merge the elements one by one (:mod:`tracker.sync.merge`);
+            ``None``: a list is merged as a whole (rules, whose order matters).
     """
 
     key: str
@@ -103,6 +106,7 @@ class MetaFeature(Generic[T]):
     rename_category: Rename[T] = _unchanged
     tags: Callable[[T], Iterable[str]] = _mentions_none
     rename_tag: Rename[T] = _unchanged
+    entry_key: Callable[[Any], str] | None = None
 
     def read(self, ledger: Ledger) -> T:
         """The feature's value in ``ledger``."""

@@ -204,6 +204,23 @@ class Ledger:
             self._check_pairs(settled, deletes)
             return self.engine.commit_locked([tx.to_record() for tx in settled], deletes, meta, label)
 
+    def commit_merged(
+        self, records: Sequence[Mapping[str, Any]], deletes: Sequence[str], meta: Mapping[str, Any], label: str
+    ) -> int:
+        """Store what merging other devices' changes gives (:mod:`tracker.sync`) as one undoable change.
+
+        The records (storage form) are checked as a snapshot's rows are, column by column (a new device's first
+        sync brings every row at once); transfers must keep both sides. Accounts are not settled again: each
+        record was settled on the device that made it. ``ValidationError`` names the first bad record's field.
+        """
+        from tracker.storage.codec import check_records
+
+        with self.locked():
+            self.engine.refresh_locked()
+            check_records(list(records), "the changes from other devices")
+            self._check_pairs([from_record(r) for r in records if r["type"] == "transfer"], deletes)
+            return self.engine.commit_locked([dict(r) for r in records], deletes, meta, label)
+
     def _check_pairs(self, puts: Sequence[Transaction], deletes: Sequence[str]) -> None:
         """A commit never leaves one side of a transfer without the other (both stored, or both deleted)."""
         put = {tx.id: tx for tx in puts}
@@ -400,7 +417,10 @@ class Ledger:
                 current[key] = value
             else:
                 raise ValidationError(key, value, "is not a setting")
-        self.set_meta("settings", current, label="change settings")
+        # Only what differs from the defaults is stored: a setting put back to its default is one no longer set
+        # (so that, merged with another device's settings, an untouched default never overrides a choice).
+        stored = {k: v for k, v in current.items() if DEFAULT_SETTINGS.get(k) != v}
+        self.set_meta("settings", stored or None, label="change settings")
         return current
 
     def undo(self) -> str | None:

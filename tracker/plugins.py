@@ -24,10 +24,12 @@ log = logging.getLogger(__name__)
 def make_plugin_manager(*, load_entrypoints: bool = True) -> pluggy.PluginManager:
     """A fresh manager with the hook specs, the built-in plugins and (optionally) installed plugins."""
     from tracker.storage import BuiltinStorage
+    from tracker.sync.plugin import BuiltinSync
 
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     pm.register(BuiltinStorage(), name="builtin-storage")
+    pm.register(BuiltinSync(), name="builtin-sync")
     if load_entrypoints and _may_have_entry_points(hookspecs.PROJECT):
         from importlib.metadata import entry_points
 

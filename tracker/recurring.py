@@ -374,6 +374,7 @@ RECURRING: MetaFeature[list[Template]] = MetaFeature(
     rename_category=rename_entries,
     tags=lambda templates: [tag for t in templates for tag in t.tags],
     rename_tag=retag_templates,
+    entry_key=lambda item: str(item["id"]),
 )
 """The recurring templates' slice of the ledger meta (their posting state included)."""
 

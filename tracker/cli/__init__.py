@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "tracker.cli.io",
     "tracker.cli.accounts",
     "tracker.cli.rates",
+    "tracker.cli.sync",
 ]
 
 

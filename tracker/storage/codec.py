@@ -531,13 +531,13 @@ def check_entry(entry: JsonDict, source: str) -> JsonDict:
             else:
                 raise bad(f"unknown operation {kind!r}")
         for records in (puts, befores):
-            _check_records(records, source)
+            check_records(records, source)
     except (ValidationError, AttributeError, KeyError, TypeError) as exc:
         raise bad(str(exc)) from None
     return entry
 
 
-def _check_records(records: list[Any], source: str) -> None:
+def check_records(records: list[Any], source: str) -> None:
     """Validate journal records (storage form) as a snapshot's rows are, column by column (an import's entry
     holds thousands), and their notes and import ids as :func:`~tracker.model.from_record` does. Whatever
     the columns refuse is judged record by record, as before, so a message names the record's field."""

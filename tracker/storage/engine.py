@@ -64,6 +64,9 @@ KEEP_BACKUPS = 10
 BACKUP_EVERY = dt.timedelta(hours=24)
 """A backup is written at the first change after this long since the last one."""
 
+_WRITE_STATE = ("_overlay", "_meta", "_undo", "_seq", "entries_since_snapshot", "_ops_since_snapshot")
+"""What applying a journal entry changes in memory (put back when a folded write fails)."""
+
 Saved = Callable[[int, str], None]
 """Called after each save with the new revision and the change's label."""
 
@@ -98,6 +101,9 @@ class Engine:
         self._cleaned = False
         self._depth = 0
         self._fresh = False
+        self.last_change: tuple[int, list[JsonDict] | None] = (0, None)
+        """The revision of this engine's last save and its journal ops (``None``: the whole state was replaced, a
+        restore), for an ``after_save`` plugin to see what changed without reading the journal back."""
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -268,6 +274,10 @@ class Engine:
     def meta(self, key: str, default: Any = None) -> Any:
         """A stored meta value (not a copy)."""
         return self._meta.get(key, default)
+
+    def meta_items(self) -> dict[str, Any]:
+        """Every stored meta value by key (the stored values, not copies: do not modify them)."""
+        return dict(self._meta)
 
     def undoable(self) -> bool:
         """Whether a change can be undone."""
@@ -441,14 +451,34 @@ class Engine:
         if self._pre_migration is not None:
             self.fold(reason="before-migration", backup_of=self._pre_migration)
             entry["seq"] = self._seq + 1
-        self.backend.append(entry)
-        self._apply_entry(entry)
+        if len(entry["ops"]) >= COMPACT_AFTER_OPS:
+            self._write_folded(entry)
+        else:
+            self.backend.append(entry)
+            self._apply_entry(entry)
+        self.last_change = (entry["seq"], entry["ops"])
         try:
             self._maintain()
         except StorageError as exc:  # the change is saved: a failed fold or backup must not report it as lost
             log.warning("the change was saved, but folding the journal or writing a backup failed: %s", exc)
         self.saved(entry["seq"], entry["label"])
         return self._seq
+
+    def _write_folded(self, entry: JsonDict) -> None:
+        """Store a big change (thousands of rows: an import, a device's first sync) as a new snapshot at once, rather
+        than journaling it to fold it right after: one atomic write instead of two. Its undo step is in the
+        snapshot's undo history as a journaled change's would be; if the write fails, the state is as it was."""
+        saved = {name: getattr(self, name) for name in _WRITE_STATE}
+        self._overlay, self._meta, self._undo = dict(self._overlay), dict(self._meta), list(self._undo)
+        try:
+            self._apply_entry(entry)
+            self.fold()
+        except BaseException:
+            for name, value in saved.items():
+                setattr(self, name, value)
+            self._merged = None
+            self._frame = None
+            raise
 
     def snapshot(self) -> JsonDict:
         """The current state as a snapshot: rows sorted by date, creation time and id."""
@@ -549,6 +579,7 @@ class Engine:
             snap = {**snap, "seq": max(seq, int(snap["seq"])) + 1, "undo": [], "saved_at": iso_utc(utcnow())}
             self.backend.compact(snap)
             self.reread_locked()
+            self.last_change = (self._seq, None)
             self.saved(self._seq, f"restore {name}")  # a restore is a save too (for sync)
 
 

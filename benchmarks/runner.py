@@ -50,6 +50,7 @@ What each figure is (the keys of the JSON report):
 ``browser_render_s``    the same run: from opening the page to the dashboard painted (the launcher's render
                         check, ``desktop.pages``), the first session of a freshly started server.
 ``rates_*``             the ECB's whole history imported, stored, read and used to convert (:mod:`benchmarks.rates`).
+``sync_*``              a new device's first sync, one change sent, 1,000 applied, the save path (:mod:`benchmarks.sync`).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks import built, peers, rates
+from benchmarks import built, peers, rates, sync
 from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
 from benchmarks.generate import CURRENCY, DEFAULT_SEED, END, START, generate
 
@@ -118,6 +119,11 @@ TARGETS: dict[str, tuple[float, int]] = {
     "server_peak_rss_mb": (300.0, 100_000),
     "cli_version_s": (0.15, 100_000),
     "rates_import_s": (2.0, 100_000),
+    "sync_first_publish_s": (10.0, 100_000),
+    "sync_first_apply_s": (10.0, 100_000),
+    "sync_send_one_ms": (50.0, 100_000),
+    "sync_apply_1000_s": (1.0, 100_000),
+    "sync_add_ms": (10.0, 100_000),
     "peer_totals_all_vs_ledger": (0.5, 100_000),
     "peer_register_month_vs_ledger": (0.5, 100_000),
     "peer_totals_month_vs_ledger": (0.5, 100_000),
@@ -152,8 +158,9 @@ MEASURES = (
     "browser_render_s",
     *peers.figure_names(),
     *rates.FIGURES,
+    *sync.FIGURES,
 )
-GROUPS = ("load", "writes", "fold", "dashboard", "apptest", "cli", "window", "server", "peers", "rates")
+GROUPS = ("load", "writes", "fold", "dashboard", "apptest", "cli", "window", "server", "peers", "rates", "sync")
 """What ``--skip`` / ``--only`` take: each group measures some of :data:`MEASURES`."""
 PER_WAY_GROUPS = ("load", "writes", "fold", "dashboard", "apptest", "cli")
 """Measured on the ledger of every ``--built`` way; the others on the first way only (``peers``: all in one run)."""
@@ -681,6 +688,7 @@ MEASURE_GROUPS: dict[str, Callable[[Context], dict[str, dict[str, Any]]]] = {
     "server": measure_server,
     "peers": measure_peers,
     "rates": rates.measure,
+    "sync": sync.measure,
 }
 GROUP_FIGURES = {
     "load": ("import_s", "cold_load_s", "stored_mb"),
@@ -701,6 +709,7 @@ GROUP_FIGURES = {
     "server": ("server_peak_rss_mb", "browser_render_s"),
     "peers": peers.figure_names(),
     "rates": rates.FIGURES,
+    "sync": sync.FIGURES,
 }
 
 

@@ -275,3 +275,12 @@ def test_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from sync_fixtures import use_test_keyring
 
     use_test_keyring(monkeypatch, tmp_path)
+
+
+def test_damaged_sync_settings_can_still_be_turned_off(tmp_path: Path) -> None:
+    (a,) = folder_devices(tmp_path, ["a"])
+    (a.data_dir / "sync" / "config.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(SyncError, match="set sync up again"):
+        a.sync()
+    assert turn_off(a.data_dir)
+    assert status(a.data_dir) == {"set_up": False}

@@ -38,10 +38,12 @@ class _Runner:
         from tracker.sync.config import is_set_up
         from tracker.sync.syncer import sync_now
 
+        ledger: Ledger | None = None  # one for the thread's life: each sync reads only what changed since
         while not self.stop.is_set():
             if is_set_up(self.data_dir):
                 try:
-                    sync_now(Ledger(self.data_dir))
+                    ledger = ledger or Ledger(self.data_dir)
+                    sync_now(ledger)
                 except TrackerError as exc:  # kept in the sync state for the status; tried again later
                     log.info("background sync of %s failed: %s", self.data_dir, exc)
                 except Exception:

@@ -103,9 +103,8 @@ def setup(
                 unlock(passphrase, transport.read(KEYCHECK))
     elif listing.keycheck:
         raise ValidationError("encryption", "off", "cannot be chosen: this sync location is encrypted")
-    old = load_config(data_dir)
     config = new_config(location, device_name, encrypted)
-    if old is not None:
+    if sync_dir(data_dir).exists():  # set up before (maybe with damaged settings): this device starts afresh
         turn_off(data_dir)
     if encrypted or password is not None:
         from tracker.sync.secrets import store_secret
@@ -124,16 +123,20 @@ def turn_off(data_dir: Path) -> bool:
     Returns whether sync was set up. The files this device wrote into the location stay there (other devices
     may still need them).
     """
-    config = load_config(data_dir)
+    try:
+        config = load_config(data_dir)
+    except SyncError:  # damaged settings: what can be removed is removed (the secrets' id is lost with them)
+        config = None
     folder = sync_dir(data_dir)
     if config is not None and (config.encrypted or config.location.get("kind") == "webdav"):
         from tracker.sync.secrets import forget_secrets
 
         with contextlib.suppress(SyncError):
             forget_secrets(config.location_id)
-    if folder.exists():
+    was = folder.exists()
+    if was:
         shutil.rmtree(folder)
-    return config is not None
+    return config is not None or was
 
 
 def status(data_dir: Path) -> dict[str, Any]:

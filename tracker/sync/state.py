@@ -109,9 +109,9 @@ class SyncState:
             ),
         )
 
-    def count(self) -> int:
-        """How many entities are known."""
-        return int(self.db.execute("SELECT count(*) FROM entity").fetchone()[0])
+    def empty(self) -> bool:
+        """Whether no entity is known yet (nothing merged)."""
+        return self.db.execute("SELECT 1 FROM entity LIMIT 1").fetchone() is None
 
     # -- segments -------------------------------------------------------------------------------------------------
 

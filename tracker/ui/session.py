@@ -80,6 +80,7 @@ def init_session() -> Ledger | None:
             led.refresh()  # the shared ledger may have been read long before this session started
             st.session_state[LEDGER_KEY] = led
             _post_recurring(led)
+            start_background_sync(led)
         else:
             led.refresh()
     except TrackerError as exc:
@@ -108,6 +109,26 @@ def _post_recurring(led: Ledger) -> None:
         return
     if posted:
         flash(f"Posted {posted} recurring transaction{'s' if posted != 1 else ''} that fell due.", "info")
+
+
+def start_background_sync(led: Ledger) -> None:
+    """Sync ``led``'s folder in the background while the app runs, if sync is set up for it.
+
+    Once per process and folder (later calls do nothing); called when a session opens the ledger and right
+    after sync is set up on the Settings page. ``tracker.sync`` is imported only when sync is set up, so the
+    app does not load the encryption or WebDAV libraries otherwise. A sync's commit reaches the pages as any
+    outside change does (:func:`watch_outside_changes`).
+    """
+    from tracker.sync.config import is_set_up
+
+    try:
+        if not is_set_up(led.location):
+            return
+        from tracker.sync import background
+
+        background.start(led.location)
+    except OSError as exc:  # the sync folder cannot be looked at: the app works on, without syncing
+        log.warning("cannot start syncing %s in the background: %s", led.location, exc)
 
 
 def ledger() -> Ledger:

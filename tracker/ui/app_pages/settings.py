@@ -1,4 +1,5 @@
-"""Settings: default and reporting currency, number format and theme; exchange rates; where the data lives; backups."""
+"""Settings: default and reporting currency, number format and theme; exchange rates; where the data lives; sync
+with other devices; backups."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tracker.rates import RatesImport, add_rate, delete_rate, import_rates, pair
 from tracker.ui import session
 from tracker.ui.caches import cached
 from tracker.ui.formatting import flash, guard, md, show_flash
+from tracker.ui.sync_panel import sync_section
 
 EXAMPLE_MINOR = 123456
 RATES_UPLOAD_TYPES = ["csv", "txt"]
@@ -309,5 +311,7 @@ with guard("The Settings page"):
     exchange_rates(led)
     st.divider()
     data_location(led)
+    st.divider()
+    sync_section(led)
     st.divider()
     backups(led)

@@ -9,6 +9,7 @@ same ledger, nothing lost and nothing doubled.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -220,3 +221,32 @@ def test_a_sync_killed_at_any_moment_loses_nothing(
     assert_converged([a, b])
     expected = sorted([*(f"a{i} edited" for i in range(6)), *(f"a{i}" for i in range(6, 60)), "b0"])
     assert notes(a) == expected
+
+
+def test_a_full_sync_folder_is_an_error_and_loses_nothing(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    if not sys.platform.startswith("linux") or shutil.which("mount") is None:
+        pytest.skip("a tiny file system is mounted with Linux's mount(8)")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tiny tmpfs here (needs root): {done.stderr.decode().strip()}")
+    try:
+        a = Device(tmp_path, "a", folder_location(folder))
+        b = Device(tmp_path, "b", folder_location(folder))
+        a.ledger.add_expense("1", category="Food", note="fits")
+        a.sync()
+        (folder / "someone else's big file").write_bytes(b"x" * 50_000)  # the disk fills up meanwhile
+        for i in range(300):
+            a.ledger.add_expense(str(i + 2), category="Food", note=f"row {i} {os.urandom(40).hex()}")
+        with pytest.raises(SyncError, match="full"):
+            a.sync()
+        assert len(Ledger(a.data_dir)) == 301  # every row still here
+        (folder / "someone else's big file").unlink()
+        a.sync()
+        b.sync()
+        assert_converged([a, b])
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)

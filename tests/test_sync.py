@@ -313,3 +313,25 @@ def test_damaged_sync_settings_can_still_be_turned_off(tmp_path: Path) -> None:
         a.sync()
     assert turn_off(a.data_dir)
     assert status(a.data_dir) == {"set_up": False}
+
+
+def test_rates_recurring_templates_and_rules_sync_too(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from tracker.importers.rules import RULES, Rule, add_rule
+    from tracker.rates import RATES, add_rate
+    from tracker.recurring import add_template, load_templates, make_template
+
+    a, b = folder_devices(tmp_path, ["a", "b"])
+    add_rate(a.ledger, "2026-11-02", "EUR", "USD", "1.0823")
+    add_rate(b.ledger, "2026-11-02", "GBP", "USD", "1.2710")
+    add_rule(a.ledger, Rule("coffee", "Coffee"))
+    template = make_template(
+        type="expense", amount="40", category="Cleaner", start=dt.date(2026, 11, 2), unit="week", currency="USD"
+    )
+    add_template(b.ledger, template)
+    sync_all([a, b])
+    assert_converged([a, b])
+    assert set(RATES.read(a.ledger).pairs()) == {("EUR", "USD"), ("GBP", "USD")}
+    assert [r.category for r in RULES.read(b.ledger)] == ["Coffee"]
+    assert [t.id for t in load_templates(a.ledger)] == [template.id]

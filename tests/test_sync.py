@@ -225,11 +225,15 @@ def test_segments_are_compacted_into_a_snapshot_and_pruned(tmp_path: Path, monke
     for i in range(5):
         a.ledger.add_expense(str(i + 1), category="Food")
         sync_all([a, b], rounds=1)
+    for i in range(4):  # b's snapshot comes later and covers less of a's segments than a's own
+        b.ledger.add_expense(str(i + 10), category="Rent")
+        sync_all([b, a], rounds=1)
     sync_all([a, b])
     names = sorted(p.name for p in (tmp_path / "location").iterdir())
     mine = [n for n in names if n.startswith(f"seg-{a.config.device}")]
     assert len(mine) < 5
     assert any(n.startswith(f"snap-{a.config.device}") for n in names)
+    assert any(n.startswith(f"snap-{b.config.device}") for n in names)
     late = Device(tmp_path, "late", folder_location(tmp_path / "location"))  # a new device starts from the snapshot
     late.sync()
     assert_converged([a, b, late])

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracker.errors import StorageError, SyncError, TrackerError, ValidationError
 from tracker.features import meta_features
+from tracker.filters import Filter
 from tracker.model import from_record, iso_utc, utcnow
 from tracker.storage.fsutil import atomic_write, describe_oserror
 from tracker.sync.changes import SYNC_LABEL, forget_dirty, local_changes
@@ -159,8 +160,7 @@ class _Sync:
         self.report = SyncReport()
 
     def run(self) -> SyncReport:
-        self._send_outbox(parse_listing(self.transport.list()))
-        listing = parse_listing(self.transport.list())
+        listing = self._send_outbox(parse_listing(self.transport.list()))
         self.report.ignored = listing.foreign
         with open_state(self.folder / STATE) as state:
             bodies = self._download(state, listing)
@@ -182,16 +182,18 @@ class _Sync:
         every segment not merged yet, oldest first. A file that cannot be opened is reported and skipped."""
         have = state.contiguous()
         applied = state.applied()
-        wanted: list[FileName] = []
-        snapshots = sorted((f for f, _ in listing.of("snap")), key=lambda f: (f.n, f.device), reverse=True)
+        latest: dict[str, FileName] = {}  # each device's newest snapshot (it deletes its older ones)
+        for f, _ in listing.of("snap"):
+            if f.device not in latest or f.n > latest[f.device].n:
+                latest[f.device] = f
+        wanted: list[FileName] = sorted(latest.values())  # what each covers decides below whether it is needed
         present = {(f.device, f.n) for f, _ in listing.of("seg")}
-        for snap in snapshots[:1] if snapshots else []:
-            wanted.append(snap)  # its seen vector decides below whether it is needed
         for f, _ in listing.of("seg"):
             if f.n > have.get(f.device, 0) and f.n not in applied.get(f.device, set()):
                 wanted.append(f)
         out: list[tuple[FileName, dict[str, Any]]] = []
-        covers: dict[str, dict[str, int]] = state.get("snapshots", {})  # what each snapshot covers, once read
+        known = state.get("snapshots", {})  # what each snapshot covers, once read (never downloaded again for that)
+        covers: dict[str, dict[str, int]] = {f.name: known[f.name] for f in latest.values() if f.name in known}
         for f in wanted:
             if f.kind == "snap" and f.name in covers and not self._needed(covers[f.name], have, present, state):
                 continue
@@ -199,7 +201,7 @@ class _Sync:
             if body is None:
                 continue
             if f.kind == "snap":
-                covers = {f.name: _seen(body)}
+                covers[f.name] = _seen(body)
                 state.put("snapshots", covers)
                 if not self._needed(covers[f.name], have, present, state):
                     continue
@@ -400,7 +402,7 @@ class _Sync:
             state.mark_applied(self.me, [seq])
         else:
             state.raise_floor(seen)
-            state.put("snapshots", {name.name: seen})  # what it covers: never downloaded again to find out
+            state.put("snapshots", {**state.get("snapshots", {}), name.name: seen})  # never downloaded to find out
         self.report.sent += len(mine)
 
     def _send_outbox(self, listing: Listing) -> Listing:
@@ -461,7 +463,7 @@ class _Sync:
                 body["name"] = self.config.device_name
                 body["entities"] = [[e, pack(r)] for e, r in sorted(state.all_regs())]
                 self.transport.write_new(name.name, seal_body(self.sealer, name, body))
-                state.put("snapshots", {name.name: body["seen"]})
+                state.put("snapshots", {**state.get("snapshots", {}), name.name: body["seen"]})
                 snaps.append(seq)
         if not snaps:
             return
@@ -524,11 +526,16 @@ def _duplicates(
     if not arriving:
         return {}
     wanted = {ext for _, ext in arriving}
-    local = [r for r in ledger.engine.records() if r["external_id"] in wanted]
-    known.update(state.regs(TX + r["id"] for r in local if TX + r["id"] not in known))
-    for record in local:
-        entity = TX + record["id"]
-        group = arriving.get((record["account"].casefold(), record["external_id"]))
+    stored, live = ledger.rows_where(Filter())  # the stored columns: no record built for the other rows
+    cols = stored.cols
+    local = [
+        (TX + tx_id, account.casefold(), ext)
+        for tx_id, account, ext, alive in zip(cols["id"], cols["account"], cols["external_id"], live, strict=True)
+        if ext in wanted and alive
+    ]
+    known.update(state.regs(entity for entity, _, _ in local if entity not in known))
+    for entity, account, ext in local:
+        group = arriving.get((account, ext))
         if group is not None and entity not in group and entity in known:
             group.append(entity)
     out: dict[str, Regs] = {}

@@ -8,8 +8,10 @@ and nothing written.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -25,13 +27,16 @@ def keyring_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return use_test_keyring(monkeypatch, tmp_path)
 
 
-def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(data_dir: Path, *args: str, send: bool = False) -> subprocess.CompletedProcess[str]:
+    """One command; ``send``: a change it saves is sent by a ``sync now`` of its own afterwards, as people have it
+    (off by default here, so that each test's own ``sync now`` is what sends)."""
     return subprocess.run(
         [sys.executable, "-m", "tracker.cli", "--data-dir", str(data_dir), *args],
         capture_output=True,
         text=True,
         timeout=120,
         stdin=subprocess.DEVNULL,
+        env={**os.environ, "EXPENSE_TRACKER_SYNC_AFTER_SAVE": "1" if send else "0"},
     )
 
 
@@ -146,3 +151,20 @@ def test_a_bad_setup_is_one_line_and_writes_nothing(
 def test_sync_now_without_setup_says_how(tmp_path: Path) -> None:
     result = run(tmp_path / "data", "sync", "now")
     assert_user_error(result, "sync is not set up", "sync setup")
+
+
+def test_a_change_made_on_the_command_line_is_sent_by_a_sync_of_its_own(tmp_path: Path) -> None:
+    location = tmp_path / "Sync"
+    location.mkdir()
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        ok(run(folder, "sync", "setup", "--folder", str(location), "--no-encryption"))
+    ok(run(a, "add", "expense", "3.20", "--category", "Coffee", "--note", "sent on its own", send=True))
+    device = json.loads((a / "sync" / "config.json").read_text(encoding="utf-8"))["device"]
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(f"seg-{device}-") for p in location.iterdir()):
+        assert time.monotonic() < deadline, sorted(p.name for p in location.iterdir())
+        time.sleep(0.1)
+    got = json.loads(ok(run(b, "sync", "now", "--format", "json")))
+    assert got["received"] == 1
+    assert [r["note"] for r in json.loads(ok(run(b, "list", "--format", "json")))] == ["sent on its own"]

@@ -24,6 +24,9 @@ def open_ledger(args: argparse.Namespace) -> Ledger:
 
     ledger = getattr(args, "_ledger", None)
     if ledger is None:
+        from tracker.sync.plugin import send_after_exit
+
+        send_after_exit()  # a change this command saves is sent by a sync of its own when it is done
         ledger = Ledger(getattr(args, "data_dir", None))
         args._ledger = ledger  # one load per command, shared by auto-posting and the command itself
     return ledger

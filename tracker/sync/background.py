@@ -1,15 +1,21 @@
-"""Syncing in the background while the app runs: at start, soon after each change, and every minute.
+"""Syncing in the background: in the app at start, soon after each change and every minute; after a command.
 
-One daemon thread per data folder, started by the app (:func:`start`); a save only sets an event
-(:func:`poke`), so it never waits for the network. Errors are kept for the status (``sync status``, the
-Settings page), never raised into the app.
+The app starts one daemon thread per data folder (:func:`start`); a save only sets an event (:func:`poke`), so
+it never waits for the network. A command that saved a change starts ``sync now`` as a process of its own when
+it exits (:func:`send_after_exit`). Errors are kept for the status (``sync status``, the Settings page), never
+raised into the app or the command.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from tracker.sync.changes import SYNC_LABEL
 
@@ -65,13 +71,51 @@ def start(data_dir: Path, every: float = EVERY) -> None:
 
 
 def poke(data_dir: Path, label: str = "") -> None:
-    """A change was saved: sync soon (if this process syncs in the background; a sync's own commit is not a
-    change to send)."""
+    """A change was saved: sync soon. In the app (a background syncer runs in this process) it is woken; in the
+    command line (:func:`send_after_exit` was called) a ``sync now`` is started when the command is done, on its
+    own, so the command never waits for it. A sync's own commit is not a change to send."""
     if label.startswith(SYNC_LABEL):
         return
     runner = _RUNNERS.get(Path(data_dir))
     if runner is not None:
         runner.wake.set()
+    elif _AFTER_EXIT["enabled"] and os.environ.get(ENV_AFTER_SAVE, "1") != "0":
+        if not _AFTER_EXIT["folders"]:
+            atexit.register(_sync_after_exit)
+        _AFTER_EXIT["folders"].add(Path(data_dir))
+
+
+ENV_AFTER_SAVE = "EXPENSE_TRACKER_SYNC_AFTER_SAVE"
+"""``0``: a command-line change is not sent by a ``sync now`` of its own (it waits for the next sync)."""
+_AFTER_EXIT: dict[str, Any] = {"enabled": False, "folders": set()}
+
+
+def send_after_exit() -> None:
+    """This process is a command: after it saved a change, start a ``sync now`` when it exits (see :func:`poke`)."""
+    _AFTER_EXIT["enabled"] = True
+
+
+def sync_command(data_dir: Path) -> list[str]:
+    """The command line of ``expense-tracker --data-dir DATA sync now`` (the frozen binary runs it itself)."""
+    prefix = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "tracker.cli"]
+    return [*prefix, "--data-dir", str(data_dir), "sync", "now"]
+
+
+def _sync_after_exit() -> None:
+    env = {**os.environ, ENV_AFTER_SAVE: "0"}  # its own commit ("sync from ...") starts nothing
+    for folder in sorted(_AFTER_EXIT["folders"]):
+        try:
+            subprocess.Popen(
+                sync_command(folder),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # not killed with the terminal's process group; nobody waits for it
+                env=env,
+                close_fds=True,
+            )
+        except OSError as exc:  # the change is saved; it is sent at the next sync
+            log.info("could not start a background sync of %s: %s", folder, exc)
 
 
 def stop_all() -> None:

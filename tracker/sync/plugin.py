@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def send_after_exit() -> None:
+    """This process is a command (see :func:`tracker.sync.background.send_after_exit`); cheap when sync is off."""
+    _STATE["after_exit"] = True
+
+
+_STATE = {"after_exit": False}
+
+
 class BuiltinSync:
     """Notes each saved change for the next sync of the folder."""
 
@@ -32,4 +40,6 @@ class BuiltinSync:
 
         seq, ops = ledger.engine.last_change
         note_save(ledger.location, revision, label, ops if seq == revision else None)
+        if _STATE["after_exit"]:
+            background.send_after_exit()
         background.poke(ledger.location, label)

@@ -250,3 +250,40 @@ def test_a_full_sync_folder_is_an_error_and_loses_nothing(tmp_path: Path) -> Non
         assert_converged([a, b])
     finally:
         subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_the_server_stopped_in_the_middle_of_a_sync_loses_nothing(
+    tmp_path: Path, webdav: Any, keyring_file: Path
+) -> None:
+    from tracker.sync.session import open_location
+    from tracker.sync.syncer import sync_now
+
+    a, b = dav_devices(tmp_path, webdav, ["a", "b"])
+    for i in range(20):
+        a.ledger.add_expense(str(i + 1), category="Food", note=f"a{i}")
+    b.ledger.add_expense("5", category="Rent", note="b0")
+    a.sync()
+
+    class StopsTheServer:
+        """B's real transport, with the real server stopped right after B's first download."""
+
+        def __init__(self) -> None:
+            self.inner = open_location(b.config)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def read(self, name: str) -> bytes:
+            data = self.inner.read(name)
+            if name.startswith("seg-"):
+                webdav.stop()
+            return data
+
+    with pytest.raises(SyncError, match="cannot reach"):
+        sync_now(Ledger(b.data_dir), transport=StopsTheServer())  # type: ignore[arg-type]
+    assert notes(b) in (["b0"], sorted(["b0", *(f"a{i}" for i in range(20))]))  # as before, or merged whole
+    webdav.start()
+    for device in (b, a, b):
+        device.sync()
+    assert_converged([a, b])
+    assert notes(a) == sorted(["b0", *(f"a{i}" for i in range(20))])

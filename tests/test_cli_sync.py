@@ -168,3 +168,22 @@ def test_a_change_made_on_the_command_line_is_sent_by_a_sync_of_its_own(tmp_path
     got = json.loads(ok(run(b, "sync", "now", "--format", "json")))
     assert got["received"] == 1
     assert [r["note"] for r in json.loads(ok(run(b, "list", "--format", "json")))] == ["sent on its own"]
+
+
+def test_without_a_keyring_an_encrypted_setup_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    location = tmp_path / "Sync"
+    location.mkdir()
+    secret = tmp_path / "passphrase"
+    secret.write_text("a long enough passphrase", encoding="utf-8")
+    setup = ["sync", "setup", "--folder", str(location), "--passphrase-file", str(secret)]
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker.cli", "--data-dir", str(tmp_path / "data"), *setup],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
+    assert_user_error(result, "keyring")
+    assert not list(location.iterdir())
+    assert not (tmp_path / "data" / "sync").exists()

@@ -89,6 +89,10 @@ def setup(
         if passphrase is None:
             raise ValidationError("passphrase", "(none)", "is needed: the sync location is encrypted")
         check_passphrase(passphrase)
+    if encrypted or password is not None:  # no keyring to keep the secrets: refused before anything is written
+        from tracker.sync.secrets import load_secret
+
+        load_secret("check", "passphrase")
     transport = open_transport(location, password)
     listing = parse_listing(transport.list())
     if encrypted:

@@ -226,3 +226,53 @@ def test_rules_commands(cli: Cli) -> None:
     assert {r["description"][:8]: r["category"] for r in out["rows"]}["REWE Mar"] == "Groceries"
     assert cli("rules", "remove", "1").returncode == 0
     assert cli("rules", "test", "Bäckerei Kühn").stdout.strip() == "Uncategorized (default)"
+
+
+ABROAD = "Date,Description,Amount,Fx Amt,Fx Cur,Fx Quote\n"
+"""Original-amount columns under headers the detector does not know: only the flags name them."""
+ORIGINAL_FLAGS = ("--original-amount-col", "Fx Amt", "--original-currency-col", "Fx Cur", "--rate-col", "Fx Quote")
+
+
+def originals(cli: Cli) -> dict[str, tuple[str, str, str]]:
+    """note -> (amount, original amount, original currency) of every transaction, from ``list --format json``."""
+    listed = as_json(cli("list", "--format", "json"))
+    return {t["note"]: (t["amount"], t["original_amount"], t["original_currency"]) for t in listed}
+
+
+def test_the_column_options_are_the_mappings_columns() -> None:
+    from tracker.cli import io
+    from tracker.importers.csv_importer import CsvMapping
+
+    assert sorted(field for field, _ in io.CSV_COLUMN_OPTIONS.values()) == sorted(CsvMapping.COLUMN_FIELDS)
+
+
+def test_original_amount_currency_and_rate_columns_by_option(
+    cli: Cli, tmp_path: Path, data_dir: Path, files_of: Callable[[Path], dict[str, bytes]]
+) -> None:
+    card = tmp_path / "card.csv"
+    card.write_text(ABROAD + "2024-03-04,Cafe Paris,-45.10,41.00,EUR,\n2024-03-05,Kiosk,-2.00,,,\n")
+    guessed = as_json(cli("import", str(card), "--dry-run", "--format", "json"))
+    assert "original_currency" not in guessed["detected"]["columns"]  # the headers alone say nothing
+    assert as_json(cli("import", str(card), *ORIGINAL_FLAGS, "--format", "json"))["added"] == 2
+    # only a currency and a rate: the original amount is derived, 61.54 / 0.0062 = 9925.8... yen
+    rated = tmp_path / "rated.csv"
+    rated.write_text("Date,Description,Amount,Fx Cur,Fx Quote\n2024-03-06,Hotel Tokyo,-61.54,JPY,0.0062\n")
+    out = as_json(
+        cli("import", str(rated), "--original-currency-col", "Fx Cur", "--rate-col", "Fx Quote", "--format", "json")
+    )
+    assert out["detected"]["columns"]["exchange_rate"] == "Fx Quote"
+    assert originals(cli) == {
+        "Cafe Paris": ("45.10", "41.00", "EUR"),
+        "Kiosk": ("2.00", "", ""),
+        "Hotel Tokyo": ("61.54", "9926", "JPY"),
+    }
+
+    before = files_of(data_dir)
+    for rate in ("abc", "0", "-1"):
+        bad = tmp_path / "bad.csv"
+        bad.write_text(ABROAD + f"2024-03-07,Fine,-1.00,,,\n2024-03-08,Shop,-46.00,,GBP,{rate}\n")
+        proc = cli("import", str(bad), *ORIGINAL_FLAGS)
+        assert proc.returncode == 2, (rate, proc.stdout)
+        (line,) = proc.stderr.strip().splitlines()
+        assert line.startswith(f"expense-tracker: bad.csv, line 3, field exchange_rate: '{rate}' "), line
+        assert files_of(data_dir) == before

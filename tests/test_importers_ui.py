@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tracker.accounts import add_account
+from tracker.importers.csv_importer import ORIGINAL_ROLES
 from tracker.importers.rules import Rule, dump_rules
 from tracker.ledger import Ledger
 
@@ -241,3 +243,30 @@ def test_a_file_of_two_accounts_asks_for_each(banked: Ledger, data_dir: Path) ->
     assert not at.exception
     by_note = {t.note: t.account for t in Ledger(data_dir).transactions()}
     assert by_note == {"To savings": "Checking", "Grocer": "Checking", "From checking": "Savings"}
+
+
+def test_original_columns_picked_in_the_editor_show_in_the_preview(page: AppTest, data_dir: Path) -> None:
+    text = (
+        "Date,Description,Amount,Fx Amt,Fx Cur,Fx Quote\n"
+        "2024-03-04,Cafe Paris,-45.10,41.00,EUR,\n2024-03-05,Hotel Tokyo,-61.54,,JPY,0.0062\n2024-03-06,Kiosk,-2.00,,,\n"
+    )
+    at = upload(page, "", name="card.csv", data=text.encode())
+    assert not at.error
+    assert "Original" not in at.dataframe[0].value  # the headers alone say nothing
+    offered = {str(s.key) for s in at.selectbox}
+    assert {f"imp_{role}_col" for role in ORIGINAL_ROLES} <= offered  # one column choice per role
+    at.selectbox(key="imp_original_amount_col").set_value("Fx Amt").run()
+    at.selectbox(key="imp_original_currency_col").set_value("Fx Cur").run()
+    at.selectbox(key="imp_exchange_rate_col").set_value("Fx Quote").run()
+    assert not at.exception
+    assert not at.error
+    preview = at.dataframe[0].value
+    assert list(preview["Original"]) == ["41.00 EUR", "9926 JPY", ""]  # 61.54 / 0.0062 = 9925.8... yen
+    at.button(key="imp_confirm").click().run()
+    assert not at.exception
+    got = {t.note: (t.original_amount, t.original_currency) for t in Ledger(data_dir).transactions()}
+    assert got == {
+        "Cafe Paris": (Decimal("41.00"), "EUR"),
+        "Hotel Tokyo": (Decimal("9926"), "JPY"),
+        "Kiosk": (None, ""),
+    }

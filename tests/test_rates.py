@@ -519,10 +519,14 @@ def test_large_amounts_are_exact_or_refused() -> None:
         converted(book, "IRR", (10**15, "USD", D5))
 
 
-def test_how_to_add_names_the_command() -> None:
+def test_how_to_add_names_the_command_and_the_settings_section() -> None:
     assert how_to_add("GBP", "USD") == (
-        "add a rate with `expense-tracker rates add DATE GBP USD RATE` or import a rates file"
+        "add a rate with `expense-tracker rates add DATE GBP USD RATE` or import a rates file, "
+        "or in the app: Settings → Exchange rates"
     )
+    ui = ROOT / "tracker" / "ui"
+    assert 'title="Settings"' in (ui / "app.py").read_text()  # the page and section the advice names exist
+    assert 'st.subheader("Exchange rates")' in (ui / "app_pages" / "settings.py").read_text()
 
 
 def test_pair_summary_counts_the_stored_rates_of_each_pair(ecb_book: RateBook) -> None:

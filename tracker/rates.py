@@ -665,7 +665,10 @@ def observed_rate(amount_minor: int, currency: str, original_minor: int, origina
 
 def how_to_add(currency: str, target: str) -> str:
     """The one line of advice shown where a rate is missing."""
-    return f"add a rate with `expense-tracker rates add DATE {currency} {target} RATE` or import a rates file"
+    return (
+        f"add a rate with `expense-tracker rates add DATE {currency} {target} RATE` or import a rates file, "
+        "or in the app: Settings → Exchange rates"
+    )
 
 
 def pair_summary(book: RateBook) -> list[dict[str, Any]]:

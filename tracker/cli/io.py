@@ -22,17 +22,31 @@ if TYPE_CHECKING:
 
 FORMATS = ("csv", "ofx", "qif", "json")
 """``tracker.importers.FORMATS``, written out: building the parser must not import the importers."""
-CSV_COLUMN_OPTIONS = {
-    "date_col": "date",
-    "amount_col": "amount",
-    "debit_col": "debit",
-    "credit_col": "credit",
-    "category_col": "category",
-    "tags_col": "tags",
-    "type_col": "type",
-    "currency_col": "currency_column",
-    "id_col": "id_column",
+CSV_COLUMN_OPTIONS: dict[str, tuple[str, str]] = {
+    "date_col": ("date", "column of the date (header text or 1-based number)"),
+    "amount_col": ("amount", "column of the signed amount (negative = expense)"),
+    "debit_col": ("debit", "column of money out (instead of --amount-col)"),
+    "credit_col": ("credit", "column of money in (instead of --amount-col)"),
+    "category_col": ("category", "column of a category"),
+    "tags_col": ("tags", "column of tags (separated by spaces, commas or semicolons)"),
+    "type_col": ("type", "column saying income/expense (credit/debit, Haben/Soll)"),
+    "currency_col": ("currency_column", "column of the currency code"),
+    "id_col": ("id_column", "column of the bank's transaction id (for de-duplication)"),
+    "original_amount_col": (
+        "original_amount",
+        "column of what a purchase abroad cost in its own currency (read with --original-currency-col)",
+    ),
+    "original_currency_col": ("original_currency", "column of the currency a purchase abroad was paid in"),
+    "rate_col": (
+        "exchange_rate",
+        (
+            "column of the exchange rate: 1 unit of the original currency = RATE units of the account's currency "
+            "(gives the original amount when the file has none)"
+        ),
+    ),
 }
+"""The one-column layout options, ``--date-col`` for ``date_col``: option -> (the ``CsvMapping`` field it sets, its
+help). Written out like :data:`FORMATS`; a test checks that they are ``CsvMapping.COLUMN_FIELDS``."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,16 +79,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g = p.add_argument_group("CSV layout (each is detected when not given)")
     g.add_argument("--mapping", metavar="NAME", help="a saved mapping or a built-in bank layout (see 'mappings list')")
     g.add_argument("--save-mapping", metavar="NAME", help="save the layout used for this file under NAME")
-    g.add_argument("--date-col", metavar="COL", help="column of the date (header text or 1-based number)")
-    g.add_argument("--amount-col", metavar="COL", help="column of the signed amount (negative = expense)")
-    g.add_argument("--debit-col", metavar="COL", help="column of money out (instead of --amount-col)")
-    g.add_argument("--credit-col", metavar="COL", help="column of money in (instead of --amount-col)")
+    for dest, (_, text) in CSV_COLUMN_OPTIONS.items():
+        g.add_argument("--" + dest.replace("_", "-"), dest=dest, metavar="COL", help=text)
     g.add_argument("--desc-col", metavar="COL", action="append", help="description column (repeatable: joined)")
-    g.add_argument("--category-col", metavar="COL", help="column of a category")
-    g.add_argument("--tags-col", metavar="COL", help="column of tags (separated by spaces, commas or semicolons)")
-    g.add_argument("--type-col", metavar="COL", help="column saying income/expense (credit/debit, Haben/Soll)")
-    g.add_argument("--currency-col", metavar="COL", help="column of the currency code")
-    g.add_argument("--id-col", metavar="COL", help="column of the bank's transaction id (for de-duplication)")
     g.add_argument("--delimiter", metavar="D", help="cell separator: ',', ';', 'tab', '|'")
     g.add_argument("--encoding", metavar="ENC", help="text encoding, e.g. utf-8, cp1252, latin-1")
     g.add_argument("--invert-sign", action="store_true", help="amounts are positive for spending (credit-card exports)")
@@ -131,7 +138,7 @@ def _mapping_from_args(args: argparse.Namespace) -> CsvMapping:
     from tracker.importers.csv_importer import CsvMapping, parse_delimiter
 
     fields: dict[str, Any] = {
-        field: getattr(args, opt) for opt, field in CSV_COLUMN_OPTIONS.items() if getattr(args, opt)
+        field: getattr(args, opt) for opt, (field, _) in CSV_COLUMN_OPTIONS.items() if getattr(args, opt)
     }
     if args.desc_col:
         fields["description"] = tuple(args.desc_col)

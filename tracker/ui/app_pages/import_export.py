@@ -31,9 +31,10 @@ from tracker.importers import (
     statement_balances,
     statements_of,
 )
-from tracker.importers.csv_importer import KNOWN_LAYOUTS, CsvImporter, CsvMapping
+from tracker.importers.csv_importer import KNOWN_LAYOUTS, ORIGINAL_ROLES, CsvImporter, CsvMapping
 from tracker.importers.rules import RULES, Rule, add_rule, remove_rule
 from tracker.ledger import Ledger
+from tracker.money import format_plain
 from tracker.ui import session
 from tracker.ui.caches import cached
 from tracker.ui.formatting import flash, guard, md, show_flash
@@ -44,6 +45,18 @@ UPLOAD_TYPES = ["csv", "tsv", "txt", "ofx", "qfx", "qif", "json"]
 DELIMITER_CHOICES = {DETECT: "", "comma ,": ",", "semicolon ;": ";", "tab": "\t", "pipe |": "|"}
 ENCODINGS = [DETECT, "utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"]
 STATUS_LABELS = {"new": "New", "duplicate": "Duplicate", "skipped": "Skipped"}
+# label and help of each of the importer's ORIGINAL_ROLES in the mapping editor
+ORIGINAL_LABELS = {
+    "original_amount": ("Original amount column", "What a purchase abroad cost in its own currency"),
+    "original_currency": ("Original currency column", "The currency a purchase abroad was paid in"),
+    "exchange_rate": (
+        "Exchange rate column",
+        (
+            "1 unit of the original currency = RATE units of the account's currency; "
+            "gives the original amount when the file has none"
+        ),
+    ),
+}
 
 
 # -- import -----------------------------------------------------------------------------------------
@@ -94,6 +107,12 @@ def mapping_editor(led: Ledger, data: bytes, name: str) -> tuple[CsvMapping, str
             delimiter = st.selectbox("Delimiter", tuple(DELIMITER_CHOICES), key="imp_delimiter")
             encoding = st.selectbox("Encoding", ENCODINGS, key="imp_encoding")
             invert = st.checkbox("Spending is listed as positive amounts", key="imp_invert")
+        st.caption("Purchases abroad (optional): what a row cost in another currency")
+        original: dict[str, str] = {}
+        for column, role in zip(st.columns(len(ORIGINAL_ROLES)), ORIGINAL_ROLES, strict=True):
+            label, help = ORIGINAL_LABELS[role]
+            with column:
+                original[role] = column_choice(label, f"imp_{role}_col", headers, help=help)
     fields: dict[str, Any] = {
         "date": date_col,
         "amount": amount_col,
@@ -103,6 +122,7 @@ def mapping_editor(led: Ledger, data: bytes, name: str) -> tuple[CsvMapping, str
         "category": category_col,
         "tags": tags_col,
         "type": type_col,
+        **original,
         "delimiter": DELIMITER_CHOICES[delimiter],
         "encoding": "" if encoding == DETECT else encoding,
         "invert": invert,
@@ -177,10 +197,19 @@ def describe_plan(plan: ImportPlan) -> str:
 
 
 def preview_frame(plan: ImportPlan) -> pd.DataFrame:
-    """The rows as shown in the preview table."""
+    """The rows as shown in the preview table (with an "Original" column, ``50.00 USD``, when a row has one)."""
     rows = []
+    abroad = any(r.draft and r.draft.original_currency for r in plan.rows)
     for r in plan.rows:
         j = r.to_json()
+        tx = r.draft
+        original: dict[str, str] = {}
+        if abroad:
+            original["Original"] = (
+                f"{format_plain(tx.original_amount_minor, tx.original_currency)} {tx.original_currency}"
+                if tx is not None and tx.original_currency
+                else ""
+            )
         rows.append(
             {
                 plan.unit.capitalize(): r.line,
@@ -189,6 +218,7 @@ def preview_frame(plan: ImportPlan) -> pd.DataFrame:
                 "Type": j["type"] or "",
                 "Amount": j["amount"] or "",
                 "Currency": j["currency"] or "",
+                **original,
                 "Account": j["account"] or "",
                 "Category": j["category"] or "",
                 "From": r.category_source,

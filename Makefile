@@ -7,9 +7,9 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := xvfb xauth chromium fonts-dejavu-core poppler-utils \
 	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxkbcommon-x11-0 \
 	libxcb-xinerama0 libxcb-shape0 libxcb-randr0 libegl1 libgl1 libnss3 libasound2 libxkbfile1 \
-	libxcomposite1 libxdamage1 libxtst6 x11-utils xdotool imagemagick binutils ledger syncthing
+	libxcomposite1 libxdamage1 libxtst6 x11-utils xdotool imagemagick binutils ledger syncthing desktop-file-utils
 # Commands the suite needs from Debian, one per package group above.
-SYSTEM_COMMANDS := xvfb-run chromium pdftoppm xdotool import ledger syncthing
+SYSTEM_COMMANDS := xvfb-run chromium pdftoppm xdotool import ledger syncthing desktop-file-validate
 
 .PHONY: run test lint typecheck deps system-deps dist bench reliability clean
 
@@ -67,6 +67,7 @@ reliability: deps system-deps
 
 dist: deps
 	$(VENV)/bin/pyinstaller --noconfirm --clean --workpath .pyinstaller-work --distpath dist build/expense-tracker.spec
+	@if [ "$$(uname)" = Linux ]; then $(PY) build/packages.py --dist dist/expense-tracker --out dist; fi
 
 clean:
 	rm -rf $(VENV) dist .pyinstaller-work .pytest_cache .mypy_cache .ruff_cache

@@ -2,9 +2,15 @@
 
 The running launcher holds ``desktop.lock`` in the data folder (an OS lock: released when the process
 dies, even on SIGKILL) and writes ``desktop-instance.json`` (0600) with its pid, the app's URL and a
-loopback control port + token. A second launch fails to take the lock, reads the file and sends
-``focus <token>`` to the control port; the running launcher brings its window to the front and
-answers ``ok``.
+loopback control port + token. A second launch fails to take the lock, reads the file and sends one
+line to the control port:
+
+* ``focus <token>``: the running launcher brings its window to the front and answers ``ok``;
+* ``open <token> <path>`` (the absolute path, percent-encoded: one ASCII word): it checks the file
+  (:func:`desktop.openfile.check_file`), shows it on the Import page and answers ``ok``, or
+  ``refused <why>`` for a file it cannot open.
+
+Any other line, or a wrong token, is answered ``denied``.
 """
 
 from __future__ import annotations
@@ -16,14 +22,19 @@ import os
 import secrets
 import socket
 import threading
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
 
+from desktop.openfile import OpenFileError, check_file, shown
+
 LOCK_NAME = "desktop.lock"
 INFO_NAME = "desktop-instance.json"
+MAX_REQUEST = 16 * 1024
+"""The longest request line (a percent-encoded path of the OS's longest length fits)."""
 
 _log = logging.getLogger("desktop.instance")
 
@@ -76,10 +87,14 @@ def read_info(data_dir: Path) -> dict[str, Any] | None:
 
 
 class FocusListener:
-    """A loopback control socket: ``focus <token>`` calls ``on_focus()`` and answers ``ok``."""
+    """A loopback control socket: ``focus <token>`` calls ``on_focus()``, ``open <token> <path>`` ``on_open(path)``.
 
-    def __init__(self, on_focus: Callable[[], None]) -> None:
+    ``on_open`` gets a file :func:`~desktop.openfile.check_file` accepted; without it, ``open`` is denied.
+    """
+
+    def __init__(self, on_focus: Callable[[], None], on_open: Callable[[Path], None] | None = None) -> None:
         self.on_focus = on_focus
+        self.on_open = on_open
         self.token = secrets.token_hex(16)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.bind(("127.0.0.1", 0))
@@ -99,19 +114,42 @@ class FocusListener:
                     return
                 conn.settimeout(2)
                 try:
-                    request = conn.recv(256).decode("ascii", "replace").strip()
+                    request = _read_line(conn)
+                    conn.sendall(self.answer(request).encode("utf-8") + b"\n")
                 except OSError:
                     continue
-                if request == f"focus {self.token}":
-                    _log.info("another launch asked for this window")
-                    try:
-                        self.on_focus()
-                        conn.sendall(b"ok\n")
-                    except Exception:
-                        _log.exception("could not bring the window to the front")
-                        conn.sendall(b"failed\n")
-                else:
-                    conn.sendall(b"denied\n")
+
+    def answer(self, request: str) -> str:
+        """The answer to one request line (and what it asks done)."""
+        verb, _, rest = request.partition(" ")
+        token, _, argument = rest.partition(" ")
+        if not secrets.compare_digest(token.encode("ascii", "replace"), self.token.encode("ascii")):
+            return "denied"
+        if verb == "focus" and not argument:
+            _log.info("another launch asked for this window")
+            return self._call(self.on_focus)
+        if verb == "open" and argument and self.on_open is not None:
+            on_open = self.on_open
+            try:
+                path = Path(os.fsdecode(urllib.parse.unquote_to_bytes(argument)))
+                if not path.is_absolute():
+                    raise OpenFileError(f"cannot open {shown(path)}: not an absolute path")
+                checked = check_file(path)
+            except OpenFileError as exc:
+                _log.warning("another launch asked to open a file that cannot be opened: %s", exc)
+                return f"refused {exc}"
+            _log.info("another launch asked to open %s", checked)
+            return self._call(lambda: on_open(checked))
+        return "denied"
+
+    @staticmethod
+    def _call(action: Callable[[], None]) -> str:
+        try:
+            action()
+        except Exception:
+            _log.exception("could not do what another launch asked for")
+            return "failed"
+        return "ok"
 
     def close(self) -> None:
         """Stop answering (a thread blocked in ``accept`` is woken by the shutdown)."""
@@ -122,15 +160,46 @@ class FocusListener:
             self._sock.close()
 
 
-def request_focus(info: dict[str, Any], timeout: float = 5.0) -> bool:
-    """Ask the running launcher described by ``info`` to bring its window to the front."""
+def _read_line(conn: socket.socket) -> str:
+    """One request line (at most :data:`MAX_REQUEST` bytes), without its line break."""
+    data = b""
+    while b"\n" not in data and len(data) < MAX_REQUEST:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n", 1)[0][:MAX_REQUEST].decode("ascii", "replace").strip()
+
+
+def _request(info: dict[str, Any], verb: str, *words: str, timeout: float) -> str:
+    """Send ``<verb> <token> <words...>`` to the running launcher described by ``info``; its answer ("" if none)."""
     port, token = info.get("control_port"), info.get("control_token")
     if not isinstance(port, int) or not isinstance(token, str):
-        return False
+        return ""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
             conn.settimeout(timeout)
-            conn.sendall(f"focus {token}\n".encode("ascii"))
-            return conn.recv(16).strip() == b"ok"
-    except OSError:
-        return False
+            conn.sendall(" ".join([verb, token, *words]).encode("ascii") + b"\n")
+            answer = b""
+            while b"\n" not in answer and len(answer) < 4096:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+    except (OSError, UnicodeEncodeError):
+        return ""
+    return answer.decode("utf-8", "replace").strip()
+
+
+def request_focus(info: dict[str, Any], timeout: float = 5.0) -> bool:
+    """Ask the running launcher described by ``info`` to bring its window to the front."""
+    return _request(info, "focus", timeout=timeout) == "ok"
+
+
+def request_open(info: dict[str, Any], path: Path, timeout: float = 5.0) -> str:
+    """Ask the running launcher described by ``info`` to show ``path`` (absolute) on its Import page.
+
+    Returns its answer: ``ok``, ``refused <why>``, ``denied``, ``failed``, or ``""`` when none came.
+    """
+    encoded = urllib.parse.quote_from_bytes(os.fsencode(Path(path).absolute()), safe="/")
+    return _request(info, "open", encoded, timeout=timeout)

@@ -2,11 +2,14 @@
 
 ``expense-tracker`` (no subcommand) and ``python -m desktop`` call :func:`main`:
 
+0. ``expense-tracker FILE`` (a file manager's "Open with"): a file the app cannot open is one line on
+   stderr, exit 2; otherwise the window opens on the Import page with the file's preview
+   (:mod:`desktop.openfile`), or the window already open for the data folder is sent the file;
 1. no display on Linux -> a message suggesting ``expense-tracker serve``, exit 2;
 2. spawn the server child at once (it imports Streamlit and the app, about a second, in parallel with
    everything below) but let it wait before it touches the data folder;
 3. take the data folder's single-instance lock; if another window has it, end the waiting child, bring
-   that window to the front (or say clearly that it is running) and exit;
+   that window to the front (with the file to open, if any) or say clearly that it is running, and exit;
 4. tell the child to start, on the address of the last launch if it is still free (so the window's
    persistent web cache, :mod:`desktop.webprofile`, applies), else on a port the OS chooses at bind
    time; open the window on a loading view;
@@ -40,8 +43,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from desktop import webprofile
-from desktop.instance import FocusListener, InstanceLock, read_info, request_focus, write_info
+from desktop import openfile, webprofile
+from desktop.instance import FocusListener, InstanceLock, read_info, request_focus, request_open, write_info
 from desktop.pages import (
     APP_TITLE,
     RENDER_STATE_JS,
@@ -57,6 +60,7 @@ ENV_PROBE = "EXPENSE_TRACKER_DESKTOP_PROBE"
 ENV_TIMEOUT = "EXPENSE_TRACKER_DESKTOP_TIMEOUT"
 DEFAULT_TIMEOUT = 60.0
 EXIT_NO_DISPLAY = 2
+EXIT_CANNOT_OPEN = 2
 WINDOW_SIZE = (1280, 860)
 
 _log = logging.getLogger("desktop.launcher")
@@ -168,6 +172,7 @@ class Session:
         log_path: Path,
         started: float,
         first: tuple[subprocess.Popen[bytes], str, queue.Queue[dict[str, Any]]] | None = None,
+        opening: Path | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
@@ -178,6 +183,11 @@ class Session:
         self.failure: str | None = None
         self.closing = threading.Event()
         self.focus_requests = 0
+        self.open_requests = 0
+        # the app's page to load (relative to its URL): the Import page when a file is to be opened
+        self._page = openfile.page_url(openfile.add_pending(data_dir, opening)) if opening else ""
+        self._page_lock = threading.Lock()
+        self._app_loaded = False
         self.icon = icon_path()
         self._icon_uri = ""
         self._minimized = threading.Event()
@@ -228,7 +238,7 @@ class Session:
         window.events.restored += lambda: self._minimized.clear()
         window.events.maximized += lambda: self._minimized.clear()
         self.window = window
-        listener = FocusListener(self.bring_to_front)
+        listener = FocusListener(self.bring_to_front, self.open_file)
         write_info(
             self.data_dir,
             {"pid": os.getpid(), "control_port": listener.port, "control_token": listener.token, "url": None},
@@ -260,6 +270,36 @@ class Session:
             self.window.on_top = True
             self.window.on_top = False
         self._write_probe(status="focus", focus_requests=self.focus_requests)
+
+    def open_file(self, path: Path) -> None:
+        """A second launch asked this window to open ``path`` (checked): show it on the Import page."""
+        self.open_requests += 1
+        page = openfile.page_url(openfile.add_pending(self.data_dir, path))
+        with self._page_lock:  # the app not loaded yet: the controller loads this page first
+            self._page = page
+            server = self.server if self._app_loaded else None
+        self.bring_to_front()
+        if server is None or self.window is None or self.failure is not None:
+            return
+        _log.info("opening %s on the Import page", path)
+        self.window.load_url(server.url + page)
+        if self._probe_path:
+            threading.Thread(target=self._probe_opened, name="open-probe", daemon=True).start()
+
+    def _probe_opened(self) -> None:
+        state = self._wait_rendered(time.monotonic() + self.timeout)
+        if state is not None:
+            self._write_probe(status="opened", open_requests=self.open_requests, page=self._with_tables(state))
+
+    def _with_tables(self, state: dict[str, Any]) -> dict[str, Any]:
+        """For the probe: the page once its tables show their rows too (they come just after the paint)."""
+        deadline = time.monotonic() + 5
+        while self._probe_path and "" in state.get("tables", []) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            with contextlib.suppress(Exception):
+                later = self.window.evaluate_js(RENDER_STATE_JS)
+                state = later if is_rendered(later) else state
+        return state
 
     def shutdown(self) -> None:
         """Stop the server, and any server child still starting."""
@@ -297,7 +337,10 @@ class Session:
         _log.info("server ready in %.2f s (waited %.2f s)", ready_s, time.monotonic() - t_server)
         info = read_info(self.data_dir) or {}
         write_info(self.data_dir, {**info, "url": server.url, "server_pid": server.pid})
-        self.window.load_url(server.url)
+        with self._page_lock:
+            self._app_loaded = True
+            page = self._page
+        self.window.load_url(server.url + page)
         state = self._wait_rendered(time.monotonic() + self.timeout)
         if state is None:
             if not self.closing.is_set():
@@ -308,7 +351,10 @@ class Session:
         if state.get("exceptions"):
             _log.warning("the page shows %d error(s)", state["exceptions"])
         self._write_probe(
-            status="rendered", seconds=round(seconds, 3), server_ready_seconds=round(ready_s, 3), page=state
+            status="rendered",
+            seconds=round(seconds, 3),
+            server_ready_seconds=round(ready_s, 3),
+            page=self._with_tables(state),
         )
 
     def _wait_rendered(self, deadline: float) -> dict[str, Any] | None:
@@ -383,10 +429,21 @@ def _render_summary(state: Any) -> str:
     )
 
 
-def _already_running(data_dir: Path) -> int:
-    """Another launcher holds the data folder: bring its window forward, or say so."""
+def _already_running(data_dir: Path, opening: Path | None = None) -> int:
+    """Another launcher holds the data folder: bring its window forward (showing ``opening``), or say so."""
     info = read_info(data_dir) or {}
-    if request_focus(info):
+    if opening is not None:
+        answer = request_open(info, opening)
+        if answer == "ok":
+            print(
+                f"Expense Tracker is already open for {data_dir}; it shows {openfile.shown(opening)} on its Import page.",
+                file=sys.stderr,
+            )
+            return 0
+        if answer.startswith("refused "):
+            print(f"expense-tracker: {answer.removeprefix('refused ')}", file=sys.stderr)
+            return EXIT_CANNOT_OPEN
+    elif request_focus(info):
         print(f"Expense Tracker is already open for {data_dir}; its window was brought to the front.", file=sys.stderr)
         return 0
     pid = info.get("pid", "?")
@@ -403,6 +460,7 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--data-dir", metavar="DIR", help="where the data files live (default: the OS user-data folder)"
     )
+    parser.add_argument("file", nargs="?", help="a bank statement or export to preview on the Import page")
     return parser.parse_args(list(argv))
 
 
@@ -410,6 +468,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Open the app's window; returns the exit status (0 after a normal close)."""
     started = time.monotonic()
     args = _parse(argv or [])
+    opening: Path | None = None
+    if args.file is not None:
+        try:
+            opening = openfile.check_file(args.file)
+        except openfile.OpenFileError as exc:
+            print(f"expense-tracker: {exc}", file=sys.stderr)
+            return EXIT_CANNOT_OPEN
     if args.data_dir:
         os.environ["EXPENSE_TRACKER_DATA_DIR"] = os.path.abspath(args.data_dir)
     if no_display():
@@ -437,7 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not lock.acquire():
             stop_all(timeout=2)  # the waiting child was not needed
-            return _already_running(data_dir)
+            return _already_running(data_dir, opening)
         if hasattr(os, "geteuid") and os.geteuid() == 0:  # Chromium refuses its sandbox as root
             os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
         os.environ.setdefault("QT_API", "pyqt6")
@@ -445,7 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             use_software_rendering()
             _log.info("no GPU render node: software rendering")
         _log.info("starting the window for %s", data_dir)
-        session = Session(data_dir, log_path, started, first)
+        session = Session(data_dir, log_path, started, first, opening)
         used = True
         return session.run()
     except Exception as exc:

@@ -105,7 +105,17 @@ RENDER_STATE_JS = """
     // when the launcher's startup script ran in this page (ms after navigation), if it did
     startup: typeof window.__etStartup === 'number' ? Math.round(window.__etStartup) : null,
     // innerText forces a layout: only once, when the page is there
-    text: painted && loading === 0 ? (main.innerText || '').slice(0, 20000) : ''
+    text: painted && loading === 0 ? (main.innerText || '').slice(0, 20000) : '',
+    // a table (st.dataframe) is drawn on a canvas: its rows are in the grid's accessibility table, which
+    // comes a moment after the paint; one text per table ('' until then), cells joined by tabs, rows by
+    // line breaks (no backslash escapes here: pywebview rewrites them)
+    tables: painted && loading === 0 ? Array.prototype.map.call(
+      main.querySelectorAll('[data-testid="stDataFrame"]'), function (frame) {
+        return Array.prototype.map.call(frame.querySelectorAll('table tr'), function (row) {
+          return Array.prototype.map.call(row.children, function (cell) { return cell.textContent; })
+            .join(String.fromCharCode(9));
+        }).join(String.fromCharCode(10)).slice(0, 20000);
+      }) : []
   };
 })()
 """

@@ -180,6 +180,8 @@ class Launcher:
         env: dict[str, str] | None = None,
         name: str = "launcher",
         command: list[str] | None = None,
+        args: tuple[str, ...] = (),
+        cwd: Path = ROOT,
     ) -> None:
         self.probe = tmp / f"{name}-probe.json"
         self.log_dir = tmp / "logs"
@@ -195,8 +197,8 @@ class Launcher:
         self.started = time.monotonic()
         with self.output.open("wb") as out:
             self.proc = subprocess.Popen(
-                [*(command or [sys.executable, "-m", "desktop"]), "--data-dir", str(data)],
-                cwd=ROOT,
+                [*(command or [sys.executable, "-m", "desktop"]), "--data-dir", str(data), *args],
+                cwd=cwd,
                 env=full_env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -386,6 +388,47 @@ def test_second_launch_brings_the_first_window_forward_and_starts_no_server(
     assert focused["focus_requests"] == 1
     servers_after = {p for p in first.tree() if "desktop.child" in cmdline(p)}
     assert servers_after == servers_before
+    close_like_the_close_button()
+    assert first.proc.wait(timeout=15) == 0
+
+
+def test_a_file_opened_with_the_app_shows_its_preview_and_a_second_launch_sends_it_another(
+    data: Path, tmp_path: Path, launchers: list[Launcher]
+) -> None:
+    """``expense-tracker statement.ofx``: the window opens on the Import page with the file's preview; a second
+    ``expense-tracker FILE`` hands its file to that window (the file manager's "Open with")."""
+    ofx = ROOT.parent / "shared" / "fixtures" / "ofx" / "checking.ofx"
+    first = Launcher(tmp_path, data, name="first", command=[sys.executable, "-m", "desktop.entry"], args=(str(ofx),))
+    launchers.append(first)
+    page = first.wait_probe("rendered")["page"]
+    assert page["exceptions"] == 0, page["text"]
+    for expected in ("Import & Export", "Opened with the app: checking.ofx", "Read as OFX", "Import 3 transactions"):
+        assert expected in page["text"], page["text"]
+    (rows,) = page["tables"]  # the preview's rows
+    for expected in ("0.01", "34.51", "25.00", "AUTOMATIC WITHDRAWAL, ELECTRIC BILL"):
+        assert expected in rows, rows
+
+    statement = tmp_path / "März statement.csv"  # given relative to the second launch's folder
+    shutil.copyfile(ROOT / "tests" / "fixtures" / "csv" / "sparkasse_camt.csv", statement)
+    second = Launcher(
+        tmp_path,
+        data,
+        name="second",
+        command=[sys.executable, "-m", "desktop.entry"],
+        args=(statement.name,),
+        cwd=tmp_path,
+    )
+    launchers.append(second)
+    assert second.proc.wait(timeout=60) == 0, second.text()
+    assert "already open" in second.text()
+    opened = first.wait_probe("opened", timeout=60)
+    page = opened["page"]
+    assert "Opened with the app: März statement.csv" in page["text"], page["text"]
+    assert "Import 5 transactions" in page["text"], page["text"]
+    (rows,) = page["tables"]
+    assert "1234.56" in rows
+    assert "Hausverwaltung Weiß / MIETE MÄRZ" in rows
+    assert not list(data.glob("desktop-open-*.json"))  # each shown once
     close_like_the_close_button()
     assert first.proc.wait(timeout=15) == 0
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
+import re
+import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -45,6 +49,9 @@ UPLOAD_TYPES = ["csv", "tsv", "txt", "ofx", "qfx", "qif", "json"]
 DELIMITER_CHOICES = {DETECT: "", "comma ,": ",", "semicolon ;": ";", "tab": "\t", "pipe |": "|"}
 ENCODINGS = [DETECT, "utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"]
 STATUS_LABELS = {"new": "New", "duplicate": "Duplicate", "skipped": "Skipped"}
+OPEN_QUERY = "open"
+OPENED_ID = re.compile(r"[0-9a-f]{32}")
+OPENED_KEY = "imp_opened"
 # label and help of each of the importer's ORIGINAL_ROLES in the mapping editor
 ORIGINAL_LABELS = {
     "original_amount": ("Original amount column", "What a purchase abroad cost in its own currency"),
@@ -228,17 +235,82 @@ def preview_frame(plan: ImportPlan) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def claim_opened(folder: Path, ident: str) -> tuple[bytes, str]:
+    """The content and name of the file the desktop launcher stored under ``ident``, once (its entry is removed).
+
+    ``expense-tracker statement.ofx`` checks the file, writes ``desktop-open-<id>.json`` (the path and
+    until when it may be opened) in the data folder and loads this page with ``?open=<id>``
+    (``desktop/openfile.py``). Only ids of that form are looked up: the URL never names a path.
+    Raises :class:`TrackerError` saying why nothing can be shown.
+    """
+    gone = TrackerError("The file to open is no longer known (it was shown already): choose it below.")
+    if not OPENED_ID.fullmatch(ident):
+        raise gone
+    entry = folder / f"desktop-open-{ident}.json"
+    try:
+        pending = json.loads(entry.read_text(encoding="utf-8"))
+        entry.unlink()  # whoever removes it shows it
+    except (OSError, ValueError):
+        raise gone from None
+    path, until = (pending.get("path"), pending.get("until")) if isinstance(pending, dict) else (None, None)
+    if not isinstance(path, str) or not isinstance(until, int | float) or time.time() > until:
+        raise gone
+    name = Path(path).name
+    if Path(path).suffix.lower().lstrip(".") not in UPLOAD_TYPES:
+        raise TrackerError(f"{name} is not a file that can be imported.")
+    limit = int(st.get_option("server.maxUploadSize")) * 1024 * 1024  # what an upload may have
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise TrackerError(f"{name} cannot be read: {exc.strerror or type(exc).__name__}.") from None
+    if len(data) > limit:
+        raise TrackerError(f"{name} is larger than the {limit // (1024 * 1024)} MB a file may have.")
+    return data, name
+
+
+def opened_file(led: Ledger) -> tuple[bytes, str] | None:
+    """The file the desktop app was asked to open (``?open=<id>``), kept for the session's reruns, or None.
+
+    The id is claimed on the run that sees it and dropped from the URL, so a refresh, a second tab or
+    the next run does not open it again.
+    """
+    ident = st.query_params.get(OPEN_QUERY)
+    if ident is not None:
+        del st.query_params[OPEN_QUERY]
+        st.session_state.pop(OPENED_KEY, None)
+        try:
+            st.session_state[OPENED_KEY] = claim_opened(led.location, ident)
+        except TrackerError as exc:
+            st.error(md(exc), icon=":material/error:")
+    opened: tuple[bytes, str] | None = st.session_state.get(OPENED_KEY)
+    return opened
+
+
 def import_section(led: Ledger) -> None:
-    """Upload, options, preview, confirm."""
+    """Upload (or a file opened with the app), options, preview, confirm."""
     st.write(
         "Bring in a statement from your bank (CSV, OFX/QFX or QIF) or a JSON export of this app. "
         "Nothing is saved until you confirm, and a file with a bad row imports nothing."
     )
+    opened = opened_file(led)
     uploaded = st.file_uploader("Bank statement or export", type=UPLOAD_TYPES, key="imp_file")
-    if uploaded is None:
+    if uploaded is not None:
+        st.session_state.pop(OPENED_KEY, None)  # an upload replaces the file opened with the app
+        preview_file(led, uploaded.getvalue(), uploaded.name)
+    elif opened is not None:
+        c1, c2 = st.columns([5, 1], vertical_alignment="center")
+        c1.caption(md(f"Opened with the app: {opened[1]}"))
+        if c2.button("Close", key="imp_opened_close", icon=":material/close:"):
+            st.session_state.pop(OPENED_KEY, None)
+            st.rerun()
+        preview_file(led, *opened)
+    else:
         st.info("Choose a file to see a preview of its transactions.", icon=":material/upload_file:")
-        return
-    data, name = uploaded.getvalue(), uploaded.name
+
+
+def preview_file(led: Ledger, data: bytes, name: str) -> None:
+    """A file's type, columns and account, its preview, and the confirm (an upload and an opened file alike)."""
     kind_label = st.selectbox(
         "File type", (DETECT, *FORMATS), key="imp_kind", format_func=lambda k: k if k == DETECT else k.upper()
     )

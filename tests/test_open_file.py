@@ -180,7 +180,7 @@ def test_the_launcher_checks_the_file(tmp_path: Path, monkeypatch: pytest.Monkey
         openfile.check_file(tmp_path)
     big = tmp_path / "big.csv"
     big.write_bytes(b"date,amount\n" * 10)
-    monkeypatch.setattr(openfile, "MAX_BYTES", 100)
+    monkeypatch.setattr("tracker.opening.MAX_BYTES", 100)  # the limit is tracker.opening's
     with pytest.raises(openfile.OpenFileError, match="files up to 0 MB open"):
         openfile.check_file(big)
     odd = tmp_path / "line\nbreak.ofx"

@@ -5,9 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
-import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +36,7 @@ from tracker.importers.csv_importer import KNOWN_LAYOUTS, ORIGINAL_ROLES, CsvImp
 from tracker.importers.rules import RULES, Rule, add_rule, remove_rule
 from tracker.ledger import Ledger
 from tracker.money import format_plain
+from tracker.opening import QUERY_KEY, claim_pending
 from tracker.ui import session
 from tracker.ui.caches import cached
 from tracker.ui.formatting import flash, guard, md, show_flash
@@ -49,8 +47,6 @@ UPLOAD_TYPES = ["csv", "tsv", "txt", "ofx", "qfx", "qif", "json"]
 DELIMITER_CHOICES = {DETECT: "", "comma ,": ",", "semicolon ;": ";", "tab": "\t", "pipe |": "|"}
 ENCODINGS = [DETECT, "utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"]
 STATUS_LABELS = {"new": "New", "duplicate": "Duplicate", "skipped": "Skipped"}
-OPEN_QUERY = "open"
-OPENED_ID = re.compile(r"[0-9a-f]{32}")
 OPENED_KEY = "imp_opened"
 # label and help of each of the importer's ORIGINAL_ROLES in the mapping editor
 ORIGINAL_LABELS = {
@@ -236,28 +232,10 @@ def preview_frame(plan: ImportPlan) -> pd.DataFrame:
 
 
 def claim_opened(folder: Path, ident: str) -> tuple[bytes, str]:
-    """The content and name of the file the desktop launcher stored under ``ident``, once (its entry is removed).
-
-    ``expense-tracker statement.ofx`` checks the file, writes ``desktop-open-<id>.json`` (the path and
-    until when it may be opened) in the data folder and loads this page with ``?open=<id>``
-    (``desktop/openfile.py``). Only ids of that form are looked up: the URL never names a path.
-    Raises :class:`TrackerError` saying why nothing can be shown.
-    """
-    gone = TrackerError("The file to open is no longer known (it was shown already): choose it below.")
-    if not OPENED_ID.fullmatch(ident):
-        raise gone
-    entry = folder / f"desktop-open-{ident}.json"
-    try:
-        pending = json.loads(entry.read_text(encoding="utf-8"))
-        entry.unlink()  # whoever removes it shows it
-    except (OSError, ValueError):
-        raise gone from None
-    path, until = (pending.get("path"), pending.get("until")) if isinstance(pending, dict) else (None, None)
-    if not isinstance(path, str) or not isinstance(until, int | float) or time.time() > until:
-        raise gone
-    name = Path(path).name
-    if Path(path).suffix.lower().lstrip(".") not in UPLOAD_TYPES:
-        raise TrackerError(f"{name} is not a file that can be imported.")
+    """The content and name of the file the desktop launcher stored under ``ident`` (:func:`tracker.opening.claim_pending`:
+    once). Raises :class:`TrackerError` saying why nothing can be shown."""
+    path = claim_pending(folder, ident)
+    name = path.name
     limit = int(st.get_option("server.maxUploadSize")) * 1024 * 1024  # what an upload may have
     try:
         with open(path, "rb") as fh:
@@ -275,9 +253,9 @@ def opened_file(led: Ledger) -> tuple[bytes, str] | None:
     The id is claimed on the run that sees it and dropped from the URL, so a refresh, a second tab or
     the next run does not open it again.
     """
-    ident = st.query_params.get(OPEN_QUERY)
+    ident = st.query_params.get(QUERY_KEY)
     if ident is not None:
-        del st.query_params[OPEN_QUERY]
+        del st.query_params[QUERY_KEY]
         st.session_state.pop(OPENED_KEY, None)
         try:
             st.session_state[OPENED_KEY] = claim_opened(led.location, ident)

@@ -27,10 +27,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from tracker.errors import SyncError
+from tracker.sync.crypto import KEYCHECK_FILE as KEYCHECK
 from tracker.sync.crypto import Sealer
 
 FORMAT = 1
-KEYCHECK = "keycheck.json"
 KINDS = ("seg", "snap", "ack")
 _NAME = re.compile(r"(seg|snap|ack)-([0-9a-f]{16})-(\d{10})\.ets")
 MAX_BODY = 1 << 31

@@ -339,3 +339,23 @@ def test_rates_recurring_templates_and_rules_sync_too(tmp_path: Path) -> None:
     assert set(RATES.read(a.ledger).pairs()) == {("EUR", "USD"), ("GBP", "USD")}
     assert [r.category for r in RULES.read(b.ledger)] == ["Coffee"]
     assert [t.id for t in load_templates(a.ledger)] == [template.id]
+
+
+def test_lost_bookkeeping_never_turns_an_older_merge_into_a_newer_change(tmp_path: Path) -> None:
+    """A device whose sync state and dirty log are gone (killed between committing a merge and saving its state,
+    or deleted by hand) compares its whole ledger again: what it holds from older merges must not come back as
+    new changes that beat another device's later edit."""
+    a, b = folder_devices(tmp_path, ["a", "b"])
+    tx = a.ledger.add_expense("20", category="Food", note="original")
+    gone = a.ledger.add_expense("5", category="Food", note="deleted on a")
+    sync_all([a, b])
+    a.ledger.update(tx.id, note="edited on a later")
+    a.ledger.delete(gone.id)
+    a.sync()
+    for name in ("state.db", "state.db-wal", "state.db-shm", "dirty.log"):
+        (b.data_dir / "sync" / name).unlink(missing_ok=True)
+    b.sync()  # b still holds the original note and the deleted row: neither is news
+    sync_all([a, b])
+    assert_converged([a, b])
+    assert Ledger(b.data_dir).get(tx.id).note == "edited on a later"
+    assert list(Ledger(b.data_dir).frame()["id"]) == [tx.id]

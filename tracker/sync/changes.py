@@ -42,8 +42,11 @@ def note_save(data_dir: Path, revision: int, label: str, ops: list[dict[str, Any
         line["tx"] = sorted({op["tx"]["id"] if op["op"] == "put" else op["id"] for op in ops if op["op"] != "meta"})
         line["meta"] = sorted({op["key"] for op in ops if op["op"] == "meta"})
     path = sync_dir(data_dir) / DIRTY
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line, separators=(",", ":")) + "\n")
+    with open(path, "a+b") as fh:
+        fh.seek(0, os.SEEK_END)
+        torn = fh.tell() > 0 and (fh.seek(-1, os.SEEK_END), fh.read(1))[1] != b"\n"
+        # a line torn by a crash stays a line of its own (its revision counts as missing), never spoils this one
+        fh.write((("\n" if torn else "") + json.dumps(line, separators=(",", ":")) + "\n").encode())
 
 
 @dataclass
@@ -124,10 +127,16 @@ def local_changes(ledger: Ledger, state: SyncState, since: int, known: dict[str,
     now = time.time_ns() // 1_000_000
     out: dict[str, tuple[dict[str, Any] | None, int]] = {}
     if dirty.whole:
-        current = entities_of(engine.records(), engine.meta_items())
+        records = list(engine.records())
+        current = entities_of(records, engine.meta_items())
         known.update(state.all_regs())
         names: Iterable[str] = set(current) | set(known)
-        when: Mapping[str, int] = {}
+        # When the log cannot say what changed, a difference may also be a merge this device committed and then
+        # lost the record of (killed before its bookkeeping was saved): it must not come back as a new change that
+        # beats what was merged. So each difference is dated by the record itself (its last edit: what a real local
+        # edit has too), a meta entry or a deletion by nothing (0: it wins only where nobody else wrote).
+        when: Mapping[str, int] = {tx_entity(r["id"]): _ms(r["updated_at"]) for r in records}
+        now = 0
     else:
         current = {}
         for entity in dirty.when:
@@ -151,6 +160,16 @@ def local_changes(ledger: Ledger, state: SyncState, since: int, known: dict[str,
         if _differs(values, regs):
             out[entity] = (values, when.get(entity, now))
     return Local(out, compared, dirty.whole)
+
+
+def _ms(moment: str) -> int:
+    """An ISO UTC time of a record (``2026-12-04T19:02:55.349451Z``) in milliseconds since 1970."""
+    from tracker.model import parse_utc
+
+    try:
+        return int(parse_utc(moment).timestamp() * 1000)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _key_of(entity: str) -> str:

@@ -248,15 +248,23 @@ class _Sync:
             + 1
         )
         mine: dict[str, Regs] = {}
+        undone: set[str] = set()
         for entity, (values, when) in local.values.items():
-            wall = max(when, 0)
-            stamp = _tick_at(clock, wall)
+            # from the dirty log: the save's time, later than all seen; from a whole comparison: the record's own
+            # time as it is (see tracker.sync.changes.local_changes), so that it never beats what was merged
+            stamp = make_stamp(max(when, 0), 0, self.me) if local.whole else _tick_at(clock, max(when, 0))
             regs = stamped(values, known.get(entity), stamp, seq)
-            if regs:
-                mine[entity] = regs
-                known[entity] = {**known.get(entity, {}), **regs}
+            if not regs:
+                continue
+            kept = merged(known.get(entity), regs) or known.get(entity) or {}
+            won = {name: reg for name, reg in regs.items() if kept.get(name, [""])[0] == reg[0]}
+            if won:
+                mine[entity] = won
+                known[entity] = kept
+            if len(won) < len(regs):
+                undone.add(entity)  # an older local state than what was merged: the ledger takes the merge back
         # other devices' changes
-        changed: set[str] = set()
+        changed: set[str] = set(undone)
         batches = [(f, _seen(body), list(_entities(body))) for f, body in bodies]
         known.update(state.regs({e for _, _, found in batches for e, _ in found} - known.keys()))
         latest = max((reg[0] for _, _, found in batches for _, regs in found for reg in regs.values()), default="")

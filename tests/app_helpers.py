@@ -24,6 +24,21 @@ def plain(text: str) -> str:
     return text.replace("\\", "")
 
 
+def texts(elements: object) -> list[str]:
+    """The text of page elements (``at.error``, ``at.success``...) as the user reads it."""
+    return [plain(str(e.value)) for e in elements]  # type: ignore[attr-defined]
+
+
+def assert_one_error(at: AppTest, said: str) -> None:
+    """Exactly one error shown, on one line, saying ``said``, no traceback, and no success message."""
+    errors = texts(at.error)
+    assert len(errors) == 1, errors
+    assert said in errors[0]
+    assert "\n" not in errors[0]
+    assert "Traceback" not in errors[0]
+    assert not at.success
+
+
 def choose(at: AppTest, key: str, value: object) -> None:
     """Pick ``value`` in the selectbox ``key``; a new text is added first (as typing a new one does in the browser)."""
     box = at.selectbox(key=key)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_helpers import texts
 from streamlit.testing.v1 import AppTest
 
 from desktop import launcher, openfile
@@ -26,10 +27,6 @@ PAGE = ROOT / "tracker" / "ui" / "app_pages" / "import_export.py"
 CHECKING = ROOT.parent / "shared" / "fixtures" / "ofx" / "checking.ofx"
 """Three transactions: 0.01 in, 34.51 and 25.00 out."""
 CSV = ROOT / "tests" / "fixtures" / "csv" / "sparkasse_camt.csv"
-
-
-def texts(elements: object) -> list[str]:
-    return [str(e.value).replace("\\", "") for e in elements]  # type: ignore[attr-defined]
 
 
 def open_page(ident: str) -> AppTest:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from app_helpers import open_app, plain
+from app_helpers import assert_one_error, open_app, texts
 from streamlit.testing.v1 import AppTest
 
 from tracker import accounts
@@ -28,10 +28,6 @@ ECB = (
     "2024-01-05,1.0921,157.80,0.8603,\n"
 )
 """The ECB history layout: newest first, a trailing comma on every line, an N/A cell: 8 rates."""
-
-
-def texts(elements: object) -> list[str]:
-    return [plain(str(e.value)) for e in elements]  # type: ignore[attr-defined]
 
 
 def type_rate(at: AppTest, day: dt.date, base: str, quote: str, rate: str) -> AppTest:
@@ -100,12 +96,7 @@ def test_a_bad_rate_shows_the_error_and_changes_no_file(
     at = open_app(SETTINGS)
     before = files_of(data_dir)
     at = type_rate(at, D9, base, quote, rate)
-    errors = texts(at.error)
-    assert len(errors) == 1, errors
-    assert said in errors[0]
-    assert "\n" not in errors[0]
-    assert "Traceback" not in errors[0]
-    assert not at.success
+    assert_one_error(at, said)
     assert files_of(data_dir) == before
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import test_browser
-from app_helpers import APP, open_app, plain
+from app_helpers import APP, assert_one_error, open_app, texts
 from streamlit.testing.v1 import AppTest
 from sync_helpers import Device
 
@@ -48,10 +48,6 @@ def location(tmp_path: Path) -> Path:
     folder = tmp_path / "location"
     folder.mkdir()
     return folder
-
-
-def texts(elements: Any) -> list[str]:
-    return [plain(str(e.value)) for e in elements]
 
 
 def ran(at: AppTest) -> AppTest:
@@ -146,12 +142,7 @@ def test_a_refused_set_up_is_one_line_and_sets_nothing_up(
     at = open_app(SETTINGS)
     path = str(tmp_path / folder) if folder else ""
     at = set_up_folder(at, path, encrypt=encrypt, passphrase=PASSPHRASE, repeat=repeat)
-    errors = texts(at.error)
-    assert len(errors) == 1, errors
-    assert said in errors[0]
-    assert "\n" not in errors[0]
-    assert "Traceback" not in errors[0]
-    assert not at.success
+    assert_one_error(at, said)
     assert not (data_dir / "sync").exists()
     assert list(location.iterdir()) == []
     assert started == []

@@ -2,7 +2,7 @@
 
 The app starts one daemon thread per data folder (:func:`start`); a save only sets an event (:func:`poke`), so
 it never waits for the network. A command that saved a change starts ``sync now`` as a process of its own when
-it exits (:func:`send_after_exit`). Errors are kept for the status (``sync status``, the Settings page), never
+it exits (:func:`poke` with ``after_exit``). Errors are kept for the status (``sync status``, the Settings page), never
 raised into the app or the command.
 """
 
@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
 
 from tracker.sync.changes import SYNC_LABEL
 
@@ -70,29 +69,26 @@ def start(data_dir: Path, every: float = EVERY) -> None:
         runner.thread.start()
 
 
-def poke(data_dir: Path, label: str = "") -> None:
-    """A change was saved: sync soon. In the app (a background syncer runs in this process) it is woken; in the
-    command line (:func:`send_after_exit` was called) a ``sync now`` is started when the command is done, on its
-    own, so the command never waits for it. A sync's own commit is not a change to send."""
+def poke(data_dir: Path, label: str = "", after_exit: bool = False) -> None:
+    """A change was saved: sync soon. In the app (a background syncer runs in this process) it is woken; in a
+    command (``after_exit``: :func:`tracker.sync.plugin.send_after_exit` was called) a ``sync now`` is started when
+    the command is done, on its own, so the command never waits for it. A sync's own commit is not a change to
+    send."""
     if label.startswith(SYNC_LABEL):
         return
     runner = _RUNNERS.get(Path(data_dir))
     if runner is not None:
         runner.wake.set()
-    elif _AFTER_EXIT["enabled"] and os.environ.get(ENV_AFTER_SAVE, "1") != "0":
-        if not _AFTER_EXIT["folders"]:
+    elif after_exit and os.environ.get(ENV_AFTER_SAVE, "1") != "0":
+        if not _AFTER_EXIT:
             atexit.register(_sync_after_exit)
-        _AFTER_EXIT["folders"].add(Path(data_dir))
+        _AFTER_EXIT.add(Path(data_dir))
 
 
 ENV_AFTER_SAVE = "EXPENSE_TRACKER_SYNC_AFTER_SAVE"
 """``0``: a command-line change is not sent by a ``sync now`` of its own (it waits for the next sync)."""
-_AFTER_EXIT: dict[str, Any] = {"enabled": False, "folders": set()}
-
-
-def send_after_exit() -> None:
-    """This process is a command: after it saved a change, start a ``sync now`` when it exits (see :func:`poke`)."""
-    _AFTER_EXIT["enabled"] = True
+_AFTER_EXIT: set[Path] = set()
+"""The folders a command saved changes in: each gets its ``sync now`` when the command exits."""
 
 
 def sync_command(data_dir: Path) -> list[str]:
@@ -103,7 +99,7 @@ def sync_command(data_dir: Path) -> list[str]:
 
 def _sync_after_exit() -> None:
     env = {**os.environ, ENV_AFTER_SAVE: "0"}  # its own commit ("sync from ...") starts nothing
-    for folder in sorted(_AFTER_EXIT["folders"]):
+    for folder in sorted(_AFTER_EXIT):
         try:
             subprocess.Popen(
                 sync_command(folder),

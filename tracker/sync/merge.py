@@ -184,7 +184,7 @@ def meta_value(key: str, entries: Mapping[str, Any]) -> Any:
         value = live[whole]
         return [] if value == "[list]" else value
     paths = sorted((entity_key(e)[1], v) for e, v in live.items())
-    if _entry_keys().get(key) is not None and all(len(p) == 1 for p, _ in paths) and not _is_object(key, paths):
+    if _entry_keys().get(key) is not None and all(len(p) == 1 for p, _ in paths) and not _is_object(paths):
         return [v for _, v in paths]
     out: dict[str, Any] = {}
     for path, v in paths:
@@ -197,7 +197,7 @@ def meta_value(key: str, entries: Mapping[str, Any]) -> Any:
     return out
 
 
-def _is_object(key: str, paths: list[tuple[list[str], Any]]) -> bool:
+def _is_object(paths: list[tuple[list[str], Any]]) -> bool:
     """Whether the entries of a feature with an entry key describe an object (entries two deep, or a ``[list]``
     marker), rather than a list of elements."""
     return any(len(p) > 1 or v == "[list]" for p, v in paths)

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def send_after_exit() -> None:
-    """This process is a command (see :func:`tracker.sync.background.send_after_exit`); cheap when sync is off."""
+    """This process is a command: after it saved a change, a ``sync now`` starts when it exits (see
+    :func:`tracker.sync.background.poke`). A flag only: nothing is imported while sync is off."""
     _STATE["after_exit"] = True
 
 
@@ -40,6 +41,4 @@ class BuiltinSync:
 
         seq, ops = ledger.engine.last_change
         note_save(ledger.location, revision, label, ops if seq == revision else None)
-        if _STATE["after_exit"]:
-            background.send_after_exit()
-        background.poke(ledger.location, label)
+        background.poke(ledger.location, label, after_exit=_STATE["after_exit"])

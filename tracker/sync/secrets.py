@@ -34,7 +34,7 @@ def _account(location_id: str, kind: str) -> str:
     return f"{location_id}:{kind}"
 
 
-def _require_keyring(what: str) -> None:
+def require_keyring(what: str) -> None:
     """Raise :class:`NoKeyringError` if the keyring in use is the one that fails, or the one that keeps nothing."""
     import keyring
     from keyring.backends import fail, null
@@ -58,7 +58,7 @@ def store_secret(location_id: str, kind: str, value: str) -> None:
     from keyring.errors import KeyringError
 
     account = _account(location_id, kind)
-    _require_keyring(_WHAT[kind])
+    require_keyring(_WHAT[kind])
     try:
         keyring.set_password(SERVICE, account, value)
     except KeyringError as exc:
@@ -71,7 +71,7 @@ def load_secret(location_id: str, kind: str) -> str | None:
     from keyring.errors import KeyringError
 
     account = _account(location_id, kind)
-    _require_keyring(_WHAT[kind])
+    require_keyring(_WHAT[kind])
     try:
         return keyring.get_password(SERVICE, account)
     except KeyringError as exc:
@@ -85,7 +85,7 @@ def forget_secrets(location_id: str) -> None:
 
     what = "the sync passphrase and WebDAV password"
     accounts = [_account(location_id, kind) for kind in KINDS]
-    _require_keyring(what)
+    require_keyring(what)
     for account in accounts:
         try:
             keyring.delete_password(SERVICE, account)

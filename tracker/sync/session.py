@@ -16,7 +16,7 @@ from tracker.errors import SyncError, ValidationError
 from tracker.sync.config import STATE, SyncConfig, load_config, new_config, save_config, sync_dir
 from tracker.sync.crypto import Sealer, check_passphrase, new_keycheck, sealer_for, unlock
 from tracker.sync.files import KEYCHECK, parse_listing
-from tracker.sync.state import open_state
+from tracker.sync.state import device_list, open_state
 from tracker.sync.transport import Transport, open_transport
 
 _KEYS: dict[tuple[str, str], bytes] = {}
@@ -90,9 +90,9 @@ def setup(
             raise ValidationError("passphrase", "(none)", "is needed: the sync location is encrypted")
         check_passphrase(passphrase)
     if encrypted or password is not None:  # no keyring to keep the secrets: refused before anything is written
-        from tracker.sync.secrets import load_secret
+        from tracker.sync.secrets import require_keyring
 
-        load_secret("check", "passphrase")
+        require_keyring("the sync passphrase" if encrypted else "the WebDAV password")
     transport = open_transport(location, password)
     listing = parse_listing(transport.list())
     if encrypted:
@@ -149,7 +149,6 @@ def status(data_dir: Path) -> dict[str, Any]:
     if config is None:
         return {"set_up": False}
     with open_state(sync_dir(data_dir) / STATE) as state:
-        devices = state.get("devices", {})
         out: dict[str, Any] = {
             "set_up": True,
             "location": config.describe(),
@@ -157,10 +156,7 @@ def status(data_dir: Path) -> dict[str, Any]:
             "device": {"id": config.device, "name": config.device_name},
             "last_sync": state.get("last_sync"),
             "last_error": state.get("last_error"),
-            "devices": [
-                {"device": d, "name": info.get("name", ""), "last_seen": info.get("at"), "this": d == config.device}
-                for d, info in sorted(devices.items())
-            ],
+            "devices": device_list(state, config.device),
             "conflicts": state.conflicts(20),
         }
     return out

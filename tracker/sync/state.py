@@ -162,6 +162,14 @@ class SyncState:
         return [{"at": at, "text": text} for at, text in rows]
 
 
+def device_list(state: SyncState, me: str) -> list[dict[str, Any]]:
+    """The devices seen (from their acknowledgements), by id: name, when last seen, whether it is this one."""
+    return [
+        {"device": device, "name": info.get("name", ""), "last_seen": info.get("at"), "this": device == me}
+        for device, info in sorted(state.get("devices", {}).items())
+    ]
+
+
 @contextlib.contextmanager
 def open_state(path: Path) -> Iterator[SyncState]:
     """The sync state at ``path`` for one sync: committed by the caller, rolled back on an error."""

@@ -47,7 +47,7 @@ from tracker.sync.merge import (
     tx_record,
     unpack,
 )
-from tracker.sync.state import SyncState, open_state
+from tracker.sync.state import SyncState, device_list, open_state
 
 if TYPE_CHECKING:
     from tracker.ledger import Ledger
@@ -171,7 +171,7 @@ class _Sync:
                 forget_dirty(self.ledger.location, int(state.get("last_rev", 0)))
             listing = self._send_outbox(parse_listing(self.transport.list()))
             self._acknowledge(state, listing)
-            self.report.devices = _devices(state, self.me)
+            self.report.devices = device_list(state, self.me)
             state.commit()
         return self.report
 
@@ -353,7 +353,7 @@ class _Sync:
             meta[key] = value
         if not (puts or deletes or meta):
             return held
-        label = SYNC_LABEL + self._names()
+        label = SYNC_LABEL + "other devices"
         try:
             ledger.commit_merged(list(puts.values()), deletes, meta, label)
             return held
@@ -374,9 +374,6 @@ class _Sync:
             held.update(puts)
             held.update(TX + tx_id for tx_id in deletes)
         return held
-
-    def _names(self) -> str:
-        return "other devices"
 
     # -- sending --------------------------------------------------------------------------------------------------
 
@@ -563,13 +560,6 @@ def _conflict_text(entity: str, register: str, before: Regs | None, regs: Regs, 
     theirs = regs[register]
     kept = theirs if ours is None or theirs[0] > ours[0] else ours
     return f"{what} ({register}) edited on both devices; kept the later: {kept[1]!r}"
-
-
-def _devices(state: SyncState, me: str) -> list[dict[str, Any]]:
-    out = []
-    for device, info in sorted(state.get("devices", {}).items()):
-        out.append({"device": device, "name": info.get("name", ""), "last_seen": info.get("at"), "this": device == me})
-    return out
 
 
 def _outbox_n(path: Path) -> int:
